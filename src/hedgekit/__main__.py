@@ -1,0 +1,3 @@
+from hedgekit.cli import main
+
+main()

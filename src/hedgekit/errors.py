@@ -1,0 +1,82 @@
+"""Errors raised at the border of hedgekit, and the small checks that raise them.
+
+Every input error names the field and the value it got, so the CLI can print one line
+(``error: leverage must be > 0 (got -2)``) and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "DataError",
+    "HedgekitError",
+    "InputError",
+    "check_finite",
+    "check_fraction",
+    "check_nonnegative",
+    "check_positive",
+]
+
+
+class HedgekitError(Exception):
+    """Base class of every error hedgekit raises on purpose."""
+
+
+class InputError(HedgekitError, ValueError):
+    """A user-supplied value is invalid. ``field`` names it, ``value`` is what was given."""
+
+    def __init__(self, field: str, message: str, value: Any = None, *, show_value: bool = True):
+        self.field = field
+        self.value = value
+        text = f"{field}: {message}" if field else message
+        if show_value:
+            text += f" (got {value!r})"
+        super().__init__(text)
+
+
+class DataError(HedgekitError):
+    """Market data is missing, gappy or malformed. The message says which series and where."""
+
+
+def _as_float(field: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise InputError(field, "must be a finite number", value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InputError(field, "must be a finite number", value) from None
+    if not math.isfinite(x):
+        raise InputError(field, "must be a finite number", value)
+    return x
+
+
+def check_finite(field: str, value: Any) -> float:
+    """Return ``value`` as a float, or raise :class:`InputError` naming ``field``."""
+    return _as_float(field, value)
+
+
+def check_positive(field: str, value: Any) -> float:
+    """Return ``value`` as a float > 0, or raise :class:`InputError` naming ``field``."""
+    x = _as_float(field, value)
+    if x <= 0:
+        raise InputError(field, "must be > 0", value)
+    return x
+
+
+def check_nonnegative(field: str, value: Any) -> float:
+    """Return ``value`` as a float >= 0, or raise :class:`InputError` naming ``field``."""
+    x = _as_float(field, value)
+    if x < 0:
+        raise InputError(field, "must be >= 0", value)
+    return x
+
+
+def check_fraction(field: str, value: Any, *, allow_zero: bool = True) -> float:
+    """Return ``value`` as a float in [0, 1) (or (0, 1) with ``allow_zero=False``)."""
+    x = _as_float(field, value)
+    if x < 0 or x >= 1 or (x == 0 and not allow_zero):
+        bound = "[0, 1)" if allow_zero else "(0, 1)"
+        raise InputError(field, f"must be in {bound}", value)
+    return x
