@@ -1,0 +1,415 @@
+"""Venue presets: contracts, fees, funding, margin convention and tiers per exchange.
+
+Every number here is a fact typed in by hand with its source in a comment. Sources:
+``MECHANICS.md`` = ``shared/reference/MECHANICS.md``; ``specs CSV`` =
+``shared/data/specs/ccxt_static_markets_key_perp_specs_TRANSCRIBED.csv`` (hand-transcribed
+from ccxt's static market fixtures); ``Binance tiers JSON`` =
+``shared/data/specs/binance_usdm_leverage_tiers_ccxt_format_2024-10.json.gz`` (ccxt
+``fetch_leverage_tiers`` as shipped by freqtrade, 2024-10). The package never reads those
+files; tests compare the typed tables against them. ``UNVERIFIED`` marks values we could not
+check against a primary source this session: treat them as placeholders to override.
+
+Fees and tiers change over time; the presets are defaults for calculators, and every command
+lets explicit flags override them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from hedgekit.errors import InputError
+from hedgekit.instruments import ContractType, Instrument
+from hedgekit.margin import LiquidationConvention, MarginTier, build_tiers
+
+__all__ = ["VenuePreset", "get_venue", "hyperliquid_mmr", "venue_names"]
+
+
+def hyperliquid_mmr(max_leverage: float) -> float:
+    """Hyperliquid maintenance-margin rate: half the initial margin at max leverage.
+
+    ``MMR = 1/(2*max_leverage)``: 40x -> 1.25%, 25x -> 2%, 3x -> 16.7% (MECHANICS.md 2.7, from
+    docs.byreal.io/perps/risk-and-liquidation and cortex-vigil summaries of the Hyperliquid docs).
+    Valid below the first margin tier of large positions.
+    """
+    return 1.0 / (2.0 * max_leverage)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class VenuePreset:
+    """One venue's defaults.
+
+    ``reference_price`` is what funding and liquidation are computed on: ``mark`` (CEXs) or
+    ``oracle`` (on-chain perps). ``tier_tables`` holds typed-in maintenance tiers per symbol;
+    symbols without a table get one open-ended tier at ``default_mmr`` (or the symbol's entry in
+    ``symbol_mmr``). ``size_margin`` holds size-dependent rates ``(im_base, mm_base, per_coin)``
+    (Deribit standard margin) per symbol.
+    """
+
+    name: str
+    convention: LiquidationConvention
+    maker_fee: float
+    taker_fee: float
+    funding_interval_hours: float
+    reference_price: str
+    onchain: bool
+    instruments: Mapping[str, Instrument]
+    default_mmr: float
+    max_leverage: float
+    tier_tables: Mapping[str, tuple[MarginTier, ...]] = field(default_factory=dict)
+    symbol_mmr: Mapping[str, tuple[float, float]] = field(default_factory=dict)  # (mmr, max_lev)
+    size_margin: Mapping[str, tuple[float, float, float]] = field(default_factory=dict)
+    notes: str = ""
+
+    def instrument(self, symbol: str) -> Instrument:
+        """The contract ``symbol`` (case-insensitive); InputError naming the valid ones."""
+        key = symbol.upper()
+        for name, inst in self.instruments.items():
+            if name.upper() == key:
+                return inst
+        raise InputError("symbol", f"not listed for {self.name}; one of {', '.join(self.instruments)}",
+                         symbol)
+
+    def tiers(self, symbol: str) -> tuple[MarginTier, ...]:
+        """Maintenance tiers of ``symbol`` (typed-in table, or one tier at the default MMR)."""
+        inst = self.instrument(symbol)
+        table = self.tier_tables.get(inst.symbol)
+        if table:
+            return table
+        mmr, max_lev = self.symbol_mmr.get(inst.symbol, (self.default_mmr, self.max_leverage))
+        return (MarginTier(floor=0.0, cap=math.inf, mmr=mmr, max_leverage=max_lev, cum=0.0),)
+
+    def margin_rates(self, symbol: str, size_coin: float) -> tuple[float, float] | None:
+        """Deribit-style size-dependent ``(IMR, MMR)`` for ``size_coin`` coins, if the venue has them.
+
+        ``IMR = im_base + size*per_coin``, ``MMR = mm_base + size*per_coin`` (MECHANICS.md 2.6).
+        """
+        inst = self.instrument(symbol)
+        params = self.size_margin.get(inst.symbol)
+        if params is None:
+            return None
+        im_base, mm_base, per_coin = params
+        size = abs(size_coin)
+        return im_base + size * per_coin, mm_base + size * per_coin
+
+    def find_instrument(self, base: str, contract_type: str | None = None) -> Instrument | None:
+        """The first listed perpetual on ``base`` (optionally of ``contract_type``), else None."""
+        want = ContractType(contract_type) if contract_type else None
+        for inst in self.instruments.values():
+            if inst.base.upper() == base.upper() and (want is None or inst.contract_type is want):
+                return inst
+        return None
+
+
+def _instruments(*items: Instrument) -> Mapping[str, Instrument]:
+    return MappingProxyType({i.symbol: i for i in items})
+
+
+# --------------------------------------------------------------------------- Binance USD-M
+# Binance tiers JSON, BTC/USDT:USDT brackets 1-12 (notionalFloor, notionalCap, maintMarginRatio,
+# initialLeverage); cum values follow from build_tiers' recursion and match the file's "cum".
+_BINANCE_BTCUSDT_TIERS = build_tiers([
+    (0, 50_000, 0.004, 125),
+    (50_000, 600_000, 0.005, 100),
+    (600_000, 3_000_000, 0.0065, 75),
+    (3_000_000, 12_000_000, 0.01, 50),
+    (12_000_000, 70_000_000, 0.02, 25),
+    (70_000_000, 100_000_000, 0.025, 20),
+    (100_000_000, 230_000_000, 0.05, 10),
+    (230_000_000, 480_000_000, 0.1, 5),
+    (480_000_000, 600_000_000, 0.125, 4),
+    (600_000_000, 800_000_000, 0.15, 3),
+    (800_000_000, 1_200_000_000, 0.25, 2),
+    (1_200_000_000, 1_800_000_000, 0.5, 1),
+])
+# Binance tiers JSON, ETH/USDT:USDT brackets 1-12.
+_BINANCE_ETHUSDT_TIERS = build_tiers([
+    (0, 50_000, 0.004, 125),
+    (50_000, 600_000, 0.005, 100),
+    (600_000, 3_000_000, 0.0065, 75),
+    (3_000_000, 12_000_000, 0.01, 50),
+    (12_000_000, 50_000_000, 0.02, 25),
+    (50_000_000, 65_000_000, 0.025, 20),
+    (65_000_000, 150_000_000, 0.05, 10),
+    (150_000_000, 320_000_000, 0.1, 5),
+    (320_000_000, 400_000_000, 0.125, 4),
+    (400_000_000, 530_000_000, 0.15, 3),
+    (530_000_000, 800_000_000, 0.25, 2),
+    (800_000_000, 1_200_000_000, 0.5, 1),
+])
+# Binance tiers JSON, SOL/USDT:USDT brackets 1-10.
+_BINANCE_SOLUSDT_TIERS = build_tiers([
+    (0, 20_000, 0.005, 100),
+    (20_000, 100_000, 0.0065, 75),
+    (100_000, 800_000, 0.01, 50),
+    (800_000, 4_000_000, 0.02, 25),
+    (4_000_000, 8_000_000, 0.025, 20),
+    (8_000_000, 40_000_000, 0.05, 10),
+    (40_000_000, 80_000_000, 0.1, 5),
+    (80_000_000, 100_000_000, 0.125, 4),
+    (100_000_000, 200_000_000, 0.25, 2),
+    (200_000_000, 400_000_000, 0.5, 1),
+])
+
+BINANCE_USDM = VenuePreset(
+    name="binance-usdm",
+    # MECHANICS.md 1.3/2.1: MM at the LP with the tier re-evaluated there (Binance USD-M FAQ).
+    convention=LiquidationConvention.MM_AT_LIQUIDATION,
+    # specs CSV, Binance BTCUSDT/ETHUSDT maker 0.0002 / taker 0.0004 (ccxt fixture; the current
+    # Binance schedule was not read this session).
+    maker_fee=0.0002, taker_fee=0.0004,
+    funding_interval_hours=8.0,  # MECHANICS.md 1.5: 8h at 00/08/16 UTC (per-symbol exceptions exist)
+    reference_price="mark", onchain=False,
+    instruments=_instruments(
+        # specs CSV: contractSize 1, tick 0.10, lot 0.001, min notional 5 USDT.
+        Instrument(symbol="BTCUSDT", contract_type="linear", contract_size=1.0, base="BTC", quote="USDT",
+                   tick_size=0.1, lot_size=0.001, min_notional=5.0),
+        # specs CSV: contractSize 1, tick 0.01, lot 0.001, min notional 5 USDT.
+        Instrument(symbol="ETHUSDT", contract_type="linear", contract_size=1.0, base="ETH", quote="USDT",
+                   tick_size=0.01, lot_size=0.001, min_notional=5.0),
+        # Listed (Binance tiers JSON has SOL/USDT:USDT). Tick 0.01 and lot 1 are UNVERIFIED.
+        Instrument(symbol="SOLUSDT", contract_type="linear", contract_size=1.0, base="SOL", quote="USDT",
+                   tick_size=0.01, lot_size=1.0, min_notional=5.0),
+    ),
+    tier_tables=MappingProxyType({"BTCUSDT": _BINANCE_BTCUSDT_TIERS, "ETHUSDT": _BINANCE_ETHUSDT_TIERS,
+                                  "SOLUSDT": _BINANCE_SOLUSDT_TIERS}),
+    default_mmr=0.004,  # Binance tiers JSON: bracket 1 of BTCUSDT/ETHUSDT
+    max_leverage=125.0,  # Binance tiers JSON: bracket 1 initialLeverage of BTCUSDT
+)
+
+# --------------------------------------------------------------------------- Binance COIN-M
+BINANCE_COINM = VenuePreset(
+    name="binance-coinm",
+    # MECHANICS.md 1.3/2.2: inverse LP-based formula (COIN-M FAQ, ccxt COIN-M branch).
+    convention=LiquidationConvention.MM_AT_LIQUIDATION,
+    maker_fee=0.0001, taker_fee=0.0005,  # specs CSV, BTCUSD_PERP maker 0.0001 / taker 0.0005
+    funding_interval_hours=8.0,  # MECHANICS.md 1.5 / 2.2
+    reference_price="mark", onchain=False,
+    instruments=_instruments(
+        # MECHANICS.md 2.2 and specs CSV: 100 USD per contract, tick 0.1, lot 1 contract.
+        Instrument(symbol="BTCUSD_PERP", contract_type="inverse", contract_size=100.0, base="BTC",
+                   quote="USD", tick_size=0.1, lot_size=1.0),
+        # MECHANICS.md 2.2: 10 USD per contract (Binance dev-forum answer). Tick 0.01 UNVERIFIED.
+        Instrument(symbol="ETHUSD_PERP", contract_type="inverse", contract_size=10.0, base="ETH",
+                   quote="USD", tick_size=0.01, lot_size=1.0),
+        # 10 USD per contract like other non-BTC COIN-M contracts (MECHANICS.md 2.2 "other coins per
+        # their contract spec"): SOL face value and tick 0.001 UNVERIFIED.
+        Instrument(symbol="SOLUSD_PERP", contract_type="inverse", contract_size=10.0, base="SOL",
+                   quote="USD", tick_size=0.001, lot_size=1.0),
+    ),
+    # COIN-M brackets were not available as data (specs README "Not found"). Tier 1 at 0.4% with
+    # cum 0 is the COIN-M FAQ MM example (MECHANICS.md 1.2); higher tiers UNVERIFIED/unknown.
+    default_mmr=0.004,
+    max_leverage=125.0,  # UNVERIFIED for COIN-M (USD-M BTC bracket 1 value)
+)
+
+# --------------------------------------------------------------------------- Bybit
+_BYBIT_NOTE = ("Bybit classic / 2024 UTA: MM on the entry value (MECHANICS.md 1.3, 4.1); the 2026 "
+               "UTA page evaluates inverse MM at the LP instead - pass convention "
+               "'mm-at-liquidation' to model it. Risk-limit tiers were not available as data.")
+
+BYBIT_LINEAR = VenuePreset(
+    name="bybit-linear",
+    # Bybit USDT isolated: LP = EP - s(IM - MM)/Q - s*Extra/Q, MM at entry (MECHANICS.md 1.3).
+    convention=LiquidationConvention.MM_AT_ENTRY,
+    maker_fee=0.0001, taker_fee=0.0006,  # specs CSV, Bybit BTCUSDT/ETHUSDT
+    funding_interval_hours=8.0,  # specs CSV funding_interval 480 min
+    reference_price="mark", onchain=False,
+    instruments=_instruments(
+        # specs CSV: tick 0.10, qty step 0.001, min notional 5, max leverage 100.
+        Instrument(symbol="BTCUSDT", contract_type="linear", contract_size=1.0, base="BTC", quote="USDT",
+                   tick_size=0.1, lot_size=0.001, min_notional=5.0),
+        # specs CSV: tick 0.01, qty step 0.01, min notional 5.
+        Instrument(symbol="ETHUSDT", contract_type="linear", contract_size=1.0, base="ETH", quote="USDT",
+                   tick_size=0.01, lot_size=0.01, min_notional=5.0),
+        # Bybit lists SOLUSDT; tick 0.01 and qty step 0.1 UNVERIFIED.
+        Instrument(symbol="SOLUSDT", contract_type="linear", contract_size=1.0, base="SOL", quote="USDT",
+                   tick_size=0.01, lot_size=0.1, min_notional=5.0),
+    ),
+    # MMR 0.5% as in Bybit's USDT isolated example (MECHANICS.md 1.3); Bybit's current risk-limit
+    # table UNVERIFIED.
+    default_mmr=0.005,
+    max_leverage=100.0,  # specs CSV
+    notes=_BYBIT_NOTE,
+)
+
+BYBIT_INVERSE = VenuePreset(
+    name="bybit-inverse",
+    convention=LiquidationConvention.MM_AT_ENTRY,  # MECHANICS.md 1.3 (2024 UTA / classic), 4.1
+    maker_fee=0.0001, taker_fee=0.0006,  # specs CSV, Bybit BTCUSD (the classic example used 0.075%)
+    funding_interval_hours=8.0,  # specs CSV funding_interval 480 min
+    reference_price="mark", onchain=False,
+    instruments=_instruments(
+        # MECHANICS.md 2.3 "Inverse contract = 1 USD"; specs CSV tick 0.10, lot 1.
+        Instrument(symbol="BTCUSD", contract_type="inverse", contract_size=1.0, base="BTC", quote="USD",
+                   tick_size=0.1, lot_size=1.0),
+        # 1 USD per contract (MECHANICS.md 2.3); tick 0.05 UNVERIFIED.
+        Instrument(symbol="ETHUSD", contract_type="inverse", contract_size=1.0, base="ETH", quote="USD",
+                   tick_size=0.05, lot_size=1.0),
+    ),
+    default_mmr=0.005,  # Bybit classic inverse cross example and 2024 UTA example use 0.5%
+    max_leverage=100.0,  # specs CSV
+    notes=_BYBIT_NOTE,
+)
+
+# --------------------------------------------------------------------------- BitMEX
+BITMEX = VenuePreset(
+    name="bitmex",
+    # BitMEX liquidation pages were not read (MECHANICS.md 2.4, 5): generic MM-at-LP equation.
+    convention=LiquidationConvention.MM_AT_LIQUIDATION,
+    maker_fee=0.0005, taker_fee=0.0005,  # specs CSV / XBTUSD extra fields (2026-05-21 snapshot)
+    funding_interval_hours=8.0,  # MECHANICS.md 1.5: 04/12/20 UTC; specs CSV fundingInterval 8h
+    reference_price="mark", onchain=False,
+    instruments=_instruments(
+        # Inverse, 1 USD per contract, lotSize 100, tick 0.1 (specs CSV, XBTUSD extra fields).
+        Instrument(symbol="XBTUSD", contract_type="inverse", contract_size=1.0, base="BTC", quote="USD",
+                   tick_size=0.1, lot_size=100.0),
+        # Quanto, 0.000001 XBT per USD point (MECHANICS.md 2.4, futures guide spec table; the guide's
+        # worked example uses 0.0001 - see MECHANICS.md 4.4). Tick 0.05 and lot 1 UNVERIFIED.
+        Instrument(symbol="ETHUSD", contract_type="quanto", contract_size=0.000001, base="ETH",
+                   quote="USD", settle="BTC", tick_size=0.05, lot_size=1.0),
+        # Linear USDT, 0.000001 BTC per contract, tick 0.1, lot 100 (specs CSV).
+        Instrument(symbol="XBTUSDT", contract_type="linear", contract_size=0.000001, base="BTC",
+                   quote="USDT", tick_size=0.1, lot_size=100.0),
+        # Linear USDT, 0.00001 ETH per contract, tick 0.01, lot 1000 (specs CSV).
+        Instrument(symbol="ETHUSDT", contract_type="linear", contract_size=0.00001, base="ETH",
+                   quote="USDT", tick_size=0.01, lot_size=1000.0),
+    ),
+    default_mmr=0.005,  # specs CSV maintMargin 0.005 (base risk-limit tier); multi-tier steps unknown
+    max_leverage=100.0,  # specs CSV initMargin 0.01
+)
+
+# --------------------------------------------------------------------------- OKX
+OKX = VenuePreset(
+    name="okx",
+    # OKX margin ratio divides by notional*(tier MMR + fee rate); freqtrade treats OKX like Gate
+    # (MECHANICS.md 1.3, 2.5). Exact OKX LP formula not read.
+    convention=LiquidationConvention.FEE_IN_MMR,
+    maker_fee=0.0002, taker_fee=0.0005,  # UNVERIFIED (OKX schedule not read; regular-tier values)
+    funding_interval_hours=8.0,  # MECHANICS.md 2.5: 8h (not verified this session)
+    reference_price="mark", onchain=False,
+    instruments=_instruments(
+        # Face value 0.01 BTC per U-margined BTC contract (MECHANICS.md 2.5, amorrr.com repost).
+        Instrument(symbol="BTC-USDT-SWAP", contract_type="linear", contract_size=0.01, base="BTC",
+                   quote="USDT", tick_size=0.1, lot_size=1.0),
+        # Face value 0.1 ETH, tick 0.01: UNVERIFIED.
+        Instrument(symbol="ETH-USDT-SWAP", contract_type="linear", contract_size=0.1, base="ETH",
+                   quote="USDT", tick_size=0.01, lot_size=1.0),
+        # Face value 1 SOL, tick 0.01: UNVERIFIED.
+        Instrument(symbol="SOL-USDT-SWAP", contract_type="linear", contract_size=1.0, base="SOL",
+                   quote="USDT", tick_size=0.01, lot_size=1.0),
+        # Face value 100 USD per coin-margined BTC contract (MECHANICS.md 2.5, amorrr.com repost).
+        Instrument(symbol="BTC-USD-SWAP", contract_type="inverse", contract_size=100.0, base="BTC",
+                   quote="USD", tick_size=0.1, lot_size=1.0),
+        # Face value 10 USD: UNVERIFIED.
+        Instrument(symbol="ETH-USD-SWAP", contract_type="inverse", contract_size=10.0, base="ETH",
+                   quote="USD", tick_size=0.01, lot_size=1.0),
+    ),
+    default_mmr=0.004,  # UNVERIFIED (OKX tier tables not read, MECHANICS.md 5)
+    max_leverage=100.0,  # UNVERIFIED
+)
+
+# --------------------------------------------------------------------------- Deribit
+DERIBIT = VenuePreset(
+    name="deribit",
+    # Incremental liquidation when equity < MM (MECHANICS.md 2.6); engine details not read, the
+    # generic MM-at-LP equation gives the price where equity first meets MM.
+    convention=LiquidationConvention.MM_AT_LIQUIDATION,
+    maker_fee=0.0, taker_fee=0.0005,  # taker 0.05% from the old futures example; maker UNVERIFIED
+    # Funding accrues continuously but is quoted as an 8h rate (MECHANICS.md 1.5), so rates and
+    # their annualisation use 8h.
+    funding_interval_hours=8.0,
+    reference_price="mark", onchain=False,
+    instruments=_instruments(
+        # "1 USD per index point, contract size 10 USD" (MECHANICS.md 2.6). Tick 0.5 UNVERIFIED.
+        Instrument(symbol="BTC-PERPETUAL", contract_type="inverse", contract_size=10.0, base="BTC",
+                   quote="USD", tick_size=0.5, lot_size=1.0),
+        # 1 USD per contract and tick 0.05: UNVERIFIED.
+        Instrument(symbol="ETH-PERPETUAL", contract_type="inverse", contract_size=1.0, base="ETH",
+                   quote="USD", tick_size=0.05, lot_size=1.0),
+        # Linear USDC perpetuals exist (MECHANICS.md 2.6); contract sizes and ticks UNVERIFIED.
+        Instrument(symbol="BTC_USDC-PERPETUAL", contract_type="linear", contract_size=0.001, base="BTC",
+                   quote="USDC", tick_size=0.5, lot_size=1.0),
+        Instrument(symbol="SOL_USDC-PERPETUAL", contract_type="linear", contract_size=0.1, base="SOL",
+                   quote="USDC", tick_size=0.01, lot_size=1.0),
+    ),
+    # Standard margin (MECHANICS.md 2.6): BTC IM 2% + size*0.005%, MM 1% + size*0.005%;
+    # SOL IM 4% + size*0.0005%, MM 2% + size*0.0005%. The inverse page's BTC table was not fully
+    # visible; the linear values are applied to the inverse contract as an approximation.
+    size_margin=MappingProxyType({
+        "BTC-PERPETUAL": (0.02, 0.01, 0.00005),
+        "BTC_USDC-PERPETUAL": (0.02, 0.01, 0.00005),
+        "SOL_USDC-PERPETUAL": (0.04, 0.02, 0.000005),
+    }),
+    symbol_mmr=MappingProxyType({"SOL_USDC-PERPETUAL": (0.02, 25.0)}),
+    default_mmr=0.01,  # BTC MM at zero size (MECHANICS.md 2.6); ETH's rate UNVERIFIED
+    max_leverage=50.0,  # 1 / 2% BTC IM at zero size
+)
+
+# --------------------------------------------------------------------------- Hyperliquid
+# Max leverage per asset: BTC 40x (MECHANICS.md 2.7 example "40x -> 1.25%"); ETH 25x and SOL 20x
+# UNVERIFIED (Hyperliquid's asset list not read). MMR = 1/(2*max_leverage).
+_HL_MAX_LEV = {"BTC": 40.0, "ETH": 25.0, "SOL": 20.0}
+HYPERLIQUID = VenuePreset(
+    name="hyperliquid",
+    convention=LiquidationConvention.HYPERLIQUID,  # MECHANICS.md 1.3 (freqtrade transcription)
+    maker_fee=0.00015, taker_fee=0.00045,  # UNVERIFIED (base-tier schedule, not read this session)
+    funding_interval_hours=1.0,  # MECHANICS.md 1.5: hourly, paying the 8h rate / 8
+    reference_price="oracle", onchain=True,
+    instruments=_instruments(
+        # Linear USDC perps; size in coin (contract size 1). Lot sizes (szDecimals 5/4/2) UNVERIFIED.
+        Instrument(symbol="BTC", contract_type="linear", contract_size=1.0, base="BTC", quote="USDC",
+                   lot_size=0.00001, funding_interval_hours=1.0),
+        Instrument(symbol="ETH", contract_type="linear", contract_size=1.0, base="ETH", quote="USDC",
+                   lot_size=0.0001, funding_interval_hours=1.0),
+        Instrument(symbol="SOL", contract_type="linear", contract_size=1.0, base="SOL", quote="USDC",
+                   lot_size=0.01, funding_interval_hours=1.0),
+    ),
+    symbol_mmr=MappingProxyType({k: (hyperliquid_mmr(v), v) for k, v in _HL_MAX_LEV.items()}),
+    default_mmr=hyperliquid_mmr(40.0),
+    max_leverage=40.0,
+)
+
+# --------------------------------------------------------------------------- dYdX v4
+DYDX = VenuePreset(
+    name="dydx",
+    convention=LiquidationConvention.DYDX,  # dydxprotocol/v4-documentation liquidations.mdx
+    maker_fee=0.0001, taker_fee=0.0005,  # UNVERIFIED (fee schedule not read this session)
+    funding_interval_hours=1.0,  # MECHANICS.md 1.5 / 2.8: hourly on the oracle price
+    reference_price="oracle", onchain=True,
+    instruments=_instruments(
+        # Linear USDC perps, size in coin; step sizes UNVERIFIED.
+        Instrument(symbol="BTC-USD", contract_type="linear", contract_size=1.0, base="BTC", quote="USDC",
+                   lot_size=0.0001, funding_interval_hours=1.0),
+        Instrument(symbol="ETH-USD", contract_type="linear", contract_size=1.0, base="ETH", quote="USDC",
+                   lot_size=0.001, funding_interval_hours=1.0),
+        Instrument(symbol="SOL-USD", contract_type="linear", contract_size=1.0, base="SOL", quote="USDC",
+                   lot_size=0.01, funding_interval_hours=1.0),
+    ),
+    # funding.mdx market tiers: large-cap IMF 5% / MMF 3% (BTC, ETH), mid-cap 10% / 5%. SOL's
+    # tier is UNVERIFIED (taken as mid-cap). The docs' liquidation examples use MMF 5% for ETH.
+    symbol_mmr=MappingProxyType({"BTC-USD": (0.03, 20.0), "ETH-USD": (0.03, 20.0),
+                                 "SOL-USD": (0.05, 10.0)}),
+    default_mmr=0.03,
+    max_leverage=20.0,
+)
+
+_VENUES: dict[str, VenuePreset] = {
+    v.name: v for v in (BINANCE_USDM, BINANCE_COINM, BYBIT_LINEAR, BYBIT_INVERSE, BITMEX, OKX, DERIBIT,
+                        HYPERLIQUID, DYDX)
+}
+
+
+def venue_names() -> list[str]:
+    """Preset names in a fixed order."""
+    return list(_VENUES)
+
+
+def get_venue(name: str) -> VenuePreset:
+    """The preset called ``name`` (case-insensitive); InputError listing the valid names."""
+    preset = _VENUES.get(str(name).strip().lower())
+    if preset is None:
+        raise InputError("venue", f"unknown venue; one of {', '.join(_VENUES)}", name)
+    return preset
