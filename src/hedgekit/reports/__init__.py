@@ -1,0 +1,1 @@
+"""Renderers: terminal tables, HTML and PNG reports. No math here."""
