@@ -42,6 +42,7 @@ from hedgekit.errors import InputError
 
 __all__ = [
     "STABLECOINS",
+    "Collateral",
     "Exposure",
     "HedgeMethod",
     "HedgePolicy",
@@ -51,6 +52,7 @@ __all__ = [
     "LPModel",
     "Portfolio",
     "PortfolioExposure",
+    "Rounding",
     "ScenarioSettings",
     "compute_exposures",
     "load_portfolio",
@@ -58,6 +60,7 @@ __all__ = [
     "lp_liquidity_from_amounts",
     "lp_value",
     "parse_portfolio",
+    "price_of",
 ]
 
 #: Symbols valued as cash at 1 USD unless ``prices`` says otherwise (a depeg).
