@@ -51,6 +51,7 @@ class LiquidationConvention(StrEnum):
     - ``mm-at-entry``: MM = notional(EP)*MMR - deduction, fixed at entry (Bybit USDT isolated,
       Bybit classic / 2024 UTA inverse, MyCoinStory); a taker fee, when given, is charged on the
       bankruptcy value as on Bybit classic (the closing fee is part of the MM and of the BP).
+      A position whose margin covers its largest loss has no LP here either (see the code).
     - ``fee-in-mmr``: MM = notional(LP)*(MMR + taker) - cum (Gate; freqtrade's OKX; OKX's margin
       ratio divides by notional*(MMR + fee rate)).
     - ``hyperliquid``: ``LP = EP - s*margin_available/q/(1 - MMR*s)``,
@@ -358,6 +359,12 @@ def liquidation_price(instrument: Instrument, side: Side | str, contracts: float
 
     if conv is LiquidationConvention.MM_AT_ENTRY:
         tier = tier_for(tiers, entry_notional)
+        if bankruptcy is None:
+            # The margin covers the largest possible loss (1x inverse short on coin collateral,
+            # linear long with W >= q*EP). The entry-frozen MM would otherwise "liquidate" it where
+            # the shrinking equity meets a MM that no longer shrinks with the position (EP/MMR, or
+            # EP*MMR for the long); Bybit's own LP-based 2026 formula has no such price.
+            return result(None, None, tier)
         mm_entry = entry_notional * tier.mmr - tier.cum
         # Bybit classic: the bankruptcy price includes the fee to close there, and the LP keeps
         # that fee on top of the entry MM: W + uPnL(LP) = MM_entry + fee*notional(BP).
