@@ -1,0 +1,241 @@
+"""Slow, obviously correct twin of :func:`hedgekit.backtest.kernels.run_policy`.
+
+Plain Python over lists, one bar and one asset at a time, with every money step delegated to the
+domain objects: :meth:`Instrument.pnl`, :meth:`Instrument.funding` per settlement event,
+:meth:`Instrument.fee`, :meth:`Instrument.round_contracts`, :func:`average_entry` and
+:func:`hedgekit.margin.liquidation_price`. It exists to be read and to check the kernel
+(tests/test_backtest_parity.py), never to be fast.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from hedgekit.instruments import Instrument, Side, average_entry
+from hedgekit.margin import liquidation_price
+
+SHORT = Side.SHORT
+
+
+@dataclass(kw_only=True)
+class RefAsset:
+    """One hedged holding: spot prices, hedge prices, funding events and the contract."""
+
+    instrument: Instrument
+    coins: float
+    spot: Sequence[float]
+    fut: Sequence[float]
+    fut_high: Sequence[float]
+    ret_s: Sequence[float]
+    ret_f: Sequence[float]
+    funding: Sequence[Sequence[tuple[float, float]]]  # per bar: [(rate, ref_price), ...]
+    roll_to: Sequence[float]  # next contract price on a roll bar, NaN otherwise
+    stake_per_bar: float = 0.0
+    mmr: float = 0.004
+    maint_amount: float = 0.0
+    cost: float = 0.0  # fee + slippage rate per trade
+
+
+@dataclass(kw_only=True)
+class RefPolicy:
+    method: str = "static"  # none, static, minvar, beta, trend, rsi, vol
+    ratio_on: float = 1.0
+    ratio_off: float = 0.0
+    band: float = 0.0
+    calendar: int = 0
+    window: int = 60
+    reestimate: int = 30
+    signal_n: int = 20
+    threshold: float = 0.0
+    leverage: float = 1.0
+    topup: float = 0.0
+    bars_per_year: float = 365.0
+    max_ratio: float = 2.0
+
+
+@dataclass(kw_only=True)
+class RefResult:
+    equity: list[float] = field(default_factory=list)
+    funding: list[float] = field(default_factory=list)  # cumulative USD received
+    fees: list[float] = field(default_factory=list)  # cumulative USD paid
+    ratio: list[float] = field(default_factory=list)
+    contracts: list[list[float]] = field(default_factory=list)
+    liquidations: list[tuple[int, int]] = field(default_factory=list)  # (bar, asset)
+    rebalances: int = 0
+    rolls: int = 0
+    topups: int = 0
+
+
+@dataclass(kw_only=True)
+class _Position:
+    contracts: float = 0.0
+    entry: float = 0.0
+    wallet: float = 0.0  # settle currency
+
+
+def _usd(inst: Instrument, amount: float, spot: float) -> float:
+    """Settle-currency amount in USD (coin valued at the spot price)."""
+    return amount * spot if inst.is_inverse else amount
+
+
+def _equity_settle(inst: Instrument, pos: _Position, price: float) -> float:
+    if pos.contracts == 0:
+        return pos.wallet
+    return pos.wallet + inst.pnl(SHORT, pos.contracts, pos.entry, price)
+
+
+def _signal(policy: RefPolicy, a: RefAsset, t: int) -> int | None:
+    n = policy.signal_n
+    if policy.method == "trend":
+        if t < n - 1:
+            return None
+        return int(a.spot[t] < statistics.fmean(a.spot[t - n + 1:t + 1]))
+    if t < n:
+        return None
+    if policy.method == "rsi":
+        moves = [a.spot[k] - a.spot[k - 1] for k in range(t - n + 1, t + 1)]
+        up = sum(m for m in moves if m > 0)
+        down = -sum(m for m in moves if m <= 0)
+        rsi = 100.0 if down == 0 else 100.0 - 100.0 / (1.0 + up / down)
+        return int(rsi > policy.threshold)
+    vol = statistics.stdev(a.ret_s[t - n + 1:t + 1]) * math.sqrt(policy.bars_per_year)
+    return int(vol > policy.threshold)
+
+
+def _minvar(a: RefAsset, t: int, window: int) -> float | None:
+    s = a.ret_s[t - window + 1:t + 1]
+    f = a.ret_f[t - window + 1:t + 1]
+    ms, mf = statistics.fmean(s), statistics.fmean(f)
+    var_f = sum((x - mf) ** 2 for x in f)
+    if var_f <= 0:
+        return None
+    return sum((x - mf) * (y - ms) for x, y in zip(f, s)) / var_f
+
+
+def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0,
+             reserve: float = 0.0) -> RefResult:
+    """Replay ``policy`` bar by bar; see :mod:`hedgekit.backtest.kernels` for the rules."""
+    T = len(assets[0].spot)
+    pos = [_Position() for _ in assets]
+    coins = [a.coins for a in assets]
+    signal = policy.method in ("trend", "rsi", "vol")
+    start = 0.0 if policy.method == "none" else (policy.ratio_off if signal else policy.ratio_on)
+    target = [start] * len(assets)
+    out = RefResult()
+    cum_fund = cum_fee = 0.0
+    for t in range(T):
+        held, exposure_total, equity = 0.0, 0.0, 0.0
+        row = []
+        for i, a in enumerate(assets):
+            inst, p = a.instrument, pos[i]
+            s_px, f_px = a.spot[t], a.fut[t]
+            traded = rolled = False
+            if t > 0:
+                coins[i] += coins[i] * a.stake_per_bar
+                if p.contracts > 0:
+                    liq = liquidation_price(inst, SHORT, p.contracts, p.entry, p.wallet,
+                                            mmr=a.mmr, maint_amount=a.maint_amount)
+                    if liq.liquidation_price is not None and a.fut_high[t] >= liq.liquidation_price:
+                        p.wallet += inst.pnl(SHORT, p.contracts, p.entry, liq.bankruptcy_price)
+                        if inst.is_inverse:
+                            coins[i] += p.wallet
+                        else:
+                            cash += p.wallet
+                        pos[i] = p = _Position()
+                        out.liquidations.append((t, i))
+                    else:
+                        for rate, ref in a.funding[t]:
+                            got = inst.funding(SHORT, p.contracts, ref, rate)
+                            p.wallet += got
+                            cum_fund += _usd(inst, got, s_px)
+            # roll a dated future into the next contract
+            if not math.isnan(a.roll_to[t]):
+                new_px = a.roll_to[t]
+                if p.contracts > 0:
+                    fee = (inst.fee(p.contracts, f_px, a.cost) + inst.fee(p.contracts, new_px, a.cost))
+                    p.wallet += inst.pnl(SHORT, p.contracts, p.entry, f_px) - fee
+                    p.entry = new_px
+                    cum_fee += _usd(inst, fee, s_px)
+                    out.rolls += 1
+                    rolled = True
+                f_px = new_px
+            # target ratio from trailing data only
+            if policy.method in ("minvar", "beta"):
+                if t >= policy.window and (t - policy.window) % policy.reestimate == 0:
+                    h = _minvar(a, t, policy.window)
+                    if h is not None:
+                        target[i] = min(max(h, 0.0), policy.max_ratio)
+            elif signal:
+                on = _signal(policy, a, t)
+                if on is not None:
+                    target[i] = policy.ratio_on if on else policy.ratio_off
+            # rebalance
+            exposure_coin = coins[i] + (_equity_settle(inst, p, f_px) if inst.is_inverse else 0.0)
+            exposure = exposure_coin * s_px
+            value = inst.notional_usd(1.0, f_px)
+            goal = (inst.round_contracts(target[i] * exposure / value, "nearest")
+                    if exposure > 0 else 0.0)
+            if goal != p.contracts:
+                actual = p.contracts * value / exposure if exposure > 0 else 0.0
+                due = t == 0 or (policy.calendar > 0 and t % policy.calendar == 0)
+                if policy.band > 0:
+                    if target[i] <= 0:
+                        due = due or p.contracts > 0
+                    elif abs(actual - target[i]) / target[i] > policy.band:
+                        due = True
+                elif policy.calendar == 0:
+                    due = True
+                if due:
+                    change = goal - p.contracts
+                    fee = inst.fee(abs(change), f_px, a.cost)
+                    if change < 0:
+                        p.wallet += inst.pnl(SHORT, -change, p.entry, f_px)
+                        if goal == 0:
+                            p.entry = 0.0
+                    elif p.contracts == 0:
+                        p.entry = f_px
+                    else:
+                        p.entry = average_entry(inst, [(p.contracts, p.entry), (change, f_px)])
+                    p.contracts = goal
+                    p.wallet -= fee
+                    cum_fee += _usd(inst, fee, s_px)
+                    out.rebalances += 1
+                    traded = True
+            if traded or rolled:  # margin back to initial margin at this price
+                im = inst.notional_settle(p.contracts, f_px) / policy.leverage if p.contracts else 0.0
+                move = im - _equity_settle(inst, p, f_px)
+                p.wallet += move
+                if inst.is_inverse:
+                    coins[i] -= move
+                else:
+                    cash -= move
+            if policy.topup > 0 and p.contracts > 0:
+                liq = liquidation_price(inst, SHORT, p.contracts, p.entry, p.wallet,
+                                        mmr=a.mmr, maint_amount=a.maint_amount)
+                if liq.liquidation_price is not None and liq.liquidation_price <= f_px * (1 + policy.topup):
+                    need = inst.notional_settle(p.contracts, f_px) / policy.leverage - _equity_settle(inst, p, f_px)
+                    add = min(need, reserve / (s_px if inst.is_inverse else 1.0))
+                    if add > 0:
+                        p.wallet += add
+                        reserve -= _usd(inst, add, s_px)
+                        out.topups += 1
+            # mark to market
+            eq_settle = _equity_settle(inst, p, f_px)
+            if inst.is_inverse:
+                equity += (coins[i] + eq_settle) * s_px
+                exposure_total += (coins[i] + eq_settle) * s_px
+            else:
+                equity += coins[i] * s_px + eq_settle
+                exposure_total += coins[i] * s_px
+            held += inst.notional_usd(p.contracts, f_px)
+            row.append(p.contracts)
+        equity += cash + reserve  # after this bar's margin transfers
+        out.equity.append(equity)
+        out.funding.append(cum_fund)
+        out.fees.append(cum_fee)
+        out.ratio.append(held / exposure_total if exposure_total > 0 else 0.0)
+        out.contracts.append(row)
+    return out

@@ -1,0 +1,438 @@
+"""Backtest engine: validate, align market data into arrays, call one kernel, wrap the result.
+
+The core takes plain pandas objects (:func:`align_market`) so it works on any data source; the
+config / CLI layer (:mod:`hedgekit.backtest.config`) loads them from :mod:`hedgekit.data`.
+
+Example::
+
+    market = align_market(assets, spot={"BTC": btc_close}, hedge={"BTC": perp_ohlc},
+                          funding={"BTC": rates})
+    result = run_backtest(assets, market, [Policy(name="none", method="none"),
+                                           Policy(name="static 50%", ratio=0.5)])
+    print(result.to_dict())
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+
+from hedgekit.errors import DataError, InputError, check_finite, check_nonnegative, check_positive
+from hedgekit.instruments import Instrument
+
+__all__ = [
+    "AssetSpec",
+    "Market",
+    "Method",
+    "Policy",
+    "align_market",
+    "run_backtest",
+    "sweep",
+]
+
+
+class Method(StrEnum):
+    """How a policy sets its target hedge ratio."""
+
+    NONE = "none"
+    STATIC = "static"
+    MINVAR = "minvar"  # Cov(s, f) / Var(f) on trailing returns, re-estimated every k bars
+    BETA = "beta"  # the OLS slope of s on f: the same number as minvar on the same returns
+    TREND = "trend"  # hedge on while the price is below its N-bar average
+    RSI = "rsi"  # hedge on while the N-bar RSI is above the threshold
+    VOL = "vol"  # hedge on while annualised N-bar volatility is above the threshold
+
+
+_METHOD_CODE = {Method.NONE: 0, Method.STATIC: 1, Method.MINVAR: 2, Method.BETA: 3,
+                Method.TREND: 4, Method.RSI: 5, Method.VOL: 6}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AssetSpec:
+    """One holding and the contract that hedges it.
+
+    ``coins`` spot amount; ``staking_apr`` yield on the spot coins (fraction per year, simple);
+    ``mmr`` / ``maint_amount`` the maintenance tier (amount in the settle currency);
+    ``fee`` taker fee and ``slippage`` extra cost, both fractions of the traded notional.
+    """
+
+    name: str
+    coins: float
+    instrument: Instrument
+    staking_apr: float = 0.0
+    mmr: float = 0.004
+    maint_amount: float = 0.0
+    fee: float = 0.0005
+    slippage: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_positive(f"assets.{self.name}.coins", self.coins)
+        check_nonnegative(f"assets.{self.name}.staking_apr", self.staking_apr)
+        check_nonnegative(f"assets.{self.name}.mmr", self.mmr)
+        check_finite(f"assets.{self.name}.maint_amount", self.maint_amount)
+        check_nonnegative(f"assets.{self.name}.fee", self.fee)
+        check_nonnegative(f"assets.{self.name}.slippage", self.slippage)
+        if self.instrument.is_quanto:
+            raise InputError(f"assets.{self.name}.instrument", "quanto hedges are not backtested yet",
+                             "quanto")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Policy:
+    """A hedge policy. Ratios are fractions of the USD exposure; windows and schedules in bars."""
+
+    name: str
+    method: Method = Method.STATIC
+    ratio: float = 1.0  # static ratio, signal "on" ratio, and the estimators' prior
+    ratio_off: float = 0.0
+    band: float = 0.0  # rebalance when |actual - target| / target > band (0 = off)
+    calendar: int = 0  # rebalance every k bars (0 = off); band 0 and calendar 0 = every change
+    window: int = 90
+    reestimate: int = 30
+    signal_n: int = 50
+    threshold: float = 0.0
+    leverage: float = 2.0
+    topup: float = 0.0  # top up when the liquidation price is within this fraction (0 = off)
+    max_ratio: float = 2.0
+
+    def __post_init__(self) -> None:
+        p = f"policies.{self.name}"
+        try:
+            object.__setattr__(self, "method", Method(self.method))
+        except ValueError:
+            raise InputError(f"{p}.method", "must be one of " + ", ".join(m.value for m in Method),
+                             self.method) from None
+        check_nonnegative(f"{p}.ratio", self.ratio)
+        check_nonnegative(f"{p}.ratio_off", self.ratio_off)
+        check_nonnegative(f"{p}.band", self.band)
+        check_positive(f"{p}.leverage", self.leverage)
+        check_nonnegative(f"{p}.topup", self.topup)
+        check_positive(f"{p}.max_ratio", self.max_ratio)
+        check_finite(f"{p}.threshold", self.threshold)
+        for name, low in (("calendar", 0), ("window", 2), ("reestimate", 1), ("signal_n", 2)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+                raise InputError(f"{p}.{name}", f"must be an integer >= {low}", value)
+
+    def pack(self, bars_per_year: float) -> tuple[np.ndarray, np.ndarray]:
+        """The policy as the kernel's (float, int) parameter rows."""
+        from hedgekit.backtest import kernels as k
+
+        pf = np.zeros(k.N_PF)
+        pi = np.zeros(k.N_PI, dtype=np.int64)
+        pf[k.F_RATIO_ON] = self.ratio
+        pf[k.F_RATIO_OFF] = self.ratio_off
+        pf[k.F_BAND] = self.band
+        pf[k.F_LEVERAGE] = self.leverage
+        pf[k.F_THRESHOLD] = self.threshold
+        pf[k.F_TOPUP] = self.topup
+        pf[k.F_BARS_PER_YEAR] = bars_per_year
+        pf[k.F_MAX_RATIO] = self.max_ratio
+        pi[k.I_METHOD] = _METHOD_CODE[self.method]
+        pi[k.I_CALENDAR] = self.calendar
+        pi[k.I_WINDOW] = self.window
+        pi[k.I_REESTIMATE] = self.reestimate
+        pi[k.I_SIGNAL_N] = self.signal_n
+        return pf, pi
+
+
+@dataclass(frozen=True, kw_only=True)
+class Market:
+    """Market data aligned on one bar index, as (T, A) float64 arrays (see kernels.run_policy)."""
+
+    index: pd.DatetimeIndex
+    names: tuple[str, ...]
+    spot: np.ndarray
+    fut: np.ndarray
+    fut_high: np.ndarray
+    ret_s: np.ndarray
+    ret_f: np.ndarray
+    fund_lin: np.ndarray
+    fund_inv: np.ndarray
+    roll_to: np.ndarray
+    # per asset, per bar: [(rate, reference price), ...] — kept for the reference simulator
+    funding_events: tuple[tuple[tuple[tuple[float, float], ...], ...], ...] = field(repr=False)
+    bar_days: float = 1.0
+
+    @property
+    def bars_per_year(self) -> float:
+        return 365.0 / self.bar_days
+
+
+def _close_series(name: str, obj: pd.Series | pd.DataFrame, what: str) -> pd.Series:
+    if isinstance(obj, pd.DataFrame):
+        if "close" not in obj:
+            raise InputError(f"{what}.{name}", "needs a 'close' column", list(obj.columns))
+        obj = obj["close"]
+    return obj.astype(np.float64)
+
+
+def _utc_index(name: str, obj: pd.Series | pd.DataFrame) -> pd.DatetimeIndex:
+    idx = obj.index
+    if not isinstance(idx, pd.DatetimeIndex):
+        raise InputError(name, "needs a DatetimeIndex of bar open times", type(idx).__name__)
+    idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+    return idx.as_unit("ns")  # asi8 below is nanoseconds whatever the parser chose
+
+
+def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | pd.DataFrame],
+                 hedge: Mapping[str, pd.DataFrame], funding: Mapping[str, pd.Series] | None = None,
+                 funding_ref: Mapping[str, pd.Series] | None = None,
+                 roll_to: Mapping[str, pd.Series] | None = None,
+                 hedge_returns: Mapping[str, pd.Series] | None = None,
+                 start: str | pd.Timestamp | None = None,
+                 end: str | pd.Timestamp | None = None) -> Market:
+    """Align spot closes, hedge OHLC and funding events of every asset on their common bars.
+
+    Bars are indexed by their open time (UTC) and must be regular. ``hedge[name]`` needs
+    ``close`` and ``high`` (``open`` is used as the funding reference of a settlement at the
+    bar's open). ``funding[name]`` is the rate per settlement indexed by its UTC timestamp; a
+    settlement at ``tau`` belongs to the bar with ``open <= tau < next open``, i.e. it is paid
+    by the position held from the previous close. Its reference price is ``funding_ref[name]``
+    (the mark at that settlement) where given, else the hedge open when ``tau`` is the bar open,
+    else the bar's hedge close (daily bars carry no intrabar marks). Missing bars raise
+    :class:`DataError` naming the series; nothing is filled.
+    """
+    if not assets:
+        raise InputError("assets", "needs at least one asset", [], show_value=False)
+    names = tuple(a.name for a in assets)
+    if len(set(names)) != len(names):
+        raise InputError("assets", "names must be unique", list(names))
+    funding = funding or {}
+    funding_ref = funding_ref or {}
+    roll_to = roll_to or {}
+    hedge_returns = hedge_returns or {}
+    closes, frames = {}, {}
+    for a in assets:
+        if a.name not in spot:
+            raise InputError(f"spot.{a.name}", "no spot prices for this asset", None, show_value=False)
+        if a.name not in hedge:
+            raise InputError(f"hedge.{a.name}", "no hedge prices for this asset", None, show_value=False)
+        s = _close_series(a.name, spot[a.name], "spot")
+        s.index = _utc_index(f"spot.{a.name}", s)
+        h = hedge[a.name].copy()
+        h.index = _utc_index(f"hedge.{a.name}", h)
+        for col in ("close", "high"):
+            if col not in h:
+                raise InputError(f"hedge.{a.name}", f"needs a '{col}' column", list(h.columns))
+        closes[a.name], frames[a.name] = s, h
+    index = None
+    for a in assets:
+        for series in (closes[a.name].index, frames[a.name].index):
+            index = series if index is None else index.intersection(series)
+    lo = pd.Timestamp(start, tz="UTC") if start is not None and pd.Timestamp(start).tz is None else start
+    hi = pd.Timestamp(end, tz="UTC") if end is not None and pd.Timestamp(end).tz is None else end
+    index = index.sort_values()
+    if lo is not None:
+        index = index[index >= pd.Timestamp(lo)]
+    if hi is not None:
+        index = index[index <= pd.Timestamp(hi)]
+    if len(index) < 2:
+        raise DataError(f"assets {', '.join(names)}: fewer than 2 common bars in the period")
+    steps = np.diff(index.asi8)
+    step = int(np.median(steps))
+    if (steps != step).any():
+        k = int(np.flatnonzero(steps != step)[0])
+        raise DataError(f"assets {', '.join(names)}: bars are not regular; gap after "
+                        f"{index[k].isoformat()} (next common bar {index[k + 1].isoformat()})")
+    T, A = len(index), len(assets)
+    shape = (T, A)
+    out = {key: np.empty(shape) for key in ("spot", "fut", "fut_high", "ret_s", "ret_f")}
+    fund_lin = np.zeros(shape)
+    fund_inv = np.zeros(shape)
+    rolls = np.full(shape, np.nan)
+    events: list[tuple[tuple[tuple[float, float], ...], ...]] = []
+    bar_ns = step
+    for j, a in enumerate(assets):
+        s = closes[a.name].reindex(index).to_numpy(np.float64)
+        h = frames[a.name].reindex(index)
+        for key, arr in (("spot", s), ("fut", h["close"].to_numpy(np.float64)),
+                         ("fut_high", h["high"].to_numpy(np.float64))):
+            bad = ~np.isfinite(arr) | (arr <= 0)
+            if bad.any():
+                raise DataError(f"{key} {a.name}: missing or non-positive price at "
+                                f"{index[int(np.flatnonzero(bad)[0])].isoformat()}")
+            out[key][:, j] = arr
+        fut_c = out["fut"][:, j]
+        out["ret_s"][0, j] = 0.0
+        out["ret_s"][1:, j] = s[1:] / s[:-1] - 1.0
+        if a.name in hedge_returns:
+            r = hedge_returns[a.name]
+            r.index = _utc_index(f"hedge_returns.{a.name}", r)
+            out["ret_f"][:, j] = r.reindex(index).fillna(0.0).to_numpy(np.float64)
+        else:
+            out["ret_f"][0, j] = 0.0
+            out["ret_f"][1:, j] = fut_c[1:] / fut_c[:-1] - 1.0
+        if a.name in roll_to:
+            r = roll_to[a.name].copy()
+            r.index = _utc_index(f"roll_to.{a.name}", r)
+            rolls[:, j] = r.reindex(index).to_numpy(np.float64)
+        per_bar: list[list[tuple[float, float]]] = [[] for _ in range(T)]
+        if a.name in funding:
+            rates = funding[a.name].astype(np.float64).dropna()
+            rates.index = _utc_index(f"funding.{a.name}", rates)
+            marks = funding_ref.get(a.name)
+            if marks is not None:
+                marks = marks.copy()
+                marks.index = _utc_index(f"funding_ref.{a.name}", marks)
+                marks = marks.reindex(rates.index)
+            ts = rates.index.asi8
+            bar = np.searchsorted(index.asi8, ts, side="right") - 1
+            inside = (bar >= 0) & (ts < index.asi8[-1] + bar_ns)
+            opens = h["open"].to_numpy(np.float64) if "open" in h else fut_c
+            for k in np.flatnonzero(inside):
+                b = int(bar[k])
+                ref = math.nan if marks is None else float(marks.iloc[k])
+                if not (ref > 0):
+                    ref = float(opens[b]) if ts[k] == index.asi8[b] else float(fut_c[b])
+                rate = float(rates.iloc[k])
+                per_bar[b].append((rate, ref))
+                fund_lin[b, j] += rate * ref
+                fund_inv[b, j] += rate / ref
+            _check_funding_gaps(a.name, rates.index, index, a.instrument)
+        events.append(tuple(tuple(e) for e in per_bar))
+    return Market(index=index, names=names, spot=out["spot"], fut=out["fut"], fut_high=out["fut_high"],
+                  ret_s=out["ret_s"], ret_f=out["ret_f"], fund_lin=fund_lin, fund_inv=fund_inv,
+                  roll_to=rolls, funding_events=tuple(events), bar_days=step / 86_400e9)
+
+
+def _check_funding_gaps(name: str, stamps: pd.DatetimeIndex, index: pd.DatetimeIndex,
+                        instrument: Instrument) -> None:
+    """A perpetual's funding history must cover the period without holes longer than 1.5 intervals."""
+    hours = instrument.funding_interval_hours
+    if not hours:
+        return
+    inside = stamps[(stamps >= index[0]) & (stamps <= index[-1])]
+    if len(inside) == 0:
+        raise DataError(f"funding {name}: no settlements between {index[0].isoformat()} and "
+                        f"{index[-1].isoformat()}")
+    edges = inside.asi8
+    limit = 1.5 * hours * 3_600e9
+    gaps = np.diff(edges)
+    if (gaps > limit).any():
+        k = int(np.flatnonzero(gaps > limit)[0])
+        raise DataError(f"funding {name}: no settlement between {inside[k].isoformat()} and "
+                        f"{inside[k + 1].isoformat()} ({hours:g}h interval)")
+    if edges[0] - index.asi8[0] > limit or index.asi8[-1] - edges[-1] > limit + (index.asi8[1] - index.asi8[0]):
+        raise DataError(f"funding {name}: settlements cover {inside[0].isoformat()} .. "
+                        f"{inside[-1].isoformat()}, not the whole period")
+
+
+def _asset_arrays(assets: Sequence[AssetSpec], bar_days: float) -> dict[str, np.ndarray]:
+    from hedgekit.backtest import kernels as k
+
+    return {
+        "coins0": np.array([a.coins for a in assets], dtype=np.float64),
+        "stake": np.array([a.staking_apr * bar_days / 365.0 for a in assets], dtype=np.float64),
+        "kind": np.array([k.INVERSE if a.instrument.is_inverse else k.LINEAR for a in assets],
+                         dtype=np.int64),
+        "csize": np.array([a.instrument.contract_size for a in assets], dtype=np.float64),
+        "lot": np.array([a.instrument.lot_size for a in assets], dtype=np.float64),
+        "mmr": np.array([a.mmr for a in assets], dtype=np.float64),
+        "maint": np.array([a.maint_amount for a in assets], dtype=np.float64),
+        "cost": np.array([a.fee + a.slippage for a in assets], dtype=np.float64),
+    }
+
+
+def _kernel_args(assets: Sequence[AssetSpec], market: Market, cash: float, reserve: float) -> tuple:
+    if tuple(a.name for a in assets) != market.names:
+        raise InputError("assets", "must match the market's assets in order", list(market.names))
+    arr = _asset_arrays(assets, market.bar_days)
+    return (market.spot, market.fut, market.fut_high, market.ret_s, market.ret_f, market.fund_lin,
+            market.fund_inv, market.roll_to, arr["coins0"], arr["stake"], arr["kind"], arr["csize"],
+            arr["lot"], arr["mmr"], arr["maint"], arr["cost"], float(cash), float(reserve))
+
+
+def run_policy_arrays(args: tuple, policy: Policy, bars_per_year: float) -> dict[str, np.ndarray]:
+    """Run one policy through the kernel on packed arguments; per-bar outputs as arrays."""
+    from hedgekit.backtest import kernels as k
+
+    T, A = args[0].shape
+    pf, pi = policy.pack(bars_per_year)
+    out = {name: np.empty(T) for name in ("equity", "spot_pnl", "hedge_pnl", "funding", "fees", "ratio")}
+    out["contracts"] = np.empty((T, A))
+    out["flags"] = np.empty((T, A), dtype=np.int64)
+    out["scalars"] = np.empty(k.N_SCALARS)
+    k.run_policy(*args, pf, pi, out["equity"], out["spot_pnl"], out["hedge_pnl"], out["funding"],
+                 out["fees"], out["ratio"], out["contracts"], out["flags"], out["scalars"])
+    return out
+
+
+def initial_value(assets: Sequence[AssetSpec], market: Market, cash: float, reserve: float) -> float:
+    """USD value of the book at the first close, before any trade."""
+    return float(cash + reserve + sum(a.coins * market.spot[0, j] for j, a in enumerate(assets)))
+
+
+def run_backtest(assets: Sequence[AssetSpec], market: Market, policies: Sequence[Policy], *,
+                 cash: float = 0.0, reserve: float = 0.0, progress=None):
+    """Run every policy on the same aligned market; returns a :class:`BacktestResult`.
+
+    ``cash`` (USD) finances linear margin (it may go negative: margin borrowed, no interest);
+    ``reserve`` (USD) is only used for margin top-ups. An unhedged baseline is always run for
+    hedge effectiveness. ``progress(done, total)`` is called after each policy.
+    """
+    from hedgekit.backtest import kernels as k
+    from hedgekit.backtest.result import BacktestResult, StrategyResult
+
+    if not policies:
+        raise InputError("policies", "needs at least one policy", [], show_value=False)
+    names = [p.name for p in policies]
+    if len(set(names)) != len(names):
+        raise InputError("policies", "names must be unique", names)
+    check_finite("cash", cash)
+    check_nonnegative("reserve", reserve)
+    args = _kernel_args(assets, market, cash, reserve)
+    bpy = market.bars_per_year
+    initial = initial_value(assets, market, cash, reserve)
+    base = run_policy_arrays(args, Policy(name="_unhedged", method=Method.NONE), bpy)["equity"]
+    strategies = []
+    for i, policy in enumerate(policies):
+        out = run_policy_arrays(args, policy, bpy)
+        metrics = np.empty(5)
+        k.equity_metrics(out["equity"], base, initial, bpy, metrics)
+        strategies.append(StrategyResult.from_kernel(policy, out, metrics))
+        if progress is not None:
+            progress(i + 1, len(policies))
+    return BacktestResult(index=market.index, names=market.names,
+                          instruments=tuple(a.instrument for a in assets), initial_usd=initial,
+                          unhedged_equity=base, spot=market.spot, strategies=tuple(strategies))
+
+
+def sweep(assets: Sequence[AssetSpec], market: Market, policies: Sequence[Policy], *,
+          cash: float = 0.0, reserve: float = 0.0) -> pd.DataFrame:
+    """Run many policies in parallel (numba prange) on loaded data; one metrics row per policy.
+
+    Per-bar detail is not kept; use :func:`run_backtest` for the few policies you chart.
+    """
+    from hedgekit.backtest import kernels as k
+
+    if not policies:
+        raise InputError("policies", "needs at least one policy", [], show_value=False)
+    args = _kernel_args(assets, market, cash, reserve)
+    bpy = market.bars_per_year
+    packed = [p.pack(bpy) for p in policies]
+    pf = np.ascontiguousarray(np.stack([p[0] for p in packed]))
+    pi = np.ascontiguousarray(np.stack([p[1] for p in packed]))
+    T = market.spot.shape[0]
+    equity = np.empty((len(policies), T))
+    scalars = np.empty((len(policies), k.N_SCALARS))
+    k.run_sweep(*args, pf, pi, equity, scalars)
+    base = run_policy_arrays(args, Policy(name="_unhedged", method=Method.NONE), bpy)["equity"]
+    metrics = np.empty((len(policies), 5))
+    k.sweep_metrics(equity, base, initial_value(assets, market, cash, reserve), bpy, metrics)
+    frame = pd.DataFrame(metrics, columns=["total_return", "volatility", "max_drawdown", "cvar_95",
+                                           "hedge_effectiveness"])
+    frame.insert(0, "final_equity_usd", equity[:, -1])
+    frame["funding_usd"] = scalars[:, k.S_FUNDING]
+    frame["fees_usd"] = scalars[:, k.S_FEES]
+    frame["rebalances"] = scalars[:, k.S_REBALANCES].astype(np.int64)
+    frame["liquidations"] = scalars[:, k.S_LIQUIDATIONS].astype(np.int64)
+    frame.index = pd.Index([p.name for p in policies], name="name")
+    for col in ("method", "ratio", "band", "window", "reestimate", "leverage"):
+        frame[col] = [getattr(p, col) for p in policies]
+    return frame

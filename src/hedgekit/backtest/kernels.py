@@ -1,0 +1,473 @@
+"""Numba kernels of the backtest: one pass over bars x assets per policy.
+
+Pure functions over float64 / int64 arrays (no pandas, no objects). The object layer
+(:mod:`hedgekit.backtest.engine`) validates, aligns and packs the inputs; the slow twin
+(:mod:`hedgekit.backtest._reference`) replays the same rules with :class:`Instrument` and must
+agree to ~1e-9 relative (tests/test_backtest_parity.py).
+
+Conventions (all hedges are shorts, ``s = -1``; ``n`` contracts, ``C`` contract size):
+
+* linear:  PnL ``-n*C*(F - E)`` quote (USD), funding received ``n*C*sum(rate*ref)``,
+  fee ``|dn|*C*F*(fee+slip)``; margin in USD.
+* inverse: PnL ``-n*C*(1/E - 1/F)`` coin, funding ``n*C*sum(rate/ref)`` coin,
+  fee ``|dn|*C/F*(fee+slip)`` coin; margin in coin, taken from (and returned to) the spot coins.
+  Coin amounts are valued in USD at the spot price of the bar.
+
+Bar ``t`` (bar 0 only opens the initial hedge at its close):
+  1. staking yield on the spot coins; 2. liquidation if the bar's high reaches the isolated
+  liquidation price of the position held since the previous close (MECHANICS.md 1.3,
+  maintenance margin evaluated at the liquidation price), closed at the bankruptcy price;
+  3. funding settled during the bar; 4. at the close: roll a dated future, re-estimate or read the
+  signal, rebalance on the band / calendar, re-set the position's margin to its initial margin
+  (notional / leverage), optional top-up from the reserve; 5. mark to market.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# contract kinds (hedgekit.instruments.ContractType)
+LINEAR = 0
+INVERSE = 1
+
+# hedge-ratio methods (hedgekit.backtest.config.Method)
+M_NONE = 0
+M_STATIC = 1
+M_MINVAR = 2
+M_BETA = 3
+M_TREND = 4
+M_RSI = 5
+M_VOL = 6
+
+# float policy parameters
+F_RATIO_ON = 0  # static ratio, signal "on" ratio, estimator prior before enough data
+F_RATIO_OFF = 1  # signal "off" ratio
+F_BAND = 2  # drift band |actual - target| / target (0 = off)
+F_LEVERAGE = 3  # isolated margin = notional / leverage
+F_THRESHOLD = 4  # RSI level or annualised volatility level
+F_TOPUP = 5  # top up when the liquidation price is within this fraction of the price (0 = off)
+F_BARS_PER_YEAR = 6  # annualises the volatility signal
+F_MAX_RATIO = 7  # cap on an estimated ratio
+N_PF = 8
+
+# int policy parameters
+I_METHOD = 0
+I_CALENDAR = 1  # rebalance every k bars (0 = off)
+I_WINDOW = 2  # estimator window in returns
+I_REESTIMATE = 3  # re-estimate every k bars
+I_SIGNAL_N = 4  # lookback of the signal (SMA, RSI or volatility)
+N_PI = 5
+
+# scalar outputs
+S_FUNDING = 0  # USD received (> 0) over the run
+S_FEES = 1  # USD paid incl. slippage and roll fees
+S_REBALANCES = 2  # asset trades at rebalances
+S_LIQUIDATIONS = 3
+S_ROLLS = 4
+S_ROLL_COST = 5  # USD fees paid at rolls
+S_ROLL_BASIS = 6  # sum of (new - old) / old at rolls
+S_TOPUPS = 7
+S_TOPUP_USD = 8
+S_MARGIN_LOST = 9  # USD of margin lost at liquidations
+N_SCALARS = 10
+
+_LOT_EPS = 1e-9
+
+
+@njit(cache=True, inline="always")
+def round_lots(x, lot):
+    """Nearest whole number of lots (Instrument.round_contracts mode 'nearest')."""
+    lots = x / lot
+    return round(lots) * lot
+
+
+@njit(cache=True)
+def liquidation_price(kind, side, contracts, csize, entry, wallet, mmr, maint):
+    """Isolated liquidation price, maintenance margin evaluated at the liquidation price.
+
+    linear  ``LP = (W + cum - s*Q*E) / (Q*MMR - s*Q)``;
+    inverse ``LP = N*(MMR + s) / (W + cum + s*N/E)`` (MECHANICS.md 1.3). Returns ``inf`` (short)
+    or ``0`` (long) when no liquidation price exists. ``mmr = maint = 0`` gives the bankruptcy price.
+    """
+    none = math.inf if side < 0 else 0.0
+    if contracts <= 0.0:
+        return none
+    if kind == INVERSE:
+        n = contracts * csize
+        den = wallet + maint + side * n / entry
+        num = n * (mmr + side)
+        if den == 0.0:
+            return none
+        lp = num / den
+        return lp if lp > 0.0 else none
+    q = contracts * csize
+    lp = (wallet + maint - side * q * entry) / (q * mmr - side * q)
+    if lp <= 0.0:
+        return none
+    return lp
+
+
+@njit(cache=True, inline="always")
+def _upnl(kind, n, csize, entry, price):
+    """PnL of a short of ``n`` contracts in the settle currency."""
+    if n <= 0.0:
+        return 0.0
+    if kind == INVERSE:
+        return -n * csize * (1.0 / entry - 1.0 / price)
+    return -n * csize * (price - entry)
+
+
+@njit(cache=True, inline="always")
+def _notional(kind, n, csize, price):
+    if kind == INVERSE:
+        return n * csize / price
+    return n * csize * price
+
+
+@njit(cache=True)
+def _minvar(ret_s, ret_f, t, a, window):
+    """Cov/Var of the ``window`` returns ending at ``t`` (two-pass, as estimators._core.minvar_ratio)."""
+    ms = 0.0
+    mf = 0.0
+    for k in range(t - window + 1, t + 1):
+        ms += ret_s[k, a]
+        mf += ret_f[k, a]
+    ms /= window
+    mf /= window
+    sff = 0.0
+    sfs = 0.0
+    for k in range(t - window + 1, t + 1):
+        df = ret_f[k, a] - mf
+        sff += df * df
+        sfs += df * (ret_s[k, a] - ms)
+    if sff <= 0.0:
+        return math.nan
+    return sfs / sff
+
+
+@njit(cache=True)
+def _signal_on(method, spot, ret_s, t, a, n, threshold, bars_per_year):
+    """Signal state at the close of ``t`` from data up to ``t``: 1 on, 0 off, -1 not enough data."""
+    if method == M_TREND:
+        if t < n - 1:
+            return -1
+        acc = 0.0
+        for k in range(t - n + 1, t + 1):
+            acc += spot[k, a]
+        return 1 if spot[t, a] < acc / n else 0
+    if method == M_RSI:  # Cutler's RSI: simple means of the last n gains and losses
+        if t < n:
+            return -1
+        up = 0.0
+        down = 0.0
+        for k in range(t - n + 1, t + 1):
+            d = spot[k, a] - spot[k - 1, a]
+            if d > 0.0:
+                up += d
+            else:
+                down -= d
+        rsi = 100.0 if down == 0.0 else 100.0 - 100.0 / (1.0 + up / down)
+        return 1 if rsi > threshold else 0
+    # M_VOL: annualised sample volatility of the last n returns
+    if t < n:
+        return -1
+    m = 0.0
+    for k in range(t - n + 1, t + 1):
+        m += ret_s[k, a]
+    m /= n
+    v = 0.0
+    for k in range(t - n + 1, t + 1):
+        d = ret_s[k, a] - m
+        v += d * d
+    vol = math.sqrt(v / (n - 1) * bars_per_year)
+    return 1 if vol > threshold else 0
+
+
+@njit(cache=True)
+def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
+               coins0, stake, kind, csize, lot, mmr, maint, cost, cash0, reserve0,
+               pf, pi,
+               equity, spot_pnl, hedge_pnl, funding, fees, ratio,
+               contracts, flags, scalars):
+    """Simulate one policy. Writes per-bar outputs and ``scalars`` in place.
+
+    Market (T, A): ``spot`` close USD, ``fut`` hedge close (mark proxy), ``fut_high`` hedge high,
+    ``ret_s``/``ret_f`` returns for the estimators (row 0 unused), ``fund_lin`` sum of
+    rate*ref and ``fund_inv`` sum of rate/ref over the funding settlements inside the bar,
+    ``roll_to`` the next contract's price on a roll bar (NaN otherwise).
+    Assets (A,): ``coins0`` spot coins, ``stake`` yield per bar, ``kind`` LINEAR/INVERSE,
+    ``csize``, ``lot``, ``mmr``, ``maint`` (settle ccy), ``cost`` fee + slippage rate.
+    Outputs (T,): equity USD, cumulative spot PnL, hedge PnL, funding (received), fees (paid),
+    book hedge ratio. ``contracts`` and ``flags`` are (T, A) when detailed, else (1, A) scratch;
+    flags bits: 1 rebalance, 2 liquidation, 4 roll, 8 top-up.
+    """
+    T, A = spot.shape
+    detail = contracts.shape[0] == T
+    method = pi[I_METHOD]
+    calendar = pi[I_CALENDAR]
+    window = pi[I_WINDOW]
+    reest = pi[I_REESTIMATE]
+    sig_n = pi[I_SIGNAL_N]
+    ratio_on = pf[F_RATIO_ON]
+    ratio_off = pf[F_RATIO_OFF]
+    band = pf[F_BAND]
+    lev = pf[F_LEVERAGE]
+    topup = pf[F_TOPUP]
+
+    n = np.zeros(A)
+    entry = np.zeros(A)
+    wallet = np.zeros(A)
+    coins = coins0.copy()
+    target = np.full(A, ratio_on if method != M_NONE else 0.0)
+    if method >= M_TREND:
+        target[:] = ratio_off
+    cash = cash0
+    reserve = reserve0
+    for k in range(N_SCALARS):
+        scalars[k] = 0.0
+    cum_spot = 0.0
+    cum_fund = 0.0
+    cum_fee = 0.0
+    cum_hedge = 0.0
+    prev_eq = 0.0
+
+    for t in range(T):
+        bar_fund = 0.0
+        bar_fee = 0.0
+        bar_spot = 0.0
+        hedged_usd = 0.0
+        expo_usd = 0.0
+        eq = 0.0
+        row = t if detail else 0
+        for a in range(A):
+            s_px = spot[t, a]
+            f_px = fut[t, a]
+            k_a = kind[a]
+            c_a = csize[a]
+            fl = 0
+            if t > 0:
+                # 1. spot and staking
+                s_prev = spot[t - 1, a]
+                earned = coins[a] * stake[a]
+                bar_spot += coins[a] * (s_px - s_prev) + earned * s_px
+                coins[a] += earned
+                if n[a] > 0.0:
+                    # 2. liquidation on the adverse intrabar extreme
+                    lp = liquidation_price(k_a, -1.0, n[a], c_a, entry[a], wallet[a], mmr[a], maint[a])
+                    if fut_high[t, a] >= lp:
+                        bp = liquidation_price(k_a, -1.0, n[a], c_a, entry[a], wallet[a], 0.0, 0.0)
+                        lost = wallet[a]
+                        wallet[a] += _upnl(k_a, n[a], c_a, entry[a], bp)
+                        lost -= wallet[a]
+                        if k_a == INVERSE:
+                            scalars[S_MARGIN_LOST] += lost * s_px
+                            coins[a] += wallet[a]
+                        else:
+                            scalars[S_MARGIN_LOST] += lost
+                            cash += wallet[a]
+                        wallet[a] = 0.0
+                        n[a] = 0.0
+                        entry[a] = 0.0
+                        scalars[S_LIQUIDATIONS] += 1.0
+                        fl |= 2
+                    else:
+                        # 3. funding settled inside the bar (positive rate: the short receives)
+                        if k_a == INVERSE:
+                            got = n[a] * c_a * fund_inv[t, a]
+                            wallet[a] += got
+                            bar_fund += got * s_px
+                        else:
+                            got = n[a] * c_a * fund_lin[t, a]
+                            wallet[a] += got
+                            bar_fund += got
+
+            # 4. decisions at the close
+            trade_fee = 0.0
+            if n[a] > 0.0 and not math.isnan(roll_to[t, a]):
+                new_px = roll_to[t, a]
+                fee_old = _notional(k_a, n[a], c_a, f_px) * cost[a]
+                fee_new = _notional(k_a, n[a], c_a, new_px) * cost[a]
+                wallet[a] += _upnl(k_a, n[a], c_a, entry[a], f_px) - fee_old - fee_new
+                entry[a] = new_px
+                trade_fee += fee_old + fee_new
+                scalars[S_ROLLS] += 1.0
+                scalars[S_ROLL_BASIS] += (new_px - f_px) / f_px
+                scalars[S_ROLL_COST] += (fee_old + fee_new) * (s_px if k_a == INVERSE else 1.0)
+                f_px = new_px
+                fl |= 4
+            if not math.isnan(roll_to[t, a]):
+                f_px = roll_to[t, a]
+
+            if method == M_MINVAR or method == M_BETA:
+                if t >= window and (t - window) % reest == 0:
+                    h = _minvar(ret_s, ret_f, t, a, window)
+                    if not math.isnan(h):
+                        target[a] = min(max(h, 0.0), pf[F_MAX_RATIO])
+            elif method >= M_TREND:
+                on = _signal_on(method, spot, ret_s, t, a, sig_n, pf[F_THRESHOLD], pf[F_BARS_PER_YEAR])
+                if on >= 0:
+                    target[a] = ratio_on if on == 1 else ratio_off
+
+            pos_eq = wallet[a] + _upnl(k_a, n[a], c_a, entry[a], f_px)
+            expo_coin = coins[a] + (pos_eq if k_a == INVERSE else 0.0)
+            exposure = expo_coin * s_px
+            cv = c_a * f_px if k_a == LINEAR else c_a
+            goal = round_lots(target[a] * exposure / cv, lot[a]) if exposure > 0.0 else 0.0
+            if goal != n[a]:
+                actual = n[a] * cv / exposure if exposure > 0.0 else 0.0
+                do = False
+                if t == 0:
+                    do = True
+                if calendar > 0 and t % calendar == 0:
+                    do = True
+                if band > 0.0:
+                    if target[a] <= 0.0:
+                        do = do or n[a] > 0.0
+                    elif abs(actual - target[a]) / target[a] > band:
+                        do = True
+                elif calendar == 0:
+                    do = True
+                if do:
+                    dn = goal - n[a]
+                    fee = _notional(k_a, abs(dn), c_a, f_px) * cost[a]
+                    if dn < 0.0:
+                        wallet[a] += _upnl(k_a, -dn, c_a, entry[a], f_px)
+                        if goal <= 0.0:
+                            entry[a] = 0.0
+                    elif n[a] <= 0.0:
+                        entry[a] = f_px
+                    elif k_a == INVERSE:  # harmonic average entry
+                        entry[a] = (n[a] + dn) / (n[a] / entry[a] + dn / f_px)
+                    else:
+                        entry[a] = (n[a] * entry[a] + dn * f_px) / (n[a] + dn)
+                    n[a] = goal
+                    wallet[a] -= fee
+                    trade_fee += fee
+                    scalars[S_REBALANCES] += 1.0
+                    fl |= 1
+            if fl & 5:
+                # re-set the isolated margin to the initial margin at this price
+                pos_eq = wallet[a] + _upnl(k_a, n[a], c_a, entry[a], f_px)
+                move = (_notional(k_a, n[a], c_a, f_px) / lev if n[a] > 0.0 else 0.0) - pos_eq
+                wallet[a] += move
+                if k_a == INVERSE:
+                    coins[a] -= move
+                else:
+                    cash -= move
+            if topup > 0.0 and n[a] > 0.0:
+                lp = liquidation_price(k_a, -1.0, n[a], c_a, entry[a], wallet[a], mmr[a], maint[a])
+                if lp <= f_px * (1.0 + topup):
+                    pos_eq = wallet[a] + _upnl(k_a, n[a], c_a, entry[a], f_px)
+                    need = _notional(k_a, n[a], c_a, f_px) / lev - pos_eq
+                    conv = s_px if k_a == INVERSE else 1.0
+                    add = min(need, reserve / conv)
+                    if add > 0.0:
+                        wallet[a] += add
+                        reserve -= add * conv
+                        scalars[S_TOPUPS] += 1.0
+                        scalars[S_TOPUP_USD] += add * conv
+                        fl |= 8
+            if k_a == INVERSE:
+                bar_fee += trade_fee * s_px
+            else:
+                bar_fee += trade_fee
+
+            # 5. mark to market
+            pos_eq = wallet[a] + _upnl(k_a, n[a], c_a, entry[a], f_px)
+            if k_a == INVERSE:
+                eq += (coins[a] + pos_eq) * s_px
+                hedged_usd += n[a] * c_a
+                expo_usd += (coins[a] + pos_eq) * s_px
+            else:
+                eq += coins[a] * s_px + pos_eq
+                hedged_usd += n[a] * c_a * f_px
+                expo_usd += coins[a] * s_px
+            contracts[row, a] = n[a]
+            flags[row, a] = fl
+
+        eq += cash + reserve  # after this bar's margin transfers
+        cum_spot += bar_spot
+        cum_fund += bar_fund
+        cum_fee += bar_fee
+        if t > 0:
+            cum_hedge += (eq - prev_eq) - bar_spot - bar_fund + bar_fee
+        prev_eq = eq
+        equity[t] = eq
+        spot_pnl[t] = cum_spot
+        hedge_pnl[t] = cum_hedge
+        funding[t] = cum_fund
+        fees[t] = cum_fee
+        ratio[t] = hedged_usd / expo_usd if expo_usd > 0.0 else 0.0
+    scalars[S_FUNDING] = cum_fund
+    scalars[S_FEES] = cum_fee
+
+
+@njit(cache=True, parallel=True)
+def run_sweep(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
+              coins0, stake, kind, csize, lot, mmr, maint, cost, cash0, reserve0,
+              pf, pi, equity, scalars):
+    """Run ``P`` policies (rows of ``pf`` (P, N_PF) and ``pi`` (P, N_PI)) in parallel.
+
+    Writes ``equity`` (P, T) and ``scalars`` (P, N_SCALARS); per-bar detail is not kept.
+    """
+    P = pf.shape[0]
+    T, A = spot.shape
+    for p in prange(P):
+        tmp = np.empty((5, T))
+        c = np.empty((1, A))
+        fl = np.empty((1, A), dtype=np.int64)
+        run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
+                   coins0, stake, kind, csize, lot, mmr, maint, cost, cash0, reserve0,
+                   pf[p], pi[p], equity[p], tmp[0], tmp[1], tmp[2], tmp[3], tmp[4],
+                   c, fl, scalars[p])
+
+
+@njit(cache=True)
+def equity_metrics(equity, base, initial, bars_per_year, out):
+    """Metrics of one equity curve; ``base`` is the unhedged curve for hedge effectiveness.
+
+    ``initial`` is the book's value before the first trade (fees of the opening trade count).
+
+    out: total_return, volatility (annualised, sample), max_drawdown (> 0, fraction of the peak),
+    cvar_95 (> 0, mean loss of the worst 5% bar returns), hedge_effectiveness
+    (1 - Var(hedged returns) / Var(unhedged returns)).
+    """
+    T = equity.shape[0]
+    out[0] = equity[T - 1] / initial - 1.0
+    m = T - 1
+    r = np.empty(m)
+    rb = np.empty(m)
+    peak = initial
+    mdd = max(0.0, 1.0 - equity[0] / initial)
+    for t in range(1, T):
+        r[t - 1] = equity[t] / equity[t - 1] - 1.0
+        rb[t - 1] = base[t] / base[t - 1] - 1.0
+        if equity[t] > peak:
+            peak = equity[t]
+        dd = 1.0 - equity[t] / peak
+        if dd > mdd:
+            mdd = dd
+    if m < 2:
+        out[1] = math.nan
+        out[3] = math.nan
+        out[4] = math.nan
+        out[2] = mdd
+        return
+    v = np.var(r) * m / (m - 1)
+    vb = np.var(rb) * m / (m - 1)
+    out[1] = math.sqrt(v * bars_per_year)
+    out[2] = mdd
+    srt = np.sort(r)
+    k = max(1, int(math.ceil(0.05 * m)))
+    out[3] = -np.mean(srt[:k])
+    out[4] = 1.0 - v / vb if vb > 0.0 else math.nan
+
+
+@njit(cache=True, parallel=True)
+def sweep_metrics(equity, base, initial, bars_per_year, out):
+    """:func:`equity_metrics` for every row of ``equity`` (P, T) into ``out`` (P, 5)."""
+    for p in prange(equity.shape[0]):
+        equity_metrics(equity[p], base, initial, bars_per_year, out[p])
