@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -65,12 +66,14 @@ class AnalysisResult:
     halflife: float
     freq: str
     returns: str
+    sources: Mapping[str, str] = field(default_factory=dict)  # column -> stored series it came from
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "pairs": [p.to_dict() for p in self.pairs],
             "settings": {"window": self.window, "step": self.step, "halflife": self.halflife,
                          "freq": self.freq, "returns": self.returns},
+            "sources": dict(self.sources),
         }
 
     def to_frame(self) -> pd.DataFrame:
@@ -102,7 +105,7 @@ def _pair(asset: str, against: str, s_ret: pd.Series, f_ret: pd.Series, *, windo
 
 def analyze_pairs(spot_prices: pd.DataFrame, hedge_prices: pd.DataFrame, *, window: int = 90,
                   step: int = 1, halflife: float = 30.0, returns: str = "log",
-                  freq: str = "1d") -> AnalysisResult:
+                  freq: str = "1d", sources: Mapping[str, str] | None = None) -> AnalysisResult:
     """Every column of ``spot_prices`` (assets) against every column of ``hedge_prices`` (hedge
     instruments, e.g. "BTC" spot or "BTC-PERP"), on the dates each pair shares.
 
@@ -124,4 +127,4 @@ def analyze_pairs(spot_prices: pd.DataFrame, hedge_prices: pd.DataFrame, *, wind
     if not pairs:
         raise InputError("against", "every pair compares a series with itself", list(f_ret.columns))
     return AnalysisResult(pairs=tuple(pairs), window=int(window), step=int(step),
-                          halflife=float(halflife), freq=freq, returns=returns)
+                          halflife=float(halflife), freq=freq, returns=returns, sources=dict(sources or {}))

@@ -7,40 +7,51 @@ from typing import Any
 
 __all__ = ["analysis_table", "render_analysis"]
 
+LEGEND = (
+    "beta: full-sample OLS of asset on hedge returns (± standard error). MV: minimum-variance ratio on "
+    "the last {w} periods (the ratio to trade now). HE = 1 - Var(hedged)/Var(unhedged): in sample with "
+    "beta (= ρ²); oos = walk-forward, re-estimated on the trailing {w} periods every {step} and applied "
+    "to the next ones; 1:1 = naive hedge over the same periods. 1-ρ²: residual risk. Volatilities "
+    "annualised; res vol = out-of-sample hedged."
+)
 
-def _num(x: float, fmt: str = ".3f") -> str:
+
+def _num(x: float | None, fmt: str = ".3f") -> str:
     return "-" if x is None or not math.isfinite(x) else format(x, fmt)
 
 
-def _pct(x: float) -> str:
+def _pct(x: float | None) -> str:
     return "-" if x is None or not math.isfinite(x) else f"{100 * x:.1f}%"
 
 
 def analysis_table(result: Any):
     """A rich Table with one row per (asset, hedge) pair of an :class:`AnalysisResult`."""
+    from rich import box
     from rich.table import Table
 
-    w = result.window
-    table = Table(title=f"Hedge ratios ({result.returns} returns, {result.freq}; walk-forward window {w}, "
-                        f"step {result.step}; EWMA half-life {result.halflife:g})")
-    for name, justify in [("asset", "left"), ("hedge", "left"), ("from", "left"), ("to", "left"),
-                          ("n", "right"), ("beta ± se", "right"), ("corr", "right"),
-                          (f"MV ratio\n(last {w})", "right"), ("EWMA\nratio", "right"),
-                          ("HE in\nsample", "right"), ("HE out of\nsample", "right"),
-                          ("HE 1:1\nout", "right"), ("residual\nrisk 1-ρ²", "right"),
-                          ("vol\nunhedged", "right"), ("residual\nvol (oos)", "right")]:
-        table.add_column(name, justify=justify)
+    periods = sorted({(p.start, p.end) for p in result.pairs})
+    span = f"{periods[0][0]} .. {periods[0][1]}, " if len(periods) == 1 else ""
+    table = Table(title=f"Hedge ratios: {span}{result.freq} {result.returns} returns", box=box.SIMPLE_HEAD)
+    table.add_column("asset", no_wrap=True)
+    table.add_column("hedge", no_wrap=True)
+    if len(periods) > 1:
+        table.add_column("period", no_wrap=True)
+    for name in ("n", "beta ± se", "corr", "MV", "EWMA", "HE in", "HE oos", "HE 1:1", "1-ρ²", "vol",
+                 "res vol"):
+        table.add_column(name, justify="right", no_wrap=True)
     for p in result.pairs:
-        table.add_row(p.asset, p.against, p.start, p.end, str(p.n_obs),
-                      f"{_num(p.beta)} ± {_num(p.beta_stderr)}", _num(p.correlation),
-                      _num(p.mv_ratio), _num(p.ewma_ratio), _pct(p.effectiveness_in_sample),
-                      _pct(p.effectiveness_out_of_sample), _pct(p.effectiveness_naive_out_of_sample),
-                      _pct(p.residual_risk), _pct(p.vol_unhedged), _pct(p.residual_vol))
+        row = [p.asset, p.against] + ([f"{p.start}..{p.end}"] if len(periods) > 1 else [])
+        row += [str(p.n_obs), f"{_num(p.beta)} ± {_num(p.beta_stderr)}", _num(p.correlation),
+                _num(p.mv_ratio), _num(p.ewma_ratio), _pct(p.effectiveness_in_sample),
+                _pct(p.effectiveness_out_of_sample), _pct(p.effectiveness_naive_out_of_sample),
+                _pct(p.residual_risk), _pct(p.vol_unhedged), _pct(p.residual_vol)]
+        table.add_row(*row)
     return table
 
 
 def render_analysis(result: Any, console: Any) -> None:
-    """Print the analysis table and a one-line legend on ``console``."""
+    """Print the analysis table and its legend on ``console``."""
     console.print(analysis_table(result))
-    console.print("HE = 1 - Var(hedged)/Var(unhedged). Out of sample: ratio re-estimated on the trailing "
-                  "window, applied to the next periods. Volatilities annualised.")
+    console.print(LEGEND.format(w=result.window, step=result.step), style="dim")
+    if result.sources:
+        console.print("sources: " + ", ".join(f"{k} = {v}" for k, v in result.sources.items()), style="dim")
