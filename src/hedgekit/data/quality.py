@@ -1,0 +1,178 @@
+"""Data-quality checks: gaps, duplicates, non-positive or absurd prices, stale series.
+
+Checks only report. Nothing here fills, drops or edits data; the caller decides (importers
+drop rows with non-positive prices and list them in the import report, loaders apply an
+explicit gap policy).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "QualityIssue",
+    "QualityReport",
+    "check_quality",
+    "count_gaps",
+    "find_gaps",
+    "freq_step",
+]
+
+_FREQ_RE = re.compile(r"^(\d+)([smhdwM])$")
+_UNIT_NS = {"s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9, "d": 86400 * 10**9, "w": 7 * 86400 * 10**9}
+
+PRICE_COLUMNS = ("open", "high", "low", "close")
+# One bar moving more than x10 or less than /10 is treated as absurd (a units or decimal error,
+# not a market move); crypto's largest daily moves on listed majors are well inside this.
+ABSURD_FACTOR = 10.0
+# This many identical closes in a row mark a stale (frozen) feed.
+STALE_RUN = 7
+
+
+def freq_step(freq: str) -> int | None:
+    """Bar length in ns for ccxt-style timeframes (``1m`` minute, ``8h``, ``1d``, ``1w``);
+    ``None`` for months (``1M``), which have no fixed length. Unknown strings raise ValueError."""
+    m = _FREQ_RE.match(freq)
+    if not m:
+        raise ValueError(f"unknown frequency {freq!r} (expected e.g. 1m, 1h, 8h, 1d, 1w, 1M)")
+    n, unit = int(m.group(1)), m.group(2)
+    if unit == "M":
+        return None
+    return n * _UNIT_NS[unit]
+
+
+def _hole_mask(index: pd.DatetimeIndex, freq: str, interval_hours: np.ndarray | None) -> np.ndarray:
+    """Boolean per step i -> i+1: True where the step is longer than expected."""
+    ts = index.as_unit("ns").asi8
+    if len(ts) < 2:
+        return np.zeros(0, dtype=bool)
+    diffs = np.diff(ts)
+    if interval_hours is not None:
+        expected = np.nan_to_num(interval_hours[1:], nan=0.0) * 3600e9
+        return diffs > expected * 1.5
+    step = freq_step(freq)
+    if step is None:  # monthly: consecutive rows must be in consecutive months
+        months = index.year * 12 + index.month
+        return np.diff(np.asarray(months)) > 1
+    return diffs > step * 1.5
+
+
+def count_gaps(frame: pd.DataFrame, freq: str) -> int:
+    """Number of holes (steps longer than one bar / one funding interval)."""
+    iv = frame["interval_hours"].to_numpy() if "interval_hours" in frame.columns else None
+    try:
+        return int(_hole_mask(frame.index, freq, iv).sum())
+    except ValueError:
+        return 0
+
+
+def find_gaps(frame: pd.DataFrame, freq: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """(last timestamp before, first timestamp after) of each hole."""
+    iv = frame["interval_hours"].to_numpy() if "interval_hours" in frame.columns else None
+    mask = _hole_mask(frame.index, freq, iv)
+    where = np.flatnonzero(mask)
+    return [(frame.index[i], frame.index[i + 1]) for i in where]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QualityIssue:
+    """One finding. ``check`` is gap | duplicate | non_positive | absurd | ohlc_inconsistent | stale."""
+
+    check: str
+    start: str
+    end: str
+    rows: int
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"check": self.check, "start": self.start, "end": self.end, "rows": self.rows, "detail": self.detail}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class QualityReport:
+    series: str
+    rows: int
+    issues: tuple[QualityIssue, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return not self.issues
+
+    def by_check(self, check: str) -> list[QualityIssue]:
+        return [i for i in self.issues if i.check == check]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"series": self.series, "rows": self.rows, "ok": self.ok, "issues": [i.to_dict() for i in self.issues]}
+
+
+def _iso(ts: Any) -> str:
+    return ts.isoformat() if hasattr(ts, "isoformat") else str(ts)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) positions of each run of True."""
+    if not mask.any():
+        return []
+    padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
+    edges = np.diff(padded)
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1))
+
+
+def check_quality(frame: pd.DataFrame, freq: str, *, series: str = "", kind: str = "price") -> QualityReport:
+    """Report gaps, duplicate timestamps, non-positive/absurd prices, OHLC inconsistencies and
+    stale runs of a frame (an unsorted, raw frame is fine: duplicates are looked for first).
+
+    Funding frames (``kind="funding"``) are only checked for gaps and duplicates: rates may be
+    zero or negative.
+    """
+    issues: list[QualityIssue] = []
+    idx = frame.index
+    dup = idx.duplicated(keep=False)
+    if dup.any():
+        d = idx[dup]
+        issues.append(
+            QualityIssue(check="duplicate", start=_iso(d.min()), end=_iso(d.max()), rows=int(dup.sum()),
+                         detail=f"{int(idx.duplicated().sum())} repeated timestamps")
+        )
+        frame = frame[~idx.duplicated(keep="last")]
+    frame = frame.sort_index()
+    for before, after in find_gaps(frame, freq):
+        issues.append(QualityIssue(check="gap", start=_iso(before), end=_iso(after), rows=0,
+                                   detail=f"no data between {_iso(before)} and {_iso(after)}"))
+    if kind != "funding":
+        cols = [c for c in PRICE_COLUMNS if c in frame.columns]
+        values = frame[cols].to_numpy(dtype="float64")
+        bad = (values <= 0).any(axis=1) | (np.isnan(values).any(axis=1) if len(cols) else False)
+        for a, b in _runs(bad):
+            sub = frame.iloc[a : b + 1][cols]
+            first = sub.iloc[0].to_dict()
+            issues.append(QualityIssue(check="non_positive", start=_iso(frame.index[a]), end=_iso(frame.index[b]),
+                                       rows=int(b - a + 1), detail=f"missing or <= 0 price; first row {first}"))
+        if "close" in frame.columns:
+            close = frame["close"].to_numpy(dtype="float64")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = close[1:] / close[:-1]
+            jump = (ratio > ABSURD_FACTOR) | (ratio < 1.0 / ABSURD_FACTOR)
+            jump &= (close[1:] > 0) & (close[:-1] > 0)
+            for i in np.flatnonzero(jump):
+                issues.append(QualityIssue(check="absurd", start=_iso(frame.index[i]), end=_iso(frame.index[i + 1]),
+                                           rows=1, detail=f"close jumps x{ratio[i]:.4g} ({close[i]:.6g} -> {close[i + 1]:.6g})"))
+            same = np.concatenate([[False], close[1:] == close[:-1]])
+            for a, b in _runs(same):
+                if b - a + 2 >= STALE_RUN:
+                    issues.append(QualityIssue(check="stale", start=_iso(frame.index[a - 1]), end=_iso(frame.index[b]),
+                                               rows=int(b - a + 2), detail=f"close unchanged at {close[b]:.6g}"))
+        if {"high", "low", "close"} <= set(frame.columns):
+            h, lo, c = (frame[k].to_numpy(dtype="float64") for k in ("high", "low", "close"))
+            incons = (h < lo) | (c > h * (1 + 1e-9)) | (c < lo * (1 - 1e-9))
+            for a, b in _runs(incons & ~bad):
+                issues.append(QualityIssue(check="ohlc_inconsistent", start=_iso(frame.index[a]), end=_iso(frame.index[b]),
+                                           rows=int(b - a + 1), detail="close outside [low, high] or high < low"))
+    return QualityReport(series=series, rows=len(frame), issues=tuple(issues))
