@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from hedgekit.errors import DataError, InputError
@@ -35,6 +35,7 @@ from hedgekit.portfolio import (
     InstrumentChoice,
     Portfolio,
     PortfolioExposure,
+    ScenarioSettings,
     compute_exposures,
     price_of,
 )
@@ -201,6 +202,7 @@ class HedgePlan:
     warnings: tuple[PlanWarning, ...]
     prices: Mapping[str, float]
     notes: tuple[str, ...] = ()
+    scenario: ScenarioSettings = field(default_factory=ScenarioSettings)
 
     @property
     def exposures(self) -> tuple[Exposure, ...]:
@@ -551,7 +553,7 @@ def plan(portfolio: Portfolio, prices: Mapping[str, float] | None = None) -> Hed
                                    prices=px, fixed_contracts=None, where=f"hedge ({asset})"))
     legs = _merge_positions(legs, notes)
     hedge_plan = HedgePlan(exposure=exposure, policy=policy, legs=tuple(legs), warnings=(),
-                           prices=px, notes=tuple(notes))
+                           prices=px, notes=tuple(notes), scenario=portfolio.scenario)
     return replace(hedge_plan, warnings=tuple(warnings + _warnings(hedge_plan)))
 
 

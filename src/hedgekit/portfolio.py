@@ -504,6 +504,7 @@ class Exposure:
     locked_amount: float = 0.0
     max_unlock_days: float = 0.0
     lp_amount: float = 0.0
+    yield_coin_per_year: float = 0.0
     sources: tuple[int, ...] = ()
 
     @property
@@ -516,7 +517,8 @@ class Exposure:
             "value_usd": self.value_usd, "delta_coin": self.delta_coin,
             "delta_usd": self.delta_usd, "is_cash": self.is_cash,
             "locked_amount": self.locked_amount, "max_unlock_days": self.max_unlock_days,
-            "lp_amount": self.lp_amount, "holdings": list(self.sources),
+            "lp_amount": self.lp_amount, "yield_coin_per_year": self.yield_coin_per_year,
+            "holdings": list(self.sources),
         }
 
 
@@ -617,6 +619,7 @@ class _Acc:
     locked: float = 0.0
     unlock: float = 0.0
     lp: float = 0.0
+    yield_coin: float = 0.0
     sources: list[int] = field(default_factory=list)
 
 
@@ -657,6 +660,7 @@ def compute_exposures(portfolio: Portfolio, prices: Mapping[str, float] | None =
         a = add(h.asset, h.amount, i)  # type: ignore[arg-type]
         if h.kind in (HoldingKind.STAKED, HoldingKind.LENT):
             yield_usd += h.amount * price * h.apy  # type: ignore[operator]
+            a.yield_coin += h.amount * h.apy  # type: ignore[operator]
             if h.unlock_days > 0:
                 a.locked += h.amount  # type: ignore[operator]
                 a.unlock = max(a.unlock, h.unlock_days)
@@ -671,7 +675,8 @@ def compute_exposures(portfolio: Portfolio, prices: Mapping[str, float] | None =
         exposures.append(Exposure(
             asset=asset, amount=a.amount, price=price, value_usd=a.amount * price,
             delta_coin=a.amount, is_cash=cash, locked_amount=a.locked,
-            max_unlock_days=a.unlock, lp_amount=a.lp, sources=tuple(a.sources)))
+            max_unlock_days=a.unlock, lp_amount=a.lp, yield_coin_per_year=a.yield_coin,
+            sources=tuple(a.sources)))
     return PortfolioExposure(exposures=tuple(exposures), prices=px, pools=tuple(pools),
                              unhedgeable=tuple(notes), yield_per_year_usd=yield_usd)
 

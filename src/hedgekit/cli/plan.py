@@ -1,0 +1,37 @@
+"""``hedgekit plan PORTFOLIO``: the hedge plan of a portfolio file (the main job).
+
+Only parses, calls :func:`hedgekit.planner.plan` and renders; no pandas/numba/ccxt on this path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+PortfolioArg = Annotated[Path, typer.Argument(
+    help="Portfolio YAML file (holdings, prices, hedge policy); see examples/portfolio.yaml.",
+    show_default=False)]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def plan_command(portfolio: PortfolioArg, json: JsonOpt = False) -> None:
+    """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, warnings."""
+    from hedgekit.planner import plan
+    from hedgekit.portfolio import load_portfolio
+
+    result = plan(load_portfolio(portfolio))
+    if json:
+        from hedgekit.cli._output import print_json
+
+        print_json(result)
+        return
+    from hedgekit.cli._output import console
+    from hedgekit.reports.plan import render_plan
+
+    render_plan(result, console())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("plan")(plan_command)
