@@ -103,6 +103,7 @@ def test_basket_and_table_output(run_cli, store_dir, monkeypatch):
     (("--assets", "SOL", "--start", "yesterday-ish"), "--start"),
     (("--assets", "SOL", "--start", "2023-01-01", "--end", "2022-01-01"), "--end"),
     (("--assets", "SOL", "--returns", "pct"), "--returns"),
+    (("--assets", "SOL", "--method", "garch"), "--method"),
     (("--assets", "SOL", "--freq", "daily"), "--freq"),
     (("--assets", "SOL", "--against", "BTC,BTC"), "--against"),
     (("--assets", "SOL", "--against", "BASKET"), "BASKET"),

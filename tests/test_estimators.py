@@ -356,7 +356,16 @@ def test_analyze_pairs_skips_self_and_reports_windows():
     assert p.mv_ratio == pytest.approx(_core.minvar_ratio(lr["ETH"].to_numpy()[-60:], lr["BTC"].to_numpy()[-60:]))
     assert p.effectiveness_in_sample == pytest.approx(p.correlation ** 2)
     assert p.vol_unhedged == pytest.approx(lr["ETH"].std() * math.sqrt(365))
+    # the fair yardstick for the out-of-sample figure: in-sample fit over the same periods
+    oos = slice(60, None)
+    assert p.effectiveness_in_sample_oos_periods == pytest.approx(
+        MinVarianceRatio().fit(lr["ETH"].iloc[oos], lr["BTC"].iloc[oos]).effectiveness_)
+    assert p.effectiveness_out_of_sample <= p.effectiveness_in_sample_oos_periods
     assert res.to_frame().shape[0] == 3
+    ew = analyze_pairs(prices[["ETH"]], prices[["BTC"]], window=60, method="ewma", halflife=10.0)
+    assert ew.pairs[0].effectiveness_out_of_sample == pytest.approx(
+        walk_forward(lr["ETH"], lr["BTC"], window=60, method="ewma", halflife=10.0).effectiveness)
+    assert ew.to_dict()["settings"]["method"] == "ewma"
 
 
 # --- real data (files read directly; the data layer has its own tests) ----------------------

@@ -107,7 +107,10 @@ def analyze_command(
         "--hedge-venue", help="Venue of the hedge prices (default: --venue).")] = None,
     window: Annotated[int, typer.Option("--window", help="Estimation window in periods (walk-forward and MV ratio).")] = 90,
     step: Annotated[int, typer.Option("--step", help="Re-estimate the walk-forward ratio every STEP periods.")] = 1,
-    halflife: Annotated[float, typer.Option("--halflife", help="EWMA half-life in periods.")] = 30.0,
+    method: Annotated[str, typer.Option(
+        "--method", help="Walk-forward estimator: minvar (rolling OLS) or ewma (uses --halflife).")] = "minvar",
+    halflife: Annotated[float, typer.Option(
+        "--halflife", help="EWMA half-life in periods (RiskMetrics lambda 0.94 = 11.2).")] = 30.0,
     returns: Annotated[str, typer.Option("--returns", help="log or simple returns.")] = "log",
     freq: Annotated[str, typer.Option("--freq", help="Bar frequency of the stored series, e.g. 1d, 8h, 1h.")] = "1d",
     start: Annotated[str | None, typer.Option("--start", help="First date (UTC), e.g. 2021-01-01.")] = None,
@@ -128,6 +131,8 @@ def analyze_command(
         raise InputError("--step", "must be >= 1", step)
     if not halflife > 0:
         raise InputError("--halflife", "must be > 0", halflife)
+    if method not in ("minvar", "ewma"):
+        raise InputError("--method", "must be minvar or ewma", method)
     if returns not in ("log", "simple"):
         raise InputError("--returns", "must be log or simple", returns)
     t0, t1 = _check_date("--start", start), _check_date("--end", end)
@@ -159,7 +164,8 @@ def analyze_command(
     if BASKET in against_list:
         hedges = pd.concat([hedges, _basket_prices(hedges)], axis=1)
     order = [lbl for lbl, _, _ in specs] + ([BASKET] if BASKET in against_list else [])
-    result = analyze_pairs(spot[asset_list], hedges[order], window=window, step=step, halflife=halflife,
+    result = analyze_pairs(spot[asset_list], hedges[order], window=window, step=step, method=method,
+                           halflife=halflife,
                            returns=returns, freq=freq, sources=sources)
     if as_json:
         from hedgekit.cli._output import print_json

@@ -12,7 +12,7 @@ import pandas as pd
 
 from hedgekit.errors import InputError
 from hedgekit.estimators import _core
-from hedgekit.estimators.ratios import OLSBeta, align_returns, periods_per_year, to_returns
+from hedgekit.estimators.ratios import MinVarianceRatio, OLSBeta, align_returns, periods_per_year, to_returns
 from hedgekit.estimators.rolling import walk_forward
 
 __all__ = ["AnalysisResult", "PairAnalysis", "analyze_pairs"]
@@ -46,6 +46,7 @@ class PairAnalysis:
     effectiveness_in_sample: float
     effectiveness_out_of_sample: float
     effectiveness_naive_out_of_sample: float
+    effectiveness_in_sample_oos_periods: float
     residual_risk: float
     vol_unhedged: float
     residual_vol: float
@@ -63,6 +64,7 @@ class AnalysisResult:
     pairs: tuple[PairAnalysis, ...]
     window: int
     step: int
+    method: str
     halflife: float
     freq: str
     returns: str
@@ -71,7 +73,8 @@ class AnalysisResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "pairs": [p.to_dict() for p in self.pairs],
-            "settings": {"window": self.window, "step": self.step, "halflife": self.halflife,
+            "settings": {"window": self.window, "step": self.step, "method": self.method,
+                         "halflife": self.halflife,
                          "freq": self.freq, "returns": self.returns},
             "sources": dict(self.sources),
         }
@@ -81,10 +84,12 @@ class AnalysisResult:
 
 
 def _pair(asset: str, against: str, s_ret: pd.Series, f_ret: pd.Series, *, window: int, step: int,
-          halflife: float, ann: float) -> PairAnalysis:
+          method: str, halflife: float, ann: float) -> PairAnalysis:
     s, f, index = align_returns(s_ret, f_ret, names=(asset, against))
     fit = OLSBeta().fit(s, f)
-    wf = walk_forward(pd.Series(s, index=index), pd.Series(f, index=index), window=window, step=step)
+    wf = walk_forward(pd.Series(s, index=index), pd.Series(f, index=index), window=window, step=step,
+                      method=method, halflife=halflife if method == "ewma" else None)
+    oos_f = pd.Series(f, index=index).loc[wf.hedged.index].to_numpy()
     tail = slice(s.size - window, s.size)
     return PairAnalysis(
         asset=asset, against=against,
@@ -94,6 +99,7 @@ def _pair(asset: str, against: str, s_ret: pd.Series, f_ret: pd.Series, *, windo
         effectiveness_in_sample=fit.effectiveness_,
         effectiveness_out_of_sample=wf.effectiveness,
         effectiveness_naive_out_of_sample=wf.effectiveness_naive,
+        effectiveness_in_sample_oos_periods=MinVarianceRatio().fit(wf.unhedged.to_numpy(), oos_f).effectiveness_,
         residual_risk=fit.residual_risk_,
         vol_unhedged=float(np.std(s, ddof=1)) * math.sqrt(ann),
         residual_vol=float(wf.hedged.std(ddof=1)) * math.sqrt(ann),
@@ -104,12 +110,13 @@ def _pair(asset: str, against: str, s_ret: pd.Series, f_ret: pd.Series, *, windo
 
 
 def analyze_pairs(spot_prices: pd.DataFrame, hedge_prices: pd.DataFrame, *, window: int = 90,
-                  step: int = 1, halflife: float = 30.0, returns: str = "log",
+                  step: int = 1, method: str = "minvar", halflife: float = 30.0, returns: str = "log",
                   freq: str = "1d", sources: Mapping[str, str] | None = None) -> AnalysisResult:
     """Every column of ``spot_prices`` (assets) against every column of ``hedge_prices`` (hedge
     instruments, e.g. "BTC" spot or "BTC-PERP"), on the dates each pair shares.
 
-    A pair of a series with itself is skipped. Prices are turned into ``returns`` ("log" or
+    ``method`` ("minvar" or "ewma" with ``halflife``) is the walk-forward estimator; the EWMA column
+    always uses ``halflife``. A pair of a series with itself is skipped. Prices are turned into ``returns`` ("log" or
     "simple") first; gaps raise :class:`hedgekit.errors.DataError`.
     """
     if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 2:
@@ -123,8 +130,8 @@ def analyze_pairs(spot_prices: pd.DataFrame, hedge_prices: pd.DataFrame, *, wind
             if str(asset) == str(against):
                 continue
             pairs.append(_pair(str(asset), str(against), s_ret[asset], f_ret[against], window=window,
-                               step=step, halflife=halflife, ann=ann))
+                               step=step, method=method, halflife=halflife, ann=ann))
     if not pairs:
         raise InputError("against", "every pair compares a series with itself", list(f_ret.columns))
-    return AnalysisResult(pairs=tuple(pairs), window=int(window), step=int(step),
+    return AnalysisResult(pairs=tuple(pairs), window=int(window), step=int(step), method=method,
                           halflife=float(halflife), freq=freq, returns=returns, sources=dict(sources or {}))

@@ -10,7 +10,7 @@ __all__ = ["analysis_table", "render_analysis"]
 LEGEND = (
     "beta: full-sample OLS of asset on hedge returns (± standard error). MV: minimum-variance ratio on "
     "the last {w} periods (the ratio to trade now). HE = 1 - Var(hedged)/Var(unhedged): in sample with "
-    "beta (= ρ²); oos = walk-forward, re-estimated on the trailing {w} periods every {step} and applied "
+    "beta (= ρ²); oos = walk-forward ({method}), re-estimated on the trailing {w} periods every {step} and applied "
     "to the next ones; 1:1 = naive hedge over the same periods. 1-ρ²: residual risk. Volatilities "
     "annualised; res vol = out-of-sample hedged."
 )
@@ -52,6 +52,6 @@ def analysis_table(result: Any):
 def render_analysis(result: Any, console: Any) -> None:
     """Print the analysis table and its legend on ``console``."""
     console.print(analysis_table(result))
-    console.print(LEGEND.format(w=result.window, step=result.step), style="dim")
+    console.print(LEGEND.format(w=result.window, step=result.step, method=result.method), style="dim")
     if result.sources:
         console.print("sources: " + ", ".join(f"{k} = {v}" for k, v in result.sources.items()), style="dim")
