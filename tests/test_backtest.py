@@ -1,0 +1,216 @@
+"""Backtest behaviour: buy-and-hold, perfect hedges, funding totals, liquidation, inverse coin
+accounting, trailing-only estimation, liquidation math vs hedgekit.margin."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hedgekit.backtest import kernels
+from hedgekit.backtest.engine import AssetSpec, Policy, align_market, run_backtest
+from hedgekit.errors import DataError, InputError
+from hedgekit.instruments import Instrument
+from hedgekit.margin import liquidation_price
+from tests.test_backtest_parity import binance_inputs, inverse, linear
+
+
+def bars(values, start="2024-01-01"):
+    return pd.DatetimeIndex(pd.date_range(start, periods=len(values), freq="D", tz="UTC"))
+
+
+def ohlc(close, high=None):
+    close = np.asarray(close, dtype=float)
+    high = close if high is None else np.asarray(high, dtype=float)
+    return pd.DataFrame({"open": close, "high": high, "close": close}, index=bars(close))
+
+
+@pytest.fixture(scope="module")
+def real(data_dir):
+    return binance_inputs(data_dir)
+
+
+def test_no_hedge_equals_buy_and_hold(real):
+    spot, hedge, funding = real
+    assets = [AssetSpec(name="BTC", coins=1.25, instrument=linear("BTC")),
+              AssetSpec(name="ETH", coins=14.0, instrument=linear("ETH"))]
+    market = align_market(assets, spot=spot, hedge=hedge, funding=funding)
+    res = run_backtest(assets, market, [Policy(name="none", method="none")], cash=5_000.0)
+    hold = 5_000.0 + 1.25 * spot["BTC"]["close"].to_numpy() + 14.0 * spot["ETH"]["close"].to_numpy()
+    np.testing.assert_allclose(res.to_frame("none")["equity_usd"].to_numpy(), hold, rtol=1e-12)
+    s = res["none"]
+    assert s.fees_usd == s.funding_usd == s.rebalances == s.liquidations == 0
+    assert s.total_return == pytest.approx(hold[-1] / hold[0] - 1.0, rel=1e-12)
+
+
+def test_one_to_one_linear_hedge_without_costs_has_no_pnl(real):
+    # spot = future (the real BTC spot close), zero fees and funding: equity is flat on any path
+    close = real[0]["BTC"]["close"]
+    assets = [AssetSpec(name="BTC", coins=2.0, instrument=linear("BTC", 1e-6), fee=0.0)]
+    frame = pd.DataFrame({"close": close, "high": real[0]["BTC"]["high"]})
+    market = align_market(assets, spot={"BTC": close}, hedge={"BTC": frame})
+    # BTC rose 3.4x: a 1x short left alone is liquidated near 2x entry, so margin is topped up
+    policy = Policy(name="1:1", ratio=1.0, leverage=1.0, topup=0.5)
+    res = run_backtest(assets, market, [policy], cash=0.0, reserve=500_000.0)
+    eq = res.to_frame("1:1")["equity_usd"].to_numpy()
+    assert res["1:1"].liquidations == 0 and res["1:1"].topups > 0
+    assert np.std(np.diff(eq)) < 1e-8 * eq[0]
+    assert res["1:1"].hedge_effectiveness == pytest.approx(1.0, abs=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(-0.2, 0.2), min_size=5, max_size=40), st.floats(0.5, 5.0))
+def test_linear_hedge_property_any_path(moves, coins):
+    """STYLE.md 10: a 1:1 linear hedge has zero PnL on any path (1x margin, never liquidated)."""
+    close = 100.0 * np.cumprod(1.0 + np.asarray([0.0, *moves]))
+    assets = [AssetSpec(name="X", coins=coins, instrument=linear("X", 1e-9), fee=0.0)]
+    market = align_market(assets, spot={"X": pd.Series(close, index=bars(close))}, hedge={"X": ohlc(close)})
+    reserve = 1e3 * coins * close.max()  # margin top-ups keep the short alive on any path
+    res = run_backtest(assets, market, [Policy(name="h", ratio=1.0, leverage=1.0, topup=0.5)],
+                       reserve=reserve)
+    eq = res.to_frame("h")["equity_usd"].to_numpy()
+    assert res["h"].liquidations == 0
+    np.testing.assert_allclose(eq, coins * close[0] + reserve, rtol=1e-12)
+
+
+def test_funding_total_equals_independent_sum(real, data_dir):
+    spot, hedge, funding = real
+    lot = 0.001
+    assets = [AssetSpec(name="BTC", coins=1.0, instrument=linear("BTC", lot), fee=0.0)]
+    market = align_market(assets, spot=spot, hedge=hedge, funding=funding)
+    # open 1 BTC short at the first close and never trade again (band 1000%)
+    res = run_backtest(assets, market, [Policy(name="h", ratio=1.0, band=10.0, leverage=1.0, topup=0.5)],
+                       reserve=1e6)
+    held = res["h"].contracts[:, 0]
+    assert (held == held[0]).all() and held[0] > 0
+    # independent: every settlement after the first bar's close (i.e. from 2021-01-02 00:00 on);
+    # reference price = perp open for the 00:00 settlement, else the day's perp close
+    raw = pd.read_csv(data_dir / "funding/binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz")
+    when = pd.to_datetime(raw["funding_time"], utc=True, format="ISO8601").dt.floor("h")
+    perp = hedge["BTC"]
+    total = 0.0
+    for ts, rate in zip(when, raw["funding_rate"]):
+        if ts < pd.Timestamp("2021-01-02", tz="UTC"):
+            continue
+        day = perp.loc[ts.floor("D")]
+        ref = day["open"] if ts.hour == 0 else day["close"]
+        total += held[0] * ref * rate  # short receives rate x notional
+    assert res["h"].funding_usd == pytest.approx(total, rel=1e-12)
+    assert res["h"].funding_usd > 0  # 2021-2024 funding was mostly positive: shorts were paid
+
+
+def test_spike_liquidates_leveraged_short_once_at_the_right_bar():
+    close = np.full(20, 100.0)
+    high = close.copy()
+    high[12] = 125.0  # intrabar spike, closes back at 100
+    inst = linear("X", 0.01)
+    assets = [AssetSpec(name="X", coins=10.0, instrument=inst, fee=0.0, mmr=0.005)]
+    market = align_market(assets, spot={"X": pd.Series(close, index=bars(close))}, hedge={"X": ohlc(close, high)})
+    res = run_backtest(assets, market, [Policy(name="5x", ratio=1.0, leverage=5.0, band=0.5)], cash=1_000.0)
+    s = res["5x"]
+    ev = res.events()
+    liq = ev[ev.event == "liquidation"]
+    assert s.liquidations == 1 and list(liq.time) == [market.index[12]]
+    # 10 contracts at 100, 5x: margin 200; LP = (W + Q*EP)/(Q*(1 + MMR)) = 1200/10.05 = 119.40
+    lp = liquidation_price(inst, "short", 10.0, 100.0, 200.0, mmr=0.005).liquidation_price
+    assert lp == pytest.approx(1200.0 / 10.05)
+    assert s.margin_lost_usd == pytest.approx(200.0, rel=1e-12)
+    eq = res.to_frame("5x")["equity_usd"].to_numpy()
+    assert eq[11] - eq[12] == pytest.approx(200.0, rel=1e-12)  # the whole isolated margin is lost
+    # a spike that stops just below the liquidation price does nothing
+    high[12] = lp * (1 - 1e-9)
+    market = align_market(assets, spot={"X": pd.Series(close, index=bars(close))}, hedge={"X": ohlc(close, high)})
+    assert run_backtest(assets, market, [Policy(name="5x", ratio=1.0, leverage=5.0, band=0.5)])["5x"].liquidations == 0
+
+
+def test_inverse_short_collateralised_by_the_coin_holds_usd_value(real):
+    """MECHANICS.md 3: a 1x inverse short on the hedged coins keeps q*P0 USD at every price and is
+    never liquidated; in coin the book is q*P0/P."""
+    close = real[0]["BTC"]["close"]
+    frame = pd.DataFrame({"close": close, "high": real[0]["BTC"]["high"] * 3})  # absurd highs: no liquidation
+    inst = Instrument(symbol="BTCUSD", contract_type="inverse", contract_size=1.0, base="BTC",
+                      lot_size=1e-6)
+    assets = [AssetSpec(name="BTC", coins=3.0, instrument=inst, fee=0.0)]
+    market = align_market(assets, spot={"BTC": close}, hedge={"BTC": frame})
+    res = run_backtest(assets, market, [Policy(name="inv", ratio=1.0, leverage=1.0)])
+    f = res.to_frame("inv")
+    p0 = close.iloc[0]
+    np.testing.assert_allclose(f["equity_usd"], 3.0 * p0, rtol=1e-8)
+    np.testing.assert_allclose(f["equity_BTC"], 3.0 * p0 / close.to_numpy(), rtol=1e-8)
+    assert res["inv"].liquidations == 0
+    assert res["inv"].rebalances == 1
+
+
+def test_estimation_uses_trailing_data_only(real):
+    spot, hedge, funding = real
+    assets = [AssetSpec(name="BTC", coins=1.0, instrument=linear("BTC"))]
+    cut = 700
+    bumped_spot = spot["BTC"].copy()
+    bumped_hedge = hedge["BTC"].copy()
+    rng = np.random.default_rng(7)
+    noise = 1.0 + 0.3 * rng.standard_normal(len(bumped_spot) - cut - 1).clip(-2, 2)
+    for frame in (bumped_spot, bumped_hedge):
+        frame.iloc[cut + 1:, :] = frame.iloc[cut + 1:, :].mul(noise, axis=0).to_numpy()
+    policies = [Policy(name="mv", method="minvar", window=60, reestimate=20, band=0.05),
+                Policy(name="trend", method="trend", signal_n=30, band=0.05),
+                Policy(name="vol", method="vol", signal_n=20, threshold=0.5)]
+    a = run_backtest(assets, align_market(assets, spot=spot, hedge=hedge, funding=funding), policies)
+    b = run_backtest(assets, align_market(assets, spot={"BTC": bumped_spot}, hedge={"BTC": bumped_hedge},
+                                          funding=funding), policies)
+    for p in policies:
+        fa, fb = a.to_frame(p.name), b.to_frame(p.name)
+        pd.testing.assert_frame_equal(fa.iloc[:cut + 1], fb.iloc[:cut + 1])
+        assert not fa.iloc[cut + 1:].equals(fb.iloc[cut + 1:])
+
+
+def test_kernel_minvar_equals_estimators_minvariance_ratio(real):
+    from hedgekit.estimators import MinVarianceRatio
+
+    spot, hedge, funding = real
+    assets = [AssetSpec(name="BTC", coins=1.0, instrument=linear("BTC"))]
+    m = align_market(assets, spot=spot, hedge=hedge, funding=funding)
+    for t in (60, 400, 1200):
+        h = kernels._minvar(m.ret_s, m.ret_f, t, 0, 60)
+        est = MinVarianceRatio().fit(m.ret_s[t - 59:t + 1, 0], m.ret_f[t - 59:t + 1, 0])
+        assert h == pytest.approx(est.hedge_ratio_, rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(kind=st.sampled_from(["linear", "inverse"]), side=st.sampled_from([-1.0, 1.0]),
+       contracts=st.floats(1, 1e4), entry=st.floats(100, 1e5), lev=st.floats(1.0, 100.0),
+       mmr=st.floats(0.0, 0.1), maint=st.floats(0.0, 10.0))
+def test_kernel_liquidation_price_agrees_with_margin_module(kind, side, contracts, entry, lev, mmr, maint):
+    inst = linear("X") if kind == "linear" else inverse("X")
+    wallet = inst.notional_settle(contracts, entry) / lev
+    if kind == "inverse":
+        maint = maint * 1e-4  # the amount is in coin
+    got = kernels.liquidation_price(int(inst.is_inverse), side, contracts, inst.contract_size, entry,
+                                    wallet, mmr, maint)
+    want = liquidation_price(inst, "short" if side < 0 else "long", contracts, entry, wallet,
+                             mmr=mmr, maint_amount=maint).liquidation_price
+    if want is None:
+        assert (math.isinf(got) and side < 0) or (got == 0.0 and side > 0)
+    else:
+        assert got == pytest.approx(want, rel=1e-9)
+
+
+def test_gappy_data_raises_data_error(real):
+    spot, hedge, funding = real
+    assets = [AssetSpec(name="BTC", coins=1.0, instrument=linear("BTC"))]
+    holed = spot["BTC"].drop(spot["BTC"].index[100])
+    with pytest.raises(DataError, match="2021-04-10"):
+        align_market(assets, spot={"BTC": holed}, hedge=hedge, funding=funding)
+    sparse = funding["BTC"].drop(funding["BTC"].index[300:310])
+    with pytest.raises(DataError, match="funding BTC"):
+        align_market(assets, spot=spot, hedge=hedge, funding={"BTC": sparse})
+
+
+def test_bad_policy_names_the_field():
+    with pytest.raises(InputError, match="policies.p.band: must be >= 0"):
+        Policy(name="p", band=-0.1)
+    with pytest.raises(InputError, match="policies.p.method"):
+        Policy(name="p", method="magic")
