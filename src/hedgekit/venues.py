@@ -107,6 +107,12 @@ def _instruments(*items: Instrument) -> Mapping[str, Instrument]:
     return MappingProxyType({i.symbol: i for i in items})
 
 
+def _usdc_hourly_perp(symbol: str, base: str, lot_size: float) -> Instrument:
+    """An on-chain linear USDC perpetual sized in coin with hourly funding (Hyperliquid, dYdX)."""
+    return Instrument(symbol=symbol, contract_type="linear", contract_size=1.0, base=base, quote="USDC",
+                      lot_size=lot_size, funding_interval_hours=1.0)
+
+
 # --------------------------------------------------------------------------- Binance USD-M
 # Binance tiers JSON, BTC/USDT:USDT brackets 1-12 (notionalFloor, notionalCap, maintMarginRatio,
 # initialLeverage); cum values follow from build_tiers' recursion and match the file's "cum".
@@ -360,12 +366,9 @@ HYPERLIQUID = VenuePreset(
     reference_price="oracle", onchain=True,
     instruments=_instruments(
         # Linear USDC perps; size in coin (contract size 1). Lot sizes (szDecimals 5/4/2) UNVERIFIED.
-        Instrument(symbol="BTC", contract_type="linear", contract_size=1.0, base="BTC", quote="USDC",
-                   lot_size=0.00001, funding_interval_hours=1.0),
-        Instrument(symbol="ETH", contract_type="linear", contract_size=1.0, base="ETH", quote="USDC",
-                   lot_size=0.0001, funding_interval_hours=1.0),
-        Instrument(symbol="SOL", contract_type="linear", contract_size=1.0, base="SOL", quote="USDC",
-                   lot_size=0.01, funding_interval_hours=1.0),
+        _usdc_hourly_perp("BTC", "BTC", 0.00001),
+        _usdc_hourly_perp("ETH", "ETH", 0.0001),
+        _usdc_hourly_perp("SOL", "SOL", 0.01),
     ),
     symbol_mmr=MappingProxyType({k: (hyperliquid_mmr(v), v) for k, v in _HL_MAX_LEV.items()}),
     default_mmr=hyperliquid_mmr(40.0),
@@ -381,12 +384,9 @@ DYDX = VenuePreset(
     reference_price="oracle", onchain=True,
     instruments=_instruments(
         # Linear USDC perps, size in coin; step sizes UNVERIFIED.
-        Instrument(symbol="BTC-USD", contract_type="linear", contract_size=1.0, base="BTC", quote="USDC",
-                   lot_size=0.0001, funding_interval_hours=1.0),
-        Instrument(symbol="ETH-USD", contract_type="linear", contract_size=1.0, base="ETH", quote="USDC",
-                   lot_size=0.001, funding_interval_hours=1.0),
-        Instrument(symbol="SOL-USD", contract_type="linear", contract_size=1.0, base="SOL", quote="USDC",
-                   lot_size=0.01, funding_interval_hours=1.0),
+        _usdc_hourly_perp("BTC-USD", "BTC", 0.0001),
+        _usdc_hourly_perp("ETH-USD", "ETH", 0.001),
+        _usdc_hourly_perp("SOL-USD", "SOL", 0.01),
     ),
     # funding.mdx market tiers: large-cap IMF 5% / MMF 3% (BTC, ETH), mid-cap 10% / 5%. SOL's
     # tier is UNVERIFIED (taken as mid-cap). The docs' liquidation examples use MMF 5% for ETH.
