@@ -97,7 +97,8 @@ def _print(result: dict[str, Any], as_json: bool, title: str) -> None:
     if as_json:
         from hedgekit.cli._output import print_json
 
-        print_json(result)
+        # 12 significant digits: drops float noise (0.24999999999999992) without losing money precision
+        print_json({k: float(f"{v:.12g}") if isinstance(v, float) else v for k, v in result.items()})
         return
     from rich.table import Table
 
