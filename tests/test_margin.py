@@ -389,3 +389,19 @@ def test_lp_satisfies_its_defining_equation(side, entry, lev, mmr, inverse):
 def test_result_to_dict_has_null_for_missing_price():
     d = liquidation_price(COINM_BTC, "short", 500, 50_000, 1.0, mmr=0.004).to_dict()
     assert d["liquidation_price"] is None and d["convention"] == LiquidationConvention.MM_AT_LIQUIDATION.value
+
+
+def test_inverse_tier_reevaluated_in_coin_notional():
+    # Inverse tiers are in coin: a long's coin notional N/P grows as the price falls. 240,000 USD at 50,000
+    # is 4.8 BTC (tier 1) at entry but about 5.26 BTC at the LP (tier 2), so tier 2's MMR and cum apply.
+    tiers = build_tiers([(0, 5, 0.005, 125), (5, 10, 0.01, 50), (10, 20, 0.025, 20)])
+    inst = Instrument(symbol="BTCUSD_PERP", contract_type="inverse", contract_size=100.0, base="BTC")
+    wallet = 0.48
+    res = liquidation_price(inst, "long", 2_400, 50_000, wallet, tiers=tiers)
+    assert res.mmr == 0.01 and res.maint_amount == pytest.approx(0.025)
+    assert 5 <= 240_000 / res.liquidation_price < 10
+    equity = wallet + inst.pnl("long", 2_400, 50_000, res.liquidation_price)
+    assert equity == pytest.approx(maintenance_margin(inst, 2_400, res.liquidation_price, tiers=tiers))
+    # tier 1 alone would have put the LP at a price whose notional is outside tier 1
+    flat = lp(inst, "long", 2_400, 50_000, wallet, mmr=0.005)
+    assert 240_000 / flat > 5
