@@ -298,7 +298,10 @@ def liquidation_price(instrument: Instrument, side: Side | str, contracts: float
         never reach its maintenance margin (e.g. a 1x inverse short whose collateral is the
         hedged coin: ``N*(1 - MMR)/(N/EP - W)`` has a zero denominator; a linear long whose
         margin covers the notional). ``bankruptcy_price`` is the same equation with
-        ``MMR = cum = 0`` (plus the taker fee on the bankruptcy value for ``mm-at-entry``).
+        ``MMR = cum = 0`` (plus the taker fee on the bankruptcy value for ``mm-at-entry``); in
+        cross mode it is where the cross equity ``wallet + other_upnl + uPnL`` reaches zero.
+        If the margin is already below the maintenance margin at entry, the LP lies on the
+        winning side of entry: the position is liquidatable at once.
 
     Formulas (MECHANICS.md 1.3), linear ``mm-at-liquidation``:
     ``LP = (W + cum - s*q*EP) / (q*MMR - s*q)``; inverse: ``LP = N*(MMR + s)/(W + cum + s*N/EP)``.
