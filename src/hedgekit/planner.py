@@ -41,7 +41,7 @@ from hedgekit.portfolio import (
 )
 from hedgekit.venues import VenuePreset, get_venue
 
-__all__ = ["HedgeLeg", "HedgePlan", "PlanWarning", "RoundingOption", "plan"]
+__all__ = ["HedgeLeg", "HedgePlan", "PlanWarning", "RoundingOption", "margin_spec", "plan"]
 
 _PREFERRED_TYPES = (ContractType.LINEAR, ContractType.INVERSE, ContractType.QUANTO)
 HIGH_LEVERAGE = 3.0      # hedge legs above this leverage get a warning
@@ -292,7 +292,7 @@ def _candidates(asset: str, policy: HedgePolicy, prices: Mapping[str, float]
             where = f"hedge.instruments.{asset}[{j}]"
             try:
                 venue = get_venue(choice.venue)
-                inst = venue.instrument(choice.symbol)
+                inst = _custom(choice) if choice.is_custom else venue.instrument(choice.symbol)
             except InputError as exc:
                 raise InputError(f"{where}.{exc.field}", str(exc).split(": ", 1)[1],
                                  show_value=False) from None
@@ -331,6 +331,24 @@ def _candidates(asset: str, policy: HedgePolicy, prices: Mapping[str, float]
                          f"({', '.join(policy.venues)}) to hedge {asset}", hedge_asset)
     price_of(hedge_asset, prices, where)
     return hedge_asset, found
+
+
+def _custom(choice: InstrumentChoice) -> Instrument:
+    quote = choice.quote or ("USD" if choice.contract_type != "linear" else "USDT")
+    return Instrument(symbol=choice.symbol, contract_type=choice.contract_type,
+                      contract_size=choice.contract_size, base=choice.base, quote=quote,
+                      settle=choice.settle or "", lot_size=choice.lot_size)
+
+
+def margin_spec(venue: VenuePreset, inst: Instrument, contracts: float, price: float,
+                settle_usd: float = 1.0) -> dict[str, Any]:
+    """Maintenance-margin keyword arguments for :mod:`hedgekit.margin` on ``venue``: the
+    size-dependent rate (Deribit) or the symbol's tiers for a listed contract; the venue's
+    default rate for a custom one."""
+    if venue.instruments.get(inst.symbol) != inst:
+        return {"mmr": venue.default_mmr}
+    sized = venue.margin_rates(inst.symbol, _coin_size(inst, contracts, price, settle_usd))
+    return {"mmr": sized[1]} if sized else {"tiers": venue.tiers(inst.symbol)}
 
 
 def _venue(name: str, i: int) -> VenuePreset:
@@ -559,8 +577,7 @@ def plan(portfolio: Portfolio, prices: Mapping[str, float] | None = None) -> Hed
 
 def _liquidation(venue: VenuePreset, inst: Instrument, side: Side, contracts: float,
                  price: float, wallet: float, settle_usd: float):
-    sized = venue.margin_rates(inst.symbol, _coin_size(inst, contracts, price, settle_usd))
-    kwargs: dict[str, Any] = {"mmr": sized[1]} if sized else {"tiers": venue.tiers(inst.symbol)}
+    kwargs = margin_spec(venue, inst, contracts, price, settle_usd)
     return liquidation_price(inst, side, contracts, price, wallet, margin_mode="isolated",
                              taker_fee=venue.taker_fee, convention=venue.convention, **kwargs)
 

@@ -205,11 +205,37 @@ class Holding(_Model):
 # ------------------------------------------------------------------ policy
 class InstrumentChoice(_Model):
     """A hedge instrument picked by hand: a venue preset and its symbol, optionally a fixed
-    contract count (instead of the size the policy implies)."""
+    contract count (instead of the size the policy implies).
+
+    A contract the preset does not list (e.g. a CME-style 1-BTC future) is described by
+    ``contract_type``, ``contract_size``, ``base`` and optionally ``lot_size``/``quote``/
+    ``settle``; the venue then supplies fees, funding interval and its default margin rate.
+    """
 
     venue: str
     symbol: str
     contracts: Pos | None = None
+    contract_type: Literal["linear", "inverse", "quanto"] | None = None
+    contract_size: Pos | None = None
+    base: str | None = None
+    quote: str | None = None
+    settle: str | None = None
+    lot_size: Pos = 1.0
+
+    _base_upper = field_validator("base", "quote", "settle", mode="before")(_symbol)
+
+    @model_validator(mode="after")
+    def _custom_complete(self) -> InstrumentChoice:
+        given = [n for n in ("contract_type", "contract_size", "base") if getattr(self, n) is not None]
+        if given and len(given) < 3:
+            missing = next(n for n in ("contract_type", "contract_size", "base") if n not in given)
+            raise InputError(missing, "a custom contract needs contract_type, contract_size and "
+                             "base", None, show_value=False)
+        return self
+
+    @property
+    def is_custom(self) -> bool:
+        return self.contract_size is not None
 
 
 class HedgePolicy(_Model):

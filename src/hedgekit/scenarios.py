@@ -30,7 +30,7 @@ from typing import Any
 
 from hedgekit.errors import InputError, check_finite
 from hedgekit.margin import maintenance_margin
-from hedgekit.planner import HedgeLeg, HedgePlan
+from hedgekit.planner import HedgeLeg, HedgePlan, margin_spec
 from hedgekit.venues import get_venue
 
 __all__ = ["DEFAULT_SHOCKS", "LegOutcome", "LiquidationShock", "ScenarioResult", "ScenarioRow",
@@ -307,13 +307,8 @@ def _margin_ratio(leg: HedgeLeg, price: float) -> float | None:
 
     ``None`` when the balance is not positive (the margin is gone) — shown as liquidated."""
     inst = leg.instrument
-    venue = get_venue(leg.venue)
-    size_coin = inst.notional_usd(leg.contracts, price, leg.settle_usd) / price
-    sized = venue.margin_rates(inst.symbol, size_coin)
-    if sized:
-        mm = maintenance_margin(inst, leg.contracts, price, mmr=sized[1])
-    else:
-        mm = maintenance_margin(inst, leg.contracts, price, tiers=venue.tiers(inst.symbol))
+    spec = margin_spec(get_venue(leg.venue), inst, leg.contracts, price, leg.settle_usd)
+    mm = maintenance_margin(inst, leg.contracts, price, **spec)
     balance = leg.initial_margin + inst.pnl(leg.side, leg.contracts, leg.price, price)
     if balance <= 0:
         return math.inf
