@@ -362,7 +362,7 @@ def normalise_frame(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         raise DataError(f"{name}: frame index must be a DatetimeIndex (got {type(frame.index).__name__})")
     if frame.index.tz is None:
         raise DataError(f"{name}: frame index must be timezone-aware (naive timestamps are ambiguous)")
-    out = frame.astype("float64", copy=True)
+    out = frame.astype("float64")
     idx = out.index.tz_convert("UTC").as_unit("ns")
     out.index = idx.rename("ts")
     if not out.index.is_monotonic_increasing or out.index.has_duplicates:

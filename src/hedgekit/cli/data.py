@@ -1,0 +1,162 @@
+"""``hedgekit data``: list the local store, import files, fetch history through ccxt."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from hedgekit.errors import InputError
+
+DataDir = Annotated[Optional[str], typer.Option("--data-dir", help="Store folder (default: $HEDGEKIT_DATA_DIR or the user data dir).")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _store(data_dir: str | None):
+    from hedgekit.data.store import Store
+
+    return Store(data_dir)
+
+
+def list_cmd(data_dir: DataDir = None, json: Json = False) -> None:
+    """Show every stored series: kind, venue, symbol, frequency, first/last timestamp, rows, gaps."""
+    from hedgekit.cli._output import console, print_json
+
+    store = _store(data_dir)
+    series = store.catalog()
+    if json:
+        print_json({"data_dir": str(store.path), "series": [s.to_dict() for s in series]})
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{len(series)} series in {store.path}", title_justify="left", box=None)
+    for col in ("kind", "venue", "symbol", "freq", "start", "end", "rows", "gaps"):
+        table.add_column(col, justify="right" if col in ("rows", "gaps") else "left")
+    for s in series:
+        width = 10 if s.freq.endswith(("d", "w", "M")) else 16
+        table.add_row(s.kind, s.venue, s.symbol, s.freq, s.start[:width].replace("T", " "), s.end[:width].replace("T", " "),
+                      f"{s.rows:,}", str(s.gaps))
+    console().print(table)
+
+
+def import_cmd(
+    path: Annotated[str, typer.Argument(help="A file or a folder (walked recursively).")],
+    format: Annotated[Optional[str], typer.Option("--format", help="Skip detection and use this layout.")] = None,
+    venue: Annotated[Optional[str], typer.Option("--venue", help="Venue id when the file does not say (e.g. binance).")] = None,
+    symbol: Annotated[Optional[str], typer.Option("--symbol", help="Symbol when the file does not say (e.g. BTC/USD).")] = None,
+    tz_offset: Annotated[Optional[float], typer.Option("--tz-offset", help="Hours added to every timestamp: -3 turns UTC+3 into UTC.")] = None,
+    data_dir: DataDir = None,
+    json: Json = False,
+) -> None:
+    """Import a file or folder into the store; each file is imported or refused with a reason."""
+    from pathlib import Path
+
+    from hedgekit.cli._output import console, print_json
+    from hedgekit.data.importers import FORMATS
+    from hedgekit.data.ingest import import_path
+
+    if not Path(path).expanduser().exists():
+        raise InputError("PATH", "no such file or directory", path)
+    if format is not None and format not in FORMATS:
+        raise InputError("--format", f"unknown format; one of {', '.join(FORMATS)}", format)
+    if tz_offset is not None and not -24 < tz_offset < 24:
+        raise InputError("--tz-offset", "must be between -24 and 24 hours", tz_offset)
+    report = import_path(path, store=_store(data_dir), format=format, venue=venue, symbol=symbol,
+                         tz_offset_hours=tz_offset)
+    if Path(path).is_file() and report.refused:
+        raise InputError("", f"{path}: refused: {report.refused[0].reason}", show_value=False)
+    if json:
+        print_json(report)
+        return
+    con = console()
+    for f in report.files:
+        if f.status == "imported":
+            what = ", ".join(f"{s['kind']} {s['venue']} {s['symbol']} {s['freq']} ({s['rows']:,} rows)" for s in f.series[:3])
+            more = f" +{len(f.series) - 3} more series" if len(f.series) > 3 else ""
+            con.print(f"[green]imported[/green] {f.path} [{f.format}]: {what}{more}", highlight=False, soft_wrap=True)
+            for note in f.notes[:5]:
+                con.print(f"  note: {note}", highlight=False, soft_wrap=True)
+        else:
+            con.print(f"[yellow]refused[/yellow]  {f.path}: {f.reason}", highlight=False, soft_wrap=True)
+    con.print(f"{len(report.imported)} imported, {len(report.refused)} refused, {report.rows:,} rows "
+              f"in {report.seconds:.2f} s -> {report.data_dir}", highlight=False, soft_wrap=True)
+
+
+def fetch_cmd(
+    venue: Annotated[str, typer.Option("--venue", help="ccxt exchange id, e.g. binance, bybit, okx.")],
+    symbols: Annotated[str, typer.Option("--symbols", help="Comma-separated ccxt symbols: BTC/USDT,ETH/USDT:USDT.")],
+    kind: Annotated[str, typer.Option("--kind", help="ohlcv or funding.")] = "ohlcv",
+    since: Annotated[Optional[str], typer.Option("--since", help="Start date (UTC) when nothing is stored yet.")] = None,
+    timeframe: Annotated[str, typer.Option("--timeframe", help="Candle length for ohlcv (1h, 4h, 1d...).")] = "1d",
+    data_dir: DataDir = None,
+    json: Json = False,
+) -> None:
+    """Fetch history from an exchange's public API (paginated, rate-limited, incremental)."""
+    from hedgekit.cli._output import print_json
+
+    if kind not in ("ohlcv", "funding"):
+        raise InputError("--kind", "must be ohlcv or funding", kind)
+    syms = [s.strip() for s in symbols.split(",") if s.strip()]
+    if not syms:
+        raise InputError("--symbols", "must list at least one symbol", symbols)
+    from hedgekit.data.fetch import fetch, make_exchange
+
+    store = _store(data_dir)
+    exchange = make_exchange(venue.lower())
+    results = []
+    if json:
+        for s in syms:
+            results.append(fetch(venue, s, kind=kind, since=since, timeframe=timeframe, store=store, exchange=exchange,
+                                 max_retries=3, backoff_seconds=0.5))
+        print_json({"results": [r.to_dict() for r in results]})
+        return
+    from rich.progress import Progress
+
+    from hedgekit.cli._output import console
+
+    con = console()
+    with Progress(console=con, transient=True) as bar:
+        for s in syms:
+            task = bar.add_task(f"{venue} {s} {kind}", total=1.0)
+            r = fetch(venue, s, kind=kind, since=since, timeframe=timeframe, store=store, exchange=exchange,
+                      max_retries=3, backoff_seconds=0.5,
+                      progress=lambda done, total, t=task: bar.update(t, completed=done / total))
+            results.append(r)
+    for r in results:
+        con.print(f"{r.venue} {r.symbol} {r.kind} {r.freq}: +{r.new_rows} rows ({r.calls} calls, {r.retries} retries), "
+                  f"{r.stored_rows} stored", highlight=False, soft_wrap=True)
+
+
+def check_cmd(data_dir: DataDir = None, json: Json = False) -> None:
+    """Quality report of every stored series: gaps, non-positive/absurd prices, stale runs."""
+    from hedgekit.cli._output import console, print_json
+    from hedgekit.data.quality import check_quality
+
+    store = _store(data_dir)
+    reports = []
+    for s in store.catalog():
+        df = store.read(s.kind, s.venue, s.symbol, s.freq)
+        reports.append(check_quality(df, s.freq, series=f"{s.kind}/{s.venue}/{s.symbol}/{s.freq}", kind=s.kind))
+    if json:
+        print_json({"reports": [r.to_dict() for r in reports]})
+        return
+    con = console()
+    for r in reports:
+        if r.ok:
+            continue
+        counts: dict[str, int] = {}
+        for i in r.issues:
+            counts[i.check] = counts.get(i.check, 0) + 1
+        first = r.issues[0]
+        con.print(f"{r.series}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+                  + f"; first: {first.check} {first.start[:10]} {first.detail[:80]}", highlight=False, soft_wrap=True)
+    con.print(f"{sum(not r.ok for r in reports)} of {len(reports)} series with findings", highlight=False, soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    sub = typer.Typer(name="data", help="Market data: local store, file import, ccxt fetch.", no_args_is_help=True)
+    sub.command("list")(list_cmd)
+    sub.command("import")(import_cmd)
+    sub.command("fetch")(fetch_cmd)
+    sub.command("check")(check_cmd)
+    app.add_typer(sub, name="data")
