@@ -278,6 +278,8 @@ def test_too_short_and_constant_series_raise(est):
         est.fit([0.01, 0.02], [0.01, 0.03])
     with pytest.raises(DataError, match="hedge returns are constant|x returns are constant"):
         est.fit([0.01, 0.02, -0.01, 0.0], [0.01, 0.01, 0.01, 0.01])
+    with pytest.raises(DataError, match="constant"):  # 0.1 is inexact: the mean differs in the last bit
+        est.fit([0.01, 0.02, -0.01, 0.0, 0.03, 0.01, 0.02], [0.1] * 7)
     with pytest.raises(DataError, match="non-finite"):
         est.fit([0.01, np.nan, -0.01, 0.0], [0.01, 0.02, 0.01, 0.03])
     with pytest.raises(InputError, match="lengths differ"):
@@ -300,6 +302,13 @@ def test_bad_settings_raise_input_error():
         walk_forward(s, f, window=49)
     with pytest.raises(DataError, match="constant"):
         hedge_effectiveness(np.zeros(10), f[:10], 1.0)
+    with pytest.raises(InputError, match="ratio"):
+        hedge_effectiveness(s, f, float("nan"))
+    # a window whose hedge is constant has no ratio: NaN there, numbers elsewhere
+    f_flat = f.copy()
+    f_flat[10:30] = 0.02
+    r = rolling_ratio(s, f_flat, 10)
+    assert np.isnan(r.iloc[29]) and np.isfinite(r.iloc[30]) and np.isfinite(r.iloc[19])
     with pytest.raises(InputError, match="freq"):
         periods_per_year("daily")
     assert periods_per_year("8h") == 1095 and periods_per_year("1d") == 365

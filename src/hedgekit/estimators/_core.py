@@ -153,12 +153,14 @@ def weighted_ratio(s, f, w, *, demean: bool = True) -> tuple[float, float]:
     """
     s, f = as_pair(s, f, min_obs=2)
     w = np.asarray(w, dtype=np.float64)
+    scale = float(w @ (f * f))  # raw mean square: the yardstick for "constant"
     if demean:
         s = s - w @ s
         f = f - w @ f
     cff = float(w @ (f * f))
     css = float(w @ (s * s))
-    _check_varies("hedge", cff * f.size, f)
+    if cff <= _REL_TINY * max(scale, 1e-300):
+        raise DataError(f"hedge returns are constant over {f.size} observations; no ratio exists")
     csf = float(w @ (s * f))
     corr = csf / math.sqrt(cff * css) if css > 0 else math.nan
     return csf / cff, corr

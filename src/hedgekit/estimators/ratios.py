@@ -12,7 +12,7 @@ from enum import StrEnum
 import numpy as np
 import pandas as pd
 
-from hedgekit.errors import DataError, InputError, check_positive
+from hedgekit.errors import DataError, InputError, check_finite, check_positive
 from hedgekit.estimators import _core
 
 __all__ = [
@@ -102,8 +102,9 @@ def periods_per_year(freq: str) -> float:
 
 def hedge_effectiveness(spot_returns, hedge_returns, ratio: float) -> float:
     """Ederington hedge effectiveness ``1 - Var(s - ratio * f) / Var(s)`` over the aligned sample."""
+    ratio = check_finite("ratio", ratio)
     s, f, _ = align_returns(spot_returns, hedge_returns)
-    return _core.effectiveness(s, f, float(ratio))
+    return _core.effectiveness(s, f, ratio)
 
 
 class _RatioEstimator:

@@ -96,6 +96,9 @@ def walk_forward(spot_returns, hedge_returns, *, window: int, step: int = 1, met
                  demean: bool = True) -> WalkForwardResult:
     """Estimate on the trailing ``window`` returns at every ``step``-th date, hold the ratio for the
     next ``step`` periods, and measure effectiveness on those (out-of-sample) periods only.
+
+    Periods whose ratio could not be estimated (a window with constant hedge returns) are left out
+    of the out-of-sample sample; ``n_oos`` counts the periods used.
     """
     window = _check_window(window)
     s, f, index = align_returns(spot_returns, hedge_returns)
