@@ -1,0 +1,217 @@
+"""YAML backtest configs: pydantic v2 validation (errors name the field), data loading, run.
+
+A config names a book (coins per asset), the perpetual that hedges each asset (a venue preset
+from :mod:`hedgekit.venues` plus where its history sits in the :mod:`hedgekit.data` store) and
+the policies to compare. See ``examples/backtest.yaml``.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hedgekit.errors import DataError, InputError
+
+__all__ = ["AssetConfig", "BacktestConfig", "HedgeConfig", "PolicyConfig", "load_config",
+           "load_market", "run_config"]
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+
+
+class HedgeConfig(BaseModel):
+    """The contract hedging one asset and where its history is stored."""
+
+    model_config = _STRICT
+    venue: str = Field(description="venue preset, e.g. binance-usdm (see hedgekit.venues)")
+    symbol: str = Field(description="the preset's instrument, e.g. BTCUSDT")
+    data_venue: str | None = Field(None, description="store venue id (default: the preset's exchange)")
+    data_symbol: str | None = Field(None, description="store symbol (default: ccxt style BTC/USDT:USDT)")
+    fee: float | None = Field(None, ge=0, lt=0.05, description="taker fee per trade (default: preset)")
+    slippage: float = Field(0.0, ge=0, lt=0.05)
+    mmr: float | None = Field(None, ge=0, lt=1, description="maintenance rate (default: preset tier)")
+    maint_amount: float | None = None
+
+
+class AssetConfig(BaseModel):
+    model_config = _STRICT
+    asset: str
+    coins: float = Field(gt=0)
+    staking_apr: float = Field(0.0, ge=0, lt=1)
+    spot_venue: str | None = None
+    hedge: HedgeConfig
+
+
+class PolicyConfig(BaseModel):
+    model_config = _STRICT
+    name: str
+    method: Literal["none", "static", "minvar", "beta", "trend", "rsi", "vol"] = "static"
+    ratio: float = Field(1.0, ge=0, le=5)
+    ratio_off: float = Field(0.0, ge=0, le=5)
+    band: float = Field(0.0, ge=0)
+    calendar: int = Field(0, ge=0)
+    window: int = Field(90, ge=2)
+    reestimate: int = Field(30, ge=1)
+    signal_n: int = Field(50, ge=2)
+    threshold: float = 0.0
+    leverage: float = Field(2.0, gt=0, le=125)
+    topup: float = Field(0.0, ge=0)
+    max_ratio: float = Field(2.0, gt=0)
+
+
+class BacktestConfig(BaseModel):
+    model_config = _STRICT
+    name: str = "backtest"
+    start: date | None = None
+    end: date | None = None
+    freq: Literal["1d", "8h", "4h", "1h"] = "1d"
+    cash_usd: float = 0.0
+    reserve_usd: float = Field(0.0, ge=0)
+    assets: list[AssetConfig] = Field(min_length=1)
+    policies: list[PolicyConfig] = Field(min_length=1)
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_config(data: Any) -> BacktestConfig:
+    """Validate a mapping; the first problem raises :class:`InputError` naming the field."""
+    try:
+        cfg = BacktestConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(_field(err["loc"]), err["msg"].lower(), err.get("input")) from None
+    names = [p.name for p in cfg.policies]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise InputError(f"policies[{i}].name", "must be unique", name)
+    assets = [a.asset for a in cfg.assets]
+    for i, name in enumerate(assets):
+        if assets.index(name) != i:
+            raise InputError(f"assets[{i}].asset", "must be unique", name)
+    if cfg.start and cfg.end and cfg.start >= cfg.end:
+        raise InputError("end", "must be after start", str(cfg.end))
+    return cfg
+
+
+def load_config(path: str | Path) -> BacktestConfig:
+    """Read and validate a YAML config file."""
+    import yaml
+
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as exc:
+        raise InputError("config", f"cannot read ({exc.strerror})", str(path)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise InputError("config", f"not valid YAML: {exc}".splitlines()[0], str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("config", "must be a YAML mapping", str(path))
+    return parse_config(data)
+
+
+def _ccxt_symbol(inst) -> str:
+    if inst.is_inverse:
+        return f"{inst.base}/USD:{inst.base}"
+    return f"{inst.base}/{inst.quote}:{inst.settle}"
+
+
+def build_assets(cfg: BacktestConfig, first_prices: dict[str, float] | None = None):
+    """AssetSpecs from the config: instrument, fee and maintenance tier from the venue preset.
+
+    Without an explicit ``mmr`` the tier is the one holding the book's notional at the first
+    price (flat for the run; hedgekit does not re-tier inside the kernel).
+    """
+    from hedgekit.backtest.engine import AssetSpec
+    from hedgekit.margin import tier_for
+    from hedgekit.venues import get_venue
+
+    out = []
+    for i, a in enumerate(cfg.assets):
+        where = f"assets[{i}].hedge"
+        try:
+            venue = get_venue(a.hedge.venue)
+        except InputError as exc:
+            raise InputError(f"{where}.venue", str(exc).split(": ", 1)[-1], show_value=False) from None
+        try:
+            inst = venue.instrument(a.hedge.symbol)
+        except InputError as exc:
+            raise InputError(f"{where}.symbol", str(exc).split(": ", 1)[-1], show_value=False) from None
+        if inst.base.upper() != a.asset.upper():
+            raise InputError(f"{where}.symbol", f"hedges {inst.base}, not {a.asset}", a.hedge.symbol)
+        mmr, maint = a.hedge.mmr, a.hedge.maint_amount or 0.0
+        if mmr is None:
+            price = (first_prices or {}).get(a.asset, 0.0)
+            notional = a.coins * price if inst.is_linear else a.coins  # settle ccy, 1:1 hedge
+            tier = tier_for(venue.tiers(inst.symbol), notional)
+            mmr, maint = tier.mmr, tier.cum if a.hedge.maint_amount is None else maint
+        out.append(AssetSpec(name=a.asset, coins=a.coins, instrument=inst, staking_apr=a.staking_apr,
+                             mmr=mmr, maint_amount=maint,
+                             fee=venue.taker_fee if a.hedge.fee is None else a.hedge.fee,
+                             slippage=a.hedge.slippage))
+    return out
+
+
+def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
+    """Load spot, hedge OHLC and funding for every asset from the store and align them."""
+    import pandas as pd
+
+    from hedgekit.backtest.engine import align_market
+    from hedgekit.data import Store, load_funding, load_ohlc
+
+    store = Store(data_dir)
+    start = pd.Timestamp(cfg.start, tz="UTC") if cfg.start else None
+    end = pd.Timestamp(cfg.end, tz="UTC") if cfg.end else None
+    spot, hedge, funding, marks = {}, {}, {}, {}
+    assets = build_assets(cfg)
+    for a, spec in zip(cfg.assets, assets):
+        inst = spec.instrument
+        venue_id = a.hedge.data_venue or a.hedge.venue.split("-")[0]
+        symbol = a.hedge.data_symbol or _ccxt_symbol(inst)
+        spot[a.asset] = load_ohlc(a.asset, kind="price", venue=a.spot_venue, freq=cfg.freq,
+                                  start=start, end=end, store=store)
+        hedge[a.asset] = load_ohlc(a.asset, kind="futures", venue=venue_id, symbol=symbol,
+                                   freq=cfg.freq, start=start, end=end, store=store)
+        if inst.is_perpetual:
+            hi = end + pd.Timedelta(days=1) if end is not None else None
+            rates = load_funding(venue_id, symbol, start=start, end=hi, store=store)
+            funding[a.asset] = rates
+            _, v, rest = rates.attrs["source"].split("/", 2)  # funding/venue/SYMBOL/freq
+            s, f = rest.rsplit("/", 1)
+            stored = store.read("funding", v, s, f, start=start, end=hi)
+            if "mark_price" in stored:
+                marks[a.asset] = stored["mark_price"].astype(float)
+    market = align_market(assets, spot=spot, hedge=hedge, funding=funding, funding_ref=marks,
+                          start=start, end=end)
+    first = {name: float(market.spot[0, j]) for j, name in enumerate(market.names)}
+    return build_assets(cfg, first), market
+
+
+def policies_from(cfg: BacktestConfig):
+    from hedgekit.backtest.engine import Policy
+
+    return [Policy(**p.model_dump()) for p in cfg.policies]
+
+
+def run_config(cfg: BacktestConfig | str | Path, *, data_dir: str | Path | None = None, progress=None):
+    """Load the data a config names, run every policy, return a :class:`BacktestResult`."""
+    from hedgekit.backtest.engine import run_backtest
+
+    if not isinstance(cfg, BacktestConfig):
+        cfg = load_config(cfg)
+    assets, market = load_market(cfg, data_dir=data_dir)
+    if not math.isfinite(cfg.cash_usd):
+        raise InputError("cash_usd", "must be a finite number", cfg.cash_usd)
+    if market.spot.shape[0] < 3:
+        raise DataError(f"{cfg.name}: only {market.spot.shape[0]} bars in the period")
+    return run_backtest(assets, market, policies_from(cfg), cash=cfg.cash_usd,
+                        reserve=cfg.reserve_usd, progress=progress)

@@ -1,0 +1,72 @@
+"""``hedgekit backtest CONFIG``: run the policies of a YAML config on stored history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from hedgekit.errors import InputError
+
+__all__ = ["register"]
+
+
+def _check_out(flag: str, path: str | None, suffix: str) -> None:
+    if path is None:
+        return
+    p = Path(path)
+    if p.suffix.lower() != suffix:
+        raise InputError(flag, f"must end in {suffix}", path)
+    if not p.parent.exists():
+        raise InputError(flag, "its folder does not exist", path)
+
+
+def backtest(
+    config: Annotated[str, typer.Argument(help="YAML config (see examples/backtest.yaml).")],
+    json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    html: Annotated[Optional[str], typer.Option("--html", help="Write an interactive HTML report.")] = None,
+    png: Annotated[Optional[str], typer.Option("--png", help="Write the charts as a PNG.")] = None,
+    data_dir: Annotated[Optional[str], typer.Option(
+        "--data-dir", help="Store folder (default: $HEDGEKIT_DATA_DIR or the user data dir).")] = None,
+) -> None:
+    """Backtest hedge policies with funding, fees, margin and liquidation on real history."""
+    _check_out("--html", html, ".html")
+    _check_out("--png", png, ".png")
+    if data_dir is not None and not Path(data_dir).is_dir():
+        raise InputError("--data-dir", "is not a folder", data_dir)
+
+    from hedgekit.backtest.config import load_config, run_config
+    from hedgekit.cli._output import console, print_json
+
+    cfg = load_config(config)
+    if json:
+        result = run_config(cfg, data_dir=data_dir)
+    else:
+        from rich.console import Console
+        from rich.progress import Progress
+
+        with Progress(console=Console(stderr=True), transient=True) as bar:
+            task = bar.add_task("backtest", total=len(cfg.policies))
+            result = run_config(cfg, data_dir=data_dir,
+                                progress=lambda done, total: bar.update(task, completed=done))
+    from hedgekit.reports.backtest import backtest_table, write_html, write_png
+
+    if html:
+        write_html(result, html, title=cfg.name)
+    if png:
+        write_png(result, png, title=cfg.name)
+    if json:
+        print_json(result.to_dict())
+        return
+    out = console()
+    out.print(backtest_table(result, title=cfg.name))
+    out.print("HE = 1 - Var(hedged) / Var(unhedged) of bar returns; max DD and CVaR95 are losses; "
+              "funding > 0 = received.")
+    for path in (html, png):
+        if path:
+            out.print(f"wrote {path}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("backtest")(backtest)
