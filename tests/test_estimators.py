@@ -308,7 +308,7 @@ def test_bad_settings_raise_input_error():
     f_flat = f.copy()
     f_flat[10:30] = 0.02
     r = rolling_ratio(s, f_flat, 10)
-    assert np.isnan(r.iloc[29]) and np.isfinite(r.iloc[30]) and np.isfinite(r.iloc[19])
+    assert np.isnan(r.iloc[29]) and np.isfinite(r.iloc[30]) and np.isfinite(r.iloc[9]) and np.isnan(r.iloc[19])
     with pytest.raises(InputError, match="freq"):
         periods_per_year("daily")
     assert periods_per_year("8h") == 1095 and periods_per_year("1d") == 365
