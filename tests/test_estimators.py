@@ -371,6 +371,9 @@ def test_analyze_pairs_skips_self_and_reports_windows():
         MinVarianceRatio().fit(lr["ETH"].iloc[oos], lr["BTC"].iloc[oos]).effectiveness_)
     assert p.effectiveness_out_of_sample <= p.effectiveness_in_sample_oos_periods  # constant true beta
     assert res.to_frame().shape[0] == 3
+    eth_best = max((q for q in res.pairs if q.asset == "ETH"), key=lambda q: q.effectiveness_out_of_sample)
+    assert res.to_dict()["best_hedge"] == {"ETH": eth_best.against, "BTC": "ETH-PERP"}
+    assert eth_best.against == "ETH-PERP"  # its own perp beats the BTC proxy
     ew = analyze_pairs(prices[["ETH"]], prices[["BTC"]], window=60, method="ewma", halflife=10.0)
     assert ew.pairs[0].effectiveness_out_of_sample == pytest.approx(
         walk_forward(lr["ETH"], lr["BTC"], window=60, method="ewma", halflife=10.0).effectiveness)

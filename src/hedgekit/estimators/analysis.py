@@ -70,9 +70,20 @@ class AnalysisResult:
     returns: str
     sources: Mapping[str, str] = field(default_factory=dict)  # column -> stored series it came from
 
+    def best_hedges(self) -> dict[str, PairAnalysis]:
+        """Per asset, the pair with the highest out-of-sample effectiveness (ties: lower residual risk)."""
+        best: dict[str, PairAnalysis] = {}
+        for p in self.pairs:
+            cur = best.get(p.asset)
+            if cur is None or (p.effectiveness_out_of_sample, -p.residual_risk) > (
+                    cur.effectiveness_out_of_sample, -cur.residual_risk):
+                best[p.asset] = p
+        return best
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "pairs": [p.to_dict() for p in self.pairs],
+            "best_hedge": {asset: p.against for asset, p in self.best_hedges().items()},
             "settings": {"window": self.window, "step": self.step, "method": self.method,
                          "halflife": self.halflife,
                          "freq": self.freq, "returns": self.returns},

@@ -52,6 +52,11 @@ def analysis_table(result: Any):
 def render_analysis(result: Any, console: Any) -> None:
     """Print the analysis table and its legend on ``console``."""
     console.print(analysis_table(result))
+    best = result.best_hedges()
+    if any(sum(p.asset == a for p in result.pairs) > 1 for a in best):
+        console.print("best hedge out of sample: " + "; ".join(
+            f"{a} -> {p.against} (HE {_pct(p.effectiveness_out_of_sample)}, residual risk {_pct(p.residual_risk)})"
+            for a, p in best.items()))
     console.print(LEGEND.format(w=result.window, step=result.step, method=result.method), style="dim")
     if result.sources:
         console.print("sources: " + ", ".join(f"{k} = {v}" for k, v in result.sources.items()), style="dim")
