@@ -395,7 +395,8 @@ def _estimate_beta(asset: str, hedge_asset: str, policy: HedgePolicy, notes: lis
         raise InputError(f"hedge.betas.{asset}", f"{ask} (estimating it from stored history "
                          f"failed: {exc})", show_value=False) from None
     notes.append(f"{asset}: {policy.method.value} ratio {value:.3f} on {hedge_asset} estimated "
-                 f"from {n} daily returns (correlation {corr:.2f}); the uncorrelated part "
+                 f"from {n} daily returns of stored spot prices (correlation {corr:.2f}); the "
+                 "uncorrelated part "
                  f"({math.sqrt(max(0.0, 1 - corr * corr)):.0%} of {asset}'s volatility) stays unhedged")
     return float(value)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, Group
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -31,7 +32,7 @@ def _price(x: float | None) -> str:
 
 def _settle(amount: float, leg: Any) -> str:
     if leg.instrument.is_linear:
-        return f"{amount:,.2f} {leg.settle}"
+        return f"{amount:,.0f} {leg.settle}"
     return f"{amount:.6g} {leg.settle}"
 
 
@@ -61,18 +62,18 @@ def plan_renderable(plan: Any) -> Group:
 
     if not plan.legs:
         parts.append(Text("No hedge legs: nothing risky to hedge.", style="bold"))
-    legs = _table("Hedge legs", "asset", "venue", "symbol", "type", "side", "contracts",
-                  "notional USD", "notional coin", "ratio target", "ratio after rounding",
-                  right_from=5)
+    legs = _table("Hedge legs", "asset", "contract", "type", "side", "contracts",
+                  "notional USD", "notional coin", "ratio target", "after rounding",
+                  right_from=4)
     rounding = _table("Rounding to the lot (residual = target - hedged; > 0 under-hedged)",
                       "leg", "exact", "chosen", "residual USD", "round down", "residual",
                       "round up", "residual")
-    margin = _table("Margin, liquidation, carry and fees", "leg", "lev", "initial margin",
-                    "collateral USD", "liq price", "distance", "funding /8h", "funding /day USD",
-                    "funding 30d USD", "fees open/close USD")
+    margin = _table("Margin, liquidation, carry and fees (USD unless marked)", "leg", "lev",
+                    "initial margin", "collateral", "liq price", "distance", "funding/8h",
+                    "funding/day", "funding 30d", "fees in/out")
     for leg in plan.legs:
         tag = f"{leg.asset}@{leg.venue}"
-        legs.add_row(leg.asset, leg.venue, leg.symbol, leg.contract_type.value, leg.side.value,
+        legs.add_row(leg.asset, f"{leg.symbol}@{leg.venue}", leg.contract_type.value, leg.side.value,
                      f"{leg.contracts:g}", _money(leg.notional_usd),
                      f"{_num(leg.notional_coin)} {leg.hedge_asset}",
                      f"{leg.hedge_ratio_target:.1%}", f"{leg.hedge_ratio_effective:.2%}")
@@ -82,19 +83,19 @@ def plan_renderable(plan: Any) -> Group:
                          f"{down.contracts:g}", f"{down.residual_usd:+,.0f} ({down.residual_pct:+.2f}%)",
                          f"{up.contracts:g}", f"{up.residual_usd:+,.0f} ({up.residual_pct:+.2f}%)")
         dist = "-" if leg.liquidation_distance_pct is None else f"{leg.liquidation_distance_pct:+.1f}%"
-        direction = "recv" if leg.funding_per_day >= 0 else "pay"
         assumed = "*" if leg.funding_assumed else ""
         margin.add_row(tag, f"{leg.leverage:g}x", _settle(leg.initial_margin, leg),
                        _money(leg.to_usd(leg.collateral_needed)), _price(leg.liquidation_price), dist,
                        f"{leg.funding_rate_8h:.4%}{assumed}",
-                       f"{leg.funding_per_day_usd:+,.2f} {direction}",
+                       f"{leg.funding_per_day_usd:+,.2f}",
                        _money(leg.funding_30d_usd, signed=True),
                        f"{leg.to_usd(leg.fee_open):,.0f}/{leg.to_usd(leg.fee_close):,.0f}")
     if plan.legs:
         parts += [legs, rounding, margin]
-        if any(leg.funding_assumed for leg in plan.legs):
-            parts.append(Text("* funding rate assumed (hedge.default_funding_rate_8h); "
-                              "> 0 means shorts receive", style="dim"))
+        assumed = any(leg.funding_assumed for leg in plan.legs)
+        parts.append(Text("Funding: + received, - paid (a positive rate means longs pay shorts)"
+                          + ("; * rate assumed (hedge.default_funding_rate_8h)" if assumed else ""),
+                          style="dim"))
 
     t = plan.totals()
     parts.append(Text.assemble(
@@ -144,9 +145,25 @@ def scenario_renderable(result: Any) -> Group:
     return Group(*parts)
 
 
+def _print(group: Group, console: Console | None) -> None:
+    """Print each part; a table wider than the terminal is printed at its natural width
+    (the terminal wraps the lines) rather than squeezed, so no number is ever cut short."""
+    console = console or Console()
+    terminal = console.width
+    for part in group.renderables:
+        natural = terminal
+        if isinstance(part, Table):
+            natural = max(terminal, Measurement.get(console, console.options.update_width(10_000), part).maximum)
+        console.width = natural
+        try:
+            console.print(part)
+        finally:
+            console.width = terminal
+
+
 def render_plan(plan: Any, console: Console | None = None) -> None:
-    (console or Console()).print(plan_renderable(plan))
+    _print(plan_renderable(plan), console)
 
 
 def render_scenarios(result: Any, console: Console | None = None) -> None:
-    (console or Console()).print(scenario_renderable(result))
+    _print(scenario_renderable(result), console)
