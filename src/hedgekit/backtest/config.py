@@ -146,8 +146,11 @@ def build_assets(cfg: BacktestConfig, first_prices: dict[str, float] | None = No
             inst = venue.instrument(a.hedge.symbol)
         except InputError as exc:
             raise InputError(f"{where}.symbol", str(exc).split(": ", 1)[-1], show_value=False) from None
-        if inst.base.upper() != a.asset.upper():
-            raise InputError(f"{where}.symbol", f"hedges {inst.base}, not {a.asset}", a.hedge.symbol)
+        if inst.base.upper() != a.asset.upper() and not inst.is_linear:
+            # a linear proxy (SOL hedged with ETHUSDT) is sized in USD; an inverse one would
+            # settle in a different coin than the book holds
+            raise InputError(f"{where}.symbol", f"a proxy hedge must be linear ({inst.symbol} "
+                             f"settles in {inst.settle})", a.hedge.symbol)
         mmr, maint = a.hedge.mmr, a.hedge.maint_amount or 0.0
         if mmr is None:
             price = (first_prices or {}).get(a.asset, 0.0)

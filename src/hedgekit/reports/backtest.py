@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from hedgekit.data.store import atomic_write_bytes  # temp file + rename: nothing half-written
 
 __all__ = ["backtest_table", "write_html", "write_png"]
 
@@ -54,19 +54,6 @@ def backtest_table(result: Any, title: str | None = None):
     return table
 
 
-def _atomic_write(path: str | Path, data: bytes) -> None:
-    """Write to a temp file beside ``path`` then rename: nothing half-written on error."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _curves(result: Any) -> dict[str, Any]:
     """Per-strategy frames with the drawdown column added."""
     out = {}
@@ -108,7 +95,7 @@ def write_html(result: Any, path: str | Path, title: str = "hedgekit backtest") 
     summary = result.summary()[[key for _, key, _ in _COLUMNS]].to_html(float_format=lambda x: f"{x:,.4g}")
     html = fig.to_html(full_html=True, include_plotlyjs="cdn")
     html = html.replace("<body>", f"<body><h2>{title}</h2>{summary}", 1)
-    _atomic_write(path, html.encode())
+    atomic_write_bytes(Path(path), html.encode())
 
 
 def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -> None:
@@ -138,4 +125,4 @@ def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     plt.close(fig)
-    _atomic_write(path, buf.getvalue())
+    atomic_write_bytes(Path(path), buf.getvalue())

@@ -1,0 +1,202 @@
+"""Backtest speed on real data; prints one JSON object with each number next to its target
+(../shared/DESIGN.md, "Numbers to beat").
+
+1. kernel throughput: 1,000,000 bars x 10 assets, one policy with funding, fees, margin,
+   liquidation checks and a 5% band. The bars are real daily returns of 8 Binance coins, BTC/ETH
+   perp bases, intrabar highs and 8h funding, played forward then mirrored back (so prices stay
+   bounded) and repeated to 1M bars.
+2. 4-year daily 2-asset backtest (Binance BTC/ETH spot + perps + funding), inputs loaded:
+   time per `run_backtest` call (baseline, policy, metrics, result) after warm-up.
+3. 4-year daily 10-asset end to end: import is done once beforehand; timed: load from the store,
+   align, run one policy (+ baseline), metrics. No report.
+4. 1,000-policy sweep (10 ratios x 10 bands x 10 estimator windows, min-variance) over the same
+   10-asset data, numba prange on the machine's cores.
+
+Run: python benchmarks/bench_backtest.py   (HEDGEKIT_TEST_DATA overrides ../shared/data)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+DATA = Path(os.environ.get("HEDGEKIT_TEST_DATA", REPO.parent / "shared" / "data"))
+
+from hedgekit.backtest import kernels as k  # noqa: E402
+from hedgekit.backtest.config import parse_config, run_config  # noqa: E402
+from hedgekit.backtest.engine import (  # noqa: E402
+    AssetSpec, Policy, _kernel_args, align_market, run_backtest, run_policy_arrays, sweep,
+)
+from hedgekit.instruments import Instrument  # noqa: E402
+
+COINS8 = ("ADA", "AVAX", "BNB", "BTC", "DOGE", "ETH", "SOL", "XRP")
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def read_klines(path) -> pd.DataFrame:
+    f = pd.read_csv(path)
+    f.index = pd.to_datetime(f["open_time"], utc=True)
+    return f
+
+
+def read_funding(path) -> pd.Series:
+    f = pd.read_csv(path)
+    ts = pd.to_datetime(f["funding_time"], utc=True, format="ISO8601").dt.floor("h")
+    return pd.Series(f["funding_rate"].to_numpy(float), index=pd.DatetimeIndex(ts))
+
+
+def million_bar_inputs(n_bars: int = 1_000_000, n_assets: int = 10):
+    closes = []
+    for coin in COINS8:
+        rows = json.loads(pd.io.common.get_handle(DATA / f"prices/binance_spot_daily_8coins_2020-01_2026-02/{coin}_1D.json.gz",
+                                                  "r", compression="gzip").handle.read())
+        closes.append(np.array([float(r["c"]) for r in rows[-1900:]]))
+    r = np.stack([np.diff(np.log(c)) for c in closes], axis=1)  # (1899, 8)
+    r = np.concatenate([r, r[:, :2]], axis=1)[:, :n_assets]  # 10 columns
+    cycle = np.concatenate([r, -r[::-1]])  # forward then back: bounded path
+    reps = n_bars // len(cycle) + 1
+    logp = np.cumsum(np.tile(cycle, (reps, 1))[:n_bars], axis=0)
+    spot = 100.0 * np.exp(logp)
+    perp = read_klines(DATA / "futures/binance_usdm_perp_BTCUSDT_1d_2021-2024.csv.gz")
+    sp = read_klines(DATA / "futures/binance_spot_BTCUSDT_1d_2021-2024.csv.gz")
+    basis = (perp["close"].to_numpy() / sp["close"].to_numpy())
+    up = (perp["high"].to_numpy() / perp["close"].to_numpy())
+    idx = np.arange(n_bars) % len(basis)
+    fut = spot * basis[idx][:, None]
+    high = fut * up[idx][:, None]
+    rate = read_funding(DATA / "funding/binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz")
+    daily = rate.groupby(rate.index.floor("D")).sum().to_numpy()
+    fund_lin = fut * daily[np.arange(n_bars) % len(daily)][:, None]
+    fund_inv = daily[np.arange(n_bars) % len(daily)][:, None] / fut
+    ret_s = np.zeros_like(spot)
+    ret_s[1:] = spot[1:] / spot[:-1] - 1
+    ret_f = np.zeros_like(fut)
+    ret_f[1:] = fut[1:] / fut[:-1] - 1
+    roll = np.full(spot.shape, np.nan)
+    A = n_assets
+    return (spot, fut, high, ret_s, ret_f, fund_lin, fund_inv, roll,
+            np.full(A, 100.0), np.zeros(A), np.zeros(A, dtype=np.int64), np.ones(A),
+            np.full(A, 1e-3), np.full(A, 0.004), np.zeros(A), np.full(A, 0.0006), 0.0, 1e7)
+
+
+def kernel_throughput() -> dict:
+    args = million_bar_inputs()
+    T, A = args[0].shape
+    policy = Policy(name="band", ratio=1.0, band=0.05, leverage=3.0, topup=0.2)
+    run_policy_arrays(args, policy, 365.0)  # JIT / cache load
+    out = {}
+    secs = best(lambda: out.update(run_policy_arrays(args, policy, 365.0)), 3)
+    sc = out["scalars"]
+    return {"steps_per_s": T * A / secs, "seconds": secs, "bars": T, "assets": A,
+            "rebalances": int(sc[k.S_REBALANCES]), "liquidations": int(sc[k.S_LIQUIDATIONS]),
+            "topups": int(sc[k.S_TOPUPS]), "target_steps_per_s": 25e6}
+
+
+def two_asset_call() -> dict:
+    coins = ("BTC", "ETH")
+    spot = {c: read_klines(DATA / f"futures/binance_spot_{c}USDT_1d_2021-2024.csv.gz") for c in coins}
+    hedge = {c: read_klines(DATA / f"futures/binance_usdm_perp_{c}USDT_1d_2021-2024.csv.gz") for c in coins}
+    funding = {c: read_funding(DATA / f"funding/binance_usdm_{c}USDT_funding_8h_2021-2024.csv.gz") for c in coins}
+    assets = [AssetSpec(name=c, coins=q, instrument=Instrument(symbol=f"{c}USDT", contract_type="linear",
+                        contract_size=1.0, base=c, quote="USDT", lot_size=0.001))
+              for c, q in (("BTC", 1.0), ("ETH", 10.0))]
+    market = align_market(assets, spot=spot, hedge=hedge, funding=funding)
+    policy = [Policy(name="minvar", method="minvar", band=0.1, window=90, reestimate=30)]
+    run_backtest(assets, market, policy, cash=20_000.0)
+    n = 200
+    full = best(lambda: [run_backtest(assets, market, policy, cash=20_000.0) for _ in range(n)], 3) / n
+    args = _kernel_args(assets, market, 20_000.0, 0.0)
+    kern = best(lambda: [run_policy_arrays(args, policy[0], 365.0) for _ in range(n)], 3) / n
+    return {"ms_per_call": full * 1e3, "kernel_only_ms": kern * 1e3, "bars": len(market.index),
+            "target_ms": 2.0}
+
+
+TEN = [("BTC", 1.0, "BTCUSDT", None), ("ETH", 10.0, "ETHUSDT", None), ("SOL", 100.0, "ETHUSDT", None),
+       ("BNB", 20.0, "ETHUSDT", None), ("ADA", 10_000.0, "ETHUSDT", None), ("XRP", 10_000.0, "BTCUSDT", None),
+       ("DOGE", 50_000.0, "BTCUSDT", None), ("AVAX", 200.0, "ETHUSDT", None), ("LINK", 300.0, "ETHUSDT", "yahoo"),
+       ("LTC", 50.0, "BTCUSDT", "yahoo")]
+
+
+def ten_asset_config() -> dict:
+    return {
+        "name": "10-asset book", "start": "2021-01-01", "end": "2024-12-31", "cash_usd": 0.0,
+        "reserve_usd": 200_000.0,
+        "assets": [{"asset": a, "coins": q, "spot_venue": v or "binance",
+                    "hedge": {"venue": "binance-usdm", "symbol": s}} for a, q, s, v in TEN],
+        "policies": [{"name": "minvar", "method": "minvar", "band": 0.1, "window": 90, "reestimate": 30,
+                      "leverage": 2, "topup": 0.25}],
+    }
+
+
+def import_ten(store_dir: Path) -> None:
+    from hedgekit.data import Store, import_path
+
+    store = Store(store_dir)
+    import_path(DATA / "prices/binance_spot_daily_8coins_2020-01_2026-02", store=store)
+    for coin in ("LINK", "LTC"):
+        import_path(DATA / f"prices/yahoo_daily_hourly_28coins_to_2025-02/1d/{coin}-USD_1d.csv.gz", store=store)
+    for c in ("BTC", "ETH"):
+        import_path(DATA / f"futures/binance_usdm_perp_{c}USDT_1d_2021-2024.csv.gz", store=store)
+        import_path(DATA / f"funding/binance_usdm_{c}USDT_funding_8h_2021-2024.csv.gz", store=store)
+
+
+def end_to_end_and_sweep() -> tuple[dict, dict]:
+    from hedgekit.backtest.config import load_market
+
+    with tempfile.TemporaryDirectory() as tmp:
+        import_ten(Path(tmp))
+        cfg = parse_config(ten_asset_config())
+        run_config(cfg, data_dir=tmp)  # warm-up (JIT cache, imports)
+        e2e = best(lambda: run_config(cfg, data_dir=tmp), 3)
+        assets, market = load_market(cfg, data_dir=tmp)
+    grid = [Policy(name=f"r{r:.2f} b{b:.2f} w{w}", method="minvar", ratio=r, band=b, window=w,
+                   reestimate=30, leverage=2.0, topup=0.25)
+            for r in np.linspace(0.1, 1.0, 10) for b in np.linspace(0.0, 0.45, 10)
+            for w in range(30, 330, 30)]
+    sweep(assets, market, grid[:4], reserve=200_000.0)  # JIT
+    frame = None
+
+    def go():
+        nonlocal frame
+        frame = sweep(assets, market, grid, reserve=200_000.0)
+
+    secs = best(go, 3)
+    return ({"seconds": e2e, "bars": len(market.index), "assets": len(assets), "target_s": 1.0},
+            {"seconds": secs, "policies": len(grid), "bars": len(market.index), "assets": len(assets),
+             "threads": int(__import__("numba").get_num_threads()), "target_s": 5.0,
+             "best_hedge_effectiveness": float(frame["hedge_effectiveness"].max())})
+
+
+def main() -> None:
+    kt = kernel_throughput()
+    two = two_asset_call()
+    e2e, sw = end_to_end_and_sweep()
+    result = {
+        "kernel_asset_bar_steps_per_s": {**kt, "met": kt["steps_per_s"] >= kt["target_steps_per_s"]},
+        "daily_4y_2_assets_per_call": {**two, "met": two["ms_per_call"] < two["target_ms"]},
+        "daily_4y_10_assets_end_to_end": {**e2e, "met": e2e["seconds"] < e2e["target_s"]},
+        "sweep_1000_policies_4y_10_assets": {**sw, "met": sw["seconds"] < sw["target_s"]},
+        "cpu_count": os.cpu_count(),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
