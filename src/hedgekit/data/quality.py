@@ -83,7 +83,8 @@ def find_gaps(frame: pd.DataFrame, freq: str) -> list[tuple[pd.Timestamp, pd.Tim
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class QualityIssue:
-    """One finding. ``check`` is gap | duplicate | non_positive | absurd | ohlc_inconsistent | stale."""
+    """One finding. ``check`` is gap | irregular | duplicate | non_positive | absurd |
+    ohlc_inconsistent | stale."""
 
     check: str
     start: str
@@ -125,6 +126,27 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1))
 
 
+def _irregular_steps(frame: pd.DataFrame, freq: str) -> list[QualityIssue]:
+    """Steps that are neither one bar/interval nor a hole (off-schedule rows, e.g. an extra
+    funding print at 21:00 in an 8-hourly series)."""
+    if len(frame) < 2:
+        return []
+    if "interval_hours" in frame.columns:
+        expected = np.nan_to_num(frame["interval_hours"].to_numpy()[1:], nan=0.0) * 3600e9
+    else:
+        step = freq_step(freq)
+        if step is None:
+            return []
+        expected = np.full(len(frame) - 1, float(step))
+    diffs = np.diff(frame.index.as_unit("ns").asi8).astype("float64")
+    odd = (diffs != expected) & (diffs <= expected * 1.5) & (expected > 0)
+    return [
+        QualityIssue(check="irregular", start=_iso(frame.index[i]), end=_iso(frame.index[i + 1]), rows=1,
+                     detail=f"step of {diffs[i] / 3600e9:g} h instead of {expected[i] / 3600e9:g} h")
+        for i in np.flatnonzero(odd)
+    ]
+
+
 def check_quality(frame: pd.DataFrame, freq: str, *, series: str = "", kind: str = "price") -> QualityReport:
     """Report gaps, duplicate timestamps, non-positive/absurd prices, OHLC inconsistencies and
     stale runs of a frame (an unsorted, raw frame is fine: duplicates are looked for first).
@@ -146,6 +168,7 @@ def check_quality(frame: pd.DataFrame, freq: str, *, series: str = "", kind: str
     for before, after in find_gaps(frame, freq):
         issues.append(QualityIssue(check="gap", start=_iso(before), end=_iso(after), rows=0,
                                    detail=f"no data between {_iso(before)} and {_iso(after)}"))
+    issues.extend(_irregular_steps(frame, freq))
     if kind != "funding":
         cols = [c for c in PRICE_COLUMNS if c in frame.columns]
         values = frame[cols].to_numpy(dtype="float64")
