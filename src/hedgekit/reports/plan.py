@@ -122,8 +122,12 @@ def scenario_renderable(result: Any) -> Group:
                    "shock", "spot", "hedge", f"hedge {coin}", "funding", "yield", "net",
                    f"net {coin}", "margin ratio", "liquidated", right_from=0)
     for r in result.rows:
-        ratio = "-" if r.margin_ratio is None else (
-            "inf" if r.margin_ratio == float("inf") else f"{r.margin_ratio:.1%}")
+        if r.margin_ratio is None:
+            ratio = "-"
+        elif r.liquidated or r.margin_ratio >= 1:
+            ratio = ">= 100%"
+        else:
+            ratio = f"{r.margin_ratio:.1%}"
         table.add_row(f"{r.shock:+g}%", _money(r.spot_pnl_usd, True), _money(r.hedge_pnl_usd, True),
                       f"{r.hedge_pnl_coin:+.4f}", _money(r.funding_usd, True),
                       _money(r.yield_usd, True), _money(r.net_usd, True), f"{r.net_coin:+.4f}",
