@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hedgekit.backtest import kernels
-from hedgekit.backtest.engine import AssetSpec, Policy, align_market, run_backtest
+from hedgekit.backtest.engine import AssetSpec, Policy, align_market, run_backtest, sweep
 from hedgekit.errors import DataError, InputError
 from hedgekit.instruments import Instrument
 from hedgekit.margin import liquidation_price
@@ -214,3 +214,24 @@ def test_bad_policy_names_the_field():
         Policy(name="p", band=-0.1)
     with pytest.raises(InputError, match="policies.p.method"):
         Policy(name="p", method="magic")
+
+
+def test_components_add_up_and_sweep_matches_single_runs(real):
+    spot, hedge, funding = real
+    assets = [AssetSpec(name="BTC", coins=1.0, instrument=linear("BTC"), staking_apr=0.02, slippage=0.001),
+              AssetSpec(name="ETH", coins=12.0, instrument=linear("ETH"), fee=0.0004)]
+    market = align_market(assets, spot=spot, hedge=hedge, funding=funding)
+    policies = [Policy(name="mv", method="minvar", window=60, band=0.1, leverage=3.0, topup=0.2),
+                Policy(name="half", ratio=0.5, calendar=30, leverage=1.0),
+                Policy(name="rsi", method="rsi", signal_n=14, threshold=65.0, band=0.05)]
+    res = run_backtest(assets, market, policies, cash=10_000.0, reserve=30_000.0)
+    for p in policies:
+        f = res.to_frame(p.name)
+        rebuilt = res.initial_usd + f.spot_pnl_usd + f.hedge_pnl_usd + f.funding_usd - f.fees_usd
+        np.testing.assert_allclose(f.equity_usd.iloc[1:], rebuilt.iloc[1:], rtol=1e-9)
+    table = sweep(assets, market, policies, cash=10_000.0, reserve=30_000.0)
+    for p in policies:
+        single = res[p.name].to_dict()
+        for key in ("final_equity_usd", "total_return", "volatility", "max_drawdown", "cvar_95",
+                    "hedge_effectiveness", "funding_usd", "fees_usd", "rebalances", "liquidations"):
+            assert table.loc[p.name, key] == pytest.approx(single[key], rel=1e-12, abs=1e-12), key

@@ -240,6 +240,15 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
         k = int(np.flatnonzero(steps != step)[0])
         raise DataError(f"assets {', '.join(names)}: bars are not regular; gap after "
                         f"{index[k].isoformat()} (next common bar {index[k + 1].isoformat()})")
+    for a in assets:  # a period the data does not cover is an error, not a shorter run
+        for what, idx in (("spot", closes[a.name].index), ("hedge", frames[a.name].index)):
+            idx = idx.sort_values()
+            if lo is not None and idx[0] > pd.Timestamp(lo) + pd.Timedelta(step, "ns"):
+                raise DataError(f"{what} {a.name}: history starts {idx[0].isoformat()}, after the "
+                                f"requested start {pd.Timestamp(lo).isoformat()}")
+            if hi is not None and idx[-1] < pd.Timestamp(hi) - pd.Timedelta(step, "ns"):
+                raise DataError(f"{what} {a.name}: history ends {idx[-1].isoformat()}, before the "
+                                f"requested end {pd.Timestamp(hi).isoformat()}")
     T, A = len(index), len(assets)
     shape = (T, A)
     out = {key: np.empty(shape) for key in ("spot", "fut", "fut_high", "ret_s", "ret_f")}

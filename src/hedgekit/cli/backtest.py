@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -36,20 +38,23 @@ def backtest(
     if data_dir is not None and not Path(data_dir).is_dir():
         raise InputError("--data-dir", "is not a folder", data_dir)
 
-    from hedgekit.backtest.config import load_config, run_config
+    from hedgekit.backtest.config import load_config, load_market, policies_from
+    from hedgekit.backtest.engine import run_backtest
     from hedgekit.cli._output import console, print_json
 
     cfg = load_config(config)
-    if json:
-        result = run_config(cfg, data_dir=data_dir)
+    assets, market = load_market(cfg, data_dir=data_dir)  # data errors surface before any output
+    policies = policies_from(cfg)
+    run = partial(run_backtest, assets, market, policies, cash=cfg.cash_usd, reserve=cfg.reserve_usd)
+    if json or not sys.stderr.isatty():
+        result = run()
     else:
         from rich.console import Console
         from rich.progress import Progress
 
         with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("backtest", total=len(cfg.policies))
-            result = run_config(cfg, data_dir=data_dir,
-                                progress=lambda done, total: bar.update(task, completed=done))
+            task = bar.add_task("backtest", total=len(policies))
+            result = run(progress=lambda done, total: bar.update(task, completed=done))
     from hedgekit.reports.backtest import backtest_table, write_html, write_png
 
     if html:
