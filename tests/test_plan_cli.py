@@ -12,6 +12,12 @@ import pytest
 EXAMPLE = str(Path(__file__).resolve().parents[1] / "examples" / "portfolio.yaml")
 
 
+@pytest.fixture(autouse=True)
+def _empty_data_store(monkeypatch, tmp_path_factory):
+    # plans fall back to the local data store for missing prices/betas: keep it empty here
+    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path_factory.mktemp("store")))
+
+
 def test_plan_example_json_keys(run_cli):
     code, out, err = run_cli("plan", EXAMPLE, "--json")
     assert code == 0, err
@@ -96,3 +102,15 @@ def test_plan_path_imports_no_heavy_modules():
             " file=sys.stderr)" % EXAMPLE)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_readme_portfolio_snippet_plans(run_cli, tmp_path):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Portfolio file"):]
+    snippet = section[section.index("```yaml") + len("```yaml"):]
+    snippet = snippet[:snippet.index("```")]
+    path = tmp_path / "readme.yaml"
+    path.write_text(snippet, encoding="utf-8")
+    code, out, err = run_cli("plan", str(path), "--json")
+    assert code == 0, err
+    assert {leg["asset"] for leg in json.loads(out)["legs"]} == {"BTC", "ETH", "JUP"}

@@ -21,6 +21,12 @@ ONE_BTC = {"venue": "binance-usdm", "symbol": "BTC-1", "contract_type": "linear"
            "contract_size": 1, "base": "BTC", "lot_size": 1}
 
 
+@pytest.fixture(autouse=True)
+def _empty_data_store(monkeypatch, tmp_path_factory):
+    # plans fall back to the local data store for missing prices/betas: keep it empty here
+    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path_factory.mktemp("store")))
+
+
 def book(holdings, prices, **hedge):
     return parse_portfolio({"holdings": holdings, "prices": prices, "hedge": hedge})
 
@@ -301,3 +307,27 @@ def test_rounding_residual_below_one_lot(amount, price, lot, mode):
     assert down.residual_usd >= -slack and up.residual_usd <= slack
     assert math.isclose(up.contracts - down.contracts, 0, abs_tol=1e-9) or \
         math.isclose(up.contracts - down.contracts, lot, rel_tol=1e-6)
+
+
+# ----------------------------------------------------------------------------- stored history
+def test_missing_prices_and_betas_come_from_the_data_store(data_dir, tmp_path, monkeypatch):
+    import numpy as np
+
+    from hedgekit.data import import_path, load_prices
+
+    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path))
+    folder = data_dir / "prices" / "binance_spot_daily_8coins_2020-01_2026-02"
+    for coin in ("BTC", "AVAX"):
+        import_path(folder / f"{coin}_1D.json.gz")
+    p = plan(parse_portfolio({"holdings": [{"asset": "AVAX", "amount": 1000}],
+                              "hedge": {"method": "beta", "lookback_days": 365}}))
+    frame = load_prices(["AVAX", "BTC"], freq="1d").dropna()
+    assert p.prices["AVAX"] == pytest.approx(frame["AVAX"].iloc[-1])
+    assert p.prices["BTC"] == pytest.approx(frame["BTC"].iloc[-1])
+    # independent OLS slope of AVAX log returns on BTC log returns over the last 365 days
+    window = np.log(frame.iloc[-366:].to_numpy())
+    r = np.diff(window, axis=0)
+    beta = np.cov(r[:, 0], r[:, 1], ddof=1)[0, 1] / np.var(r[:, 1], ddof=1)
+    (leg,) = p.legs
+    assert leg.hedge_asset == "BTC" and leg.beta == pytest.approx(beta, rel=1e-9)
+    assert any("estimated from 365 daily returns" in n for n in p.notes)

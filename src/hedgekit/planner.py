@@ -35,6 +35,7 @@ from hedgekit.portfolio import (
     InstrumentChoice,
     Portfolio,
     PortfolioExposure,
+    STABLECOINS,
     ScenarioSettings,
     compute_exposures,
     price_of,
@@ -401,6 +402,30 @@ def _estimate_beta(asset: str, hedge_asset: str, policy: HedgePolicy, notes: lis
     return float(value)
 
 
+def _stored_prices(assets: list[str], notes: list[str]) -> dict[str, float]:
+    """Latest daily close of each asset in the local data store (``hedgekit data``), if any.
+
+    Assets without stored prices are left out; the exposure step then names the holding
+    that needs a price."""
+    try:  # pandas is imported only on this path
+        from hedgekit.data import load_prices
+    except ImportError:
+        return {}
+    out = {}
+    for asset in assets:
+        try:
+            frame = load_prices([asset], freq="1d", gap_policy="drop")
+        except (DataError, InputError, KeyError, ValueError, OSError):
+            continue
+        column = frame[asset].dropna() if asset in frame else None
+        if column is None or column.empty:
+            continue
+        out[asset] = float(column.iloc[-1])
+        notes.append(f"{asset}: price {out[asset]:,.6g} USD is the last daily close in the local "
+                     f"data store ({column.index[-1]:%Y-%m-%d}); add it under prices: to override")
+    return out
+
+
 # --------------------------------------------------------------------------- leg pricing
 def _price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instrument,
                exposure_usd: float, beta: float, policy: HedgePolicy, prices: Mapping[str, float],
@@ -535,11 +560,17 @@ def plan(portfolio: Portfolio, prices: Mapping[str, float] | None = None) -> Hed
     :class:`InputError` naming the field for anything the policy cannot do (unknown venue or
     symbol, no future for an asset, missing beta, leverage above the venue's maximum).
     """
-    exposure = compute_exposures(portfolio, prices)
-    px = dict(exposure.prices)
     policy = portfolio.hedge
     warnings: list[PlanWarning] = []
     notes: list[str] = []
+    if prices is None:
+        prices = dict(portfolio.prices)
+        wanted = [*portfolio.assets(), *policy.proxies.values(), policy.benchmark]
+        missing = [a for a in dict.fromkeys(wanted) if a not in prices and a not in STABLECOINS]
+        if missing:
+            prices.update(_stored_prices(missing, notes))
+    exposure = compute_exposures(portfolio, prices)
+    px = dict(exposure.prices)
     targets = []
     own_future: list[str] = []
     plans: dict[str, tuple[str, float, Exposure]] = {}
