@@ -331,3 +331,26 @@ def test_missing_prices_and_betas_come_from_the_data_store(data_dir, tmp_path, m
     (leg,) = p.legs
     assert leg.hedge_asset == "BTC" and leg.beta == pytest.approx(beta, rel=1e-9)
     assert any("estimated from 365 daily returns" in n for n in p.notes)
+
+
+def test_quanto_hedge_warns_settle_coin_exposure():
+    p = plan(book([{"asset": "ETH", "amount": 10}], {"ETH": 3_000, "BTC": 60_000},
+                  instruments={"ETH": {"venue": "bitmex", "symbol": "ETHUSD"}}))
+    (leg,) = p.legs
+    # BitMEX quanto: contract value = multiplier x price x BTC price = 1e-6 x 3,000 x 60,000 = 180 USD
+    assert leg.contracts_exact == pytest.approx(30_000 / 180)
+    assert {"quanto-settle", "coin-collateral-long"} <= set(codes(p))
+
+
+def test_tier_max_leverage_warning():
+    # Binance BTCUSDT tier 5 (12M-70M notional) allows 25x (venues.py, Binance tiers JSON)
+    p = plan(book([{"asset": "BTC", "amount": 300}], {"BTC": 60_000}, venues=["binance-usdm"],
+                  leverage=30))
+    assert "tier-leverage" in codes(p)
+    assert "tier-leverage" not in codes(plan(book([{"asset": "BTC", "amount": 1}], {"BTC": 60_000},
+                                                  venues=["binance-usdm"], leverage=30)))
+
+
+def test_zero_ratio_builds_no_legs():
+    p = plan(book([{"asset": "BTC", "amount": 1}], {"BTC": 60_000}, ratio=0))
+    assert p.legs == () and p.totals()["hedge_notional_usd"] == 0

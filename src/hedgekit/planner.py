@@ -26,7 +26,7 @@ from typing import Any
 
 from hedgekit.errors import DataError, InputError
 from hedgekit.instruments import ContractType, Instrument, Side
-from hedgekit.margin import initial_margin, liquidation_price
+from hedgekit.margin import initial_margin, liquidation_price, tier_for
 from hedgekit.portfolio import (
     Collateral,
     Exposure,
@@ -579,8 +579,12 @@ def plan(portfolio: Portfolio, prices: Mapping[str, float] | None = None) -> Hed
         beta = _beta(e.asset, hedge_asset, policy, notes, own_future)
         plans[e.asset] = (hedge_asset, beta, e)
         free = [c for c in cands if c[2] is None or c[2].contracts is None]
-        if free:
+        if free and policy.ratio * beta * e.delta_usd != 0:
             targets.append((e.asset, policy.ratio * beta * e.delta_usd, free))
+    if policy.margin_mode == "cross":
+        notes.append("cross margin: each leg's liquidation price is computed with only its own "
+                     "initial margin as equity (conservative); the rest of the cross account "
+                     "moves it further away")
     if own_future:
         notes.append(f"{', '.join(own_future)}: hedged with their own futures; the "
                      f"{policy.method.value} ratio is taken as 1 (set hedge.betas to override)")
@@ -692,6 +696,14 @@ def _warnings(p: HedgePlan) -> list[PlanWarning]:
             warn("coin-collateral-long", f"{tag}: {leg.extra_coin_collateral:.6g} {leg.settle} "
                  f"posted as margin (~{leg.to_usd(leg.extra_coin_collateral):,.0f} USD) is an extra "
                  f"unhedged long of {leg.settle} on top of the book (MECHANICS.md 3)", leg.asset)
+        if leg.instrument.is_quanto:
+            warn("quanto-settle", f"{tag}: a quanto pays its PnL in {leg.settle}, so the hedge's "
+                 f"USD value also moves with {leg.settle}/USD (MECHANICS.md 3)", leg.asset)
+        tier_max = _tier_max_leverage(leg)
+        if tier_max is not None and leg.leverage > tier_max:
+            warn("tier-leverage", f"{tag}: {leg.notional_settle:,.6g} {leg.settle} of notional "
+                 f"sits in a margin tier that allows at most {tier_max:g}x (asked {leg.leverage:g}x)",
+                 leg.asset)
         if leg.onchain:
             warn("onchain-risk", f"{tag}: on-chain venue: smart-contract and oracle risk "
                  "(funding and liquidation use the oracle price)", leg.asset)
@@ -701,6 +713,13 @@ def _warnings(p: HedgePlan) -> list[PlanWarning]:
     out += _collateral_warnings(p)
     out += _concentration_warnings(p)
     return out
+
+
+def _tier_max_leverage(leg: HedgeLeg) -> float | None:
+    spec = margin_spec(get_venue(leg.venue), leg.instrument, leg.contracts, leg.price, leg.settle_usd)
+    if "tiers" not in spec:
+        return None
+    return tier_for(spec["tiers"], leg.notional_settle).max_leverage
 
 
 def _collateral_warnings(p: HedgePlan) -> list[PlanWarning]:
