@@ -21,16 +21,20 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False) -> None:
     from hedgekit.planner import plan
     from hedgekit.portfolio import load_portfolio
 
-    result = plan(load_portfolio(portfolio))
-    if json:
+    emit(plan(load_portfolio(portfolio)), json, "render_plan")
+
+
+def emit(result: object, as_json: bool, renderer: str) -> None:
+    """Print ``result`` as one JSON object, or with ``hedgekit.reports.plan.<renderer>``."""
+    if as_json:
         from hedgekit.cli._output import print_json
 
         print_json(result)
         return
     from hedgekit.cli._output import console
-    from hedgekit.reports.plan import render_plan
+    from hedgekit.reports import plan as reports
 
-    render_plan(result, console())
+    getattr(reports, renderer)(result, console())
 
 
 def register(app: typer.Typer) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from hedgekit.cli.plan import emit
 from hedgekit.errors import InputError, check_finite
 
 PortfolioArg = Annotated[Path, typer.Argument(
@@ -64,15 +65,7 @@ def scenario_command(portfolio: PortfolioArg,
 
     result = run_scenarios(plan(load_portfolio(portfolio)), grid, horizon_days=horizon_days,
                            benchmark=benchmark, asset_shocks=fixed)
-    if json:
-        from hedgekit.cli._output import print_json
-
-        print_json(result)
-        return
-    from hedgekit.cli._output import console
-    from hedgekit.reports.plan import render_scenarios
-
-    render_scenarios(result, console())
+    emit(result, json, "render_scenarios")
 
 
 def register(app: typer.Typer) -> None:
