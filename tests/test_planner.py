@@ -354,3 +354,18 @@ def test_tier_max_leverage_warning():
 def test_zero_ratio_builds_no_legs():
     p = plan(book([{"asset": "BTC", "amount": 1}], {"BTC": 60_000}, ratio=0))
     assert p.legs == () and p.totals()["hedge_notional_usd"] == 0
+
+
+def test_hand_picked_proxy_needs_its_price():
+    with pytest.raises(InputError, match=r"^hedge.instruments.SOL: no price for BTC"):
+        plan(book([{"asset": "SOL", "amount": 10}], {"SOL": 150},
+                  instruments={"SOL": {"venue": "binance-usdm", "symbol": "BTCUSDT"}}))
+
+
+def test_holdings_on_the_hedge_exchange_are_flagged():
+    p = plan(book([{"asset": "BTC", "amount": 1, "venue": "Binance"}], {"BTC": 60_000},
+                  venues=["binance-usdm"]))
+    (w,) = [w for w in p.warnings if w.code == "same-counterparty"]
+    assert "60,000 USD of holdings sit on binance" in w.message
+    assert "same-counterparty" not in codes(plan(book([{"asset": "BTC", "amount": 1, "venue": "ledger"}],
+                                                      {"BTC": 60_000}, venues=["binance-usdm"])))

@@ -302,6 +302,7 @@ def _candidates(asset: str, policy: HedgePolicy, prices: Mapping[str, float]
         if len(bases) > 1:
             raise InputError(f"hedge.instruments.{asset}", "all instruments of one asset must "
                              f"track the same coin", sorted(bases))
+        price_of(out[0][1].base, prices, f"hedge.instruments.{asset}")
         return out[0][1].base, out
     venues = [_venue(name, i) for i, name in enumerate(policy.venues)]
     types = (ContractType(policy.contract_type),) if policy.contract_type else _PREFERRED_TYPES
@@ -756,6 +757,12 @@ def _concentration_warnings(p: HedgePlan) -> list[PlanWarning]:
         per_venue[leg.venue] = per_venue.get(leg.venue, 0.0) + leg.notional_usd
     out = []
     for venue, usd in per_venue.items():
+        exchange = venue.split("-")[0]
+        held = sum(v for k, v in p.exposure.custody.items() if k.split("-")[0] == exchange)
+        if held > 0:
+            out.append(PlanWarning(code="same-counterparty", message=(
+                f"{held:,.0f} USD of holdings sit on {exchange} and {usd:,.0f} USD of hedge "
+                f"notional is on {venue}: one failure there hits both the assets and the hedge")))
         frac = usd / total
         limit = share if share is not None else CONCENTRATION
         if frac > limit + ROUNDING_SLACK:

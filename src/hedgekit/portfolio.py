@@ -601,6 +601,7 @@ class PortfolioExposure:
     pools: tuple[LPState, ...] = ()
     unhedgeable: tuple[str, ...] = ()
     yield_per_year_usd: float = 0.0
+    custody: Mapping[str, float] = field(default_factory=dict)  # holding venue -> USD value
 
     @property
     def total_value_usd(self) -> float:
@@ -621,6 +622,7 @@ class PortfolioExposure:
             "pools": [p.to_dict() for p in self.pools],
             "unhedgeable": list(self.unhedgeable),
             "yield_per_year_usd": self.yield_per_year_usd,
+            "custody_usd": dict(self.custody),
         }
 
 
@@ -663,6 +665,7 @@ def compute_exposures(portfolio: Portfolio, prices: Mapping[str, float] | None =
     acc: dict[str, _Acc] = {}
     pools: list[LPState] = []
     notes: list[str] = []
+    custody: dict[str, float] = {}
     yield_usd = 0.0
 
     def add(asset: str, amount: float, i: int) -> _Acc:
@@ -684,6 +687,8 @@ def compute_exposures(portfolio: Portfolio, prices: Mapping[str, float] | None =
             continue
         price = price_of(h.asset, px, f"holdings[{i}].asset")  # type: ignore[arg-type]
         a = add(h.asset, h.amount, i)  # type: ignore[arg-type]
+        if h.venue:
+            custody[h.venue.lower()] = custody.get(h.venue.lower(), 0.0) + h.amount * price  # type: ignore[operator]
         if h.kind in (HoldingKind.STAKED, HoldingKind.LENT):
             yield_usd += h.amount * price * h.apy  # type: ignore[operator]
             a.yield_coin += h.amount * h.apy  # type: ignore[operator]
@@ -704,7 +709,8 @@ def compute_exposures(portfolio: Portfolio, prices: Mapping[str, float] | None =
             max_unlock_days=a.unlock, lp_amount=a.lp, yield_coin_per_year=a.yield_coin,
             sources=tuple(a.sources)))
     return PortfolioExposure(exposures=tuple(exposures), prices=px, pools=tuple(pools),
-                             unhedgeable=tuple(notes), yield_per_year_usd=yield_usd)
+                             unhedgeable=tuple(notes), yield_per_year_usd=yield_usd,
+                             custody=custody)
 
 
 def _resolve_pool(i: int, h: Holding, price: float) -> LPState:
