@@ -92,7 +92,7 @@ def million_bar_inputs(n_bars: int = 1_000_000, n_assets: int = 10):
     roll = np.full(spot.shape, np.nan)
     A = n_assets
     return (spot, fut, high, ret_s, ret_f, fund_lin, fund_inv, roll,
-            np.full(A, 100.0), np.zeros(A), np.zeros(A, dtype=np.int64), np.ones(A),
+            np.full(A, 100.0), np.zeros((n_bars, A)), np.zeros(A, dtype=np.int64), np.ones(A),
             np.full(A, 1e-3), np.full(A, 0.004), np.zeros(A), np.full(A, 0.0006), 0.0, 1e7)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -105,3 +106,59 @@ def test_proxy_hedge_must_be_linear():
 
     with pytest.raises(InputError, match=r"assets\[1\]\.hedge\.symbol: a proxy hedge must be linear"):
         build_assets(parse_config(cfg))
+
+
+@pytest.fixture(scope="module")
+def cme_store(data_dir, tmp_path_factory):
+    from hedgekit.data import Store, import_path
+
+    path = tmp_path_factory.mktemp("cme")
+    st = Store(path)
+    import_path(data_dir / "futures/cme_databento_MBT_micro_btc_futures_ohlcv-1d_2021-04_2026-02.csv.gz", store=st)
+    import_path(data_dir / "prices/binance_spot_daily_8coins_2020-01_2026-02/BTC_1D.json.gz", store=st)
+    return path
+
+
+CME = {
+    "start": "2022-01-03", "end": "2024-12-31", "reserve_usd": 200_000.0,
+    "assets": [{"asset": "BTC", "coins": 1.0, "spot_venue": "binance",
+                "hedge": {"venue": "cme", "fee": 0.0005, "mmr": 0.2,
+                          # MBT = 0.1 BTC per contract (CME fact, futures/README.md)
+                          "dated": {"root": "MBT", "roll_days": 5, "contract_size": 0.1}}}],
+    "policies": [{"name": "full", "ratio": 1.0, "band": 0.1, "leverage": 1.0, "topup": 0.3}],
+}
+
+
+def test_dated_cme_hedge_rolls_before_expiry_and_matches_reference(cme_store):
+    from hedgekit.backtest.config import load_market, policies_from
+    from hedgekit.backtest.engine import run_backtest
+    from hedgekit.data import Store, continuous_future
+    from tests.test_backtest_parity import assert_parity
+
+    cfg = parse_config(CME)
+    assets, market = load_market(cfg, data_dir=cme_store)
+    cont = continuous_future("cme", "MBT", roll_days_before_expiry=5, start="2022-01-03",
+                             end="2024-12-31", store=Store(cme_store))
+    # independent: every switch of contract after the first bar, priced from the store the bar before
+    st = Store(cme_store)
+    switches = [t for t in range(1, len(cont)) if cont["contract"].iloc[t] != cont["contract"].iloc[t - 1]]
+    basis = []
+    for t in switches:
+        day = cont.index[t - 1]
+        new = st.read("futures", "cme", cont["contract"].iloc[t], "1d", start=day, end=day)["close"].iloc[0]
+        basis.append(new / cont["close"].iloc[t - 1] - 1.0)
+    res = run_backtest(assets, market, policies_from(cfg), reserve=cfg.reserve_usd)
+    s = res["full"]
+    assert s.rolls == len(switches) > 30
+    assert s.roll_basis == pytest.approx(float(np.mean(basis)), rel=1e-9)
+    assert s.funding_usd == 0.0 and s.roll_cost_usd > 0
+    # no position is ever held into an expiry: every roll bar is >= 5 days before it
+    assert (cont["days_to_expiry"] > 5).all()
+    assert_parity(assets, market, policies_from(cfg)[0], reserve=cfg.reserve_usd)
+
+
+def test_mixing_dated_and_perpetual_hedges_is_refused():
+    cfg = example()
+    cfg["assets"][1]["hedge"] = CME["assets"][0]["hedge"]
+    with pytest.raises(InputError, match=r"assets\[0\]\.hedge: cannot mix perpetual and dated"):
+        parse_config(cfg)

@@ -56,7 +56,7 @@ def ref_assets(assets, market):
             fut=market.fut[:, j].tolist(), fut_high=market.fut_high[:, j].tolist(),
             ret_s=market.ret_s[:, j].tolist(), ret_f=market.ret_f[:, j].tolist(),
             funding=market.funding_events[j], roll_to=market.roll_to[:, j].tolist(),
-            stake_per_bar=a.staking_apr * market.bar_days / 365.0, mmr=a.mmr,
+            stake_per_bar=(a.staking_apr * market.elapsed_days / 365.0).tolist(), mmr=a.mmr,
             maint_amount=a.maint_amount, cost=a.fee + a.slippage))
     return out
 

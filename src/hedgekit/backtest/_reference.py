@@ -33,7 +33,7 @@ class RefAsset:
     ret_f: Sequence[float]
     funding: Sequence[Sequence[tuple[float, float]]]  # per bar: [(rate, ref_price), ...]
     roll_to: Sequence[float]  # next contract price on a roll bar, NaN otherwise
-    stake_per_bar: float = 0.0
+    stake_per_bar: Sequence[float] = ()  # staking yield of each bar (empty = none)
     mmr: float = 0.004
     maint_amount: float = 0.0
     cost: float = 0.0  # fee + slippage rate per trade
@@ -134,7 +134,8 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
             s_px, f_px = a.spot[t], a.fut[t]
             traded = rolled = False
             if t > 0:
-                coins[i] += coins[i] * a.stake_per_bar
+                if a.stake_per_bar:
+                    coins[i] += coins[i] * a.stake_per_bar[t]
                 if p.contracts > 0:
                     liq = liquidation_price(inst, SHORT, p.contracts, p.entry, p.wallet,
                                             mmr=a.mmr, maint_amount=a.maint_amount)

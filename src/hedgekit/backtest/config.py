@@ -22,12 +22,24 @@ __all__ = ["AssetConfig", "BacktestConfig", "HedgeConfig", "PolicyConfig", "load
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 
+class DatedConfig(BaseModel):
+    """Dated futures held as a continuous front contract, rolled before expiry."""
+
+    model_config = _STRICT
+    root: str = Field(description="contract root in the store, e.g. MBT (CME micro bitcoin)")
+    roll_days: int = Field(5, ge=0, description="roll this many days before expiry")
+    contract_size: float = Field(gt=0, description="coin per contract (MBT: 0.1 BTC, a CME fact)")
+    lot_size: float = Field(1.0, gt=0)
+
+
 class HedgeConfig(BaseModel):
     """The contract hedging one asset and where its history is stored."""
 
     model_config = _STRICT
-    venue: str = Field(description="venue preset, e.g. binance-usdm (see hedgekit.venues)")
-    symbol: str = Field(description="the preset's instrument, e.g. BTCUSDT")
+    venue: str = Field(description="venue preset, e.g. binance-usdm (see hedgekit.venues), or the "
+                       "store venue of dated futures (cme)")
+    symbol: str = Field("", description="the preset's instrument, e.g. BTCUSDT")
+    dated: DatedConfig | None = None
     data_venue: str | None = Field(None, description="store venue id (default: the preset's exchange)")
     data_symbol: str | None = Field(None, description="store symbol (default: ccxt style BTC/USDT:USDT)")
     fee: float | None = Field(None, ge=0, lt=0.05, description="taker fee per trade (default: preset)")
@@ -96,6 +108,11 @@ def parse_config(data: Any) -> BacktestConfig:
     for i, name in enumerate(assets):
         if assets.index(name) != i:
             raise InputError(f"assets[{i}].asset", "must be unique", name)
+    dated = [a.hedge.dated is not None for a in cfg.assets]
+    if any(dated) and not all(dated):
+        i = dated.index(False)
+        raise InputError(f"assets[{i}].hedge", "cannot mix perpetual and dated hedges in one book "
+                         "(their bar calendars differ)", None, show_value=False)
     if cfg.start and cfg.end and cfg.start >= cfg.end:
         raise InputError("end", "must be after start", str(cfg.end))
     return cfg
@@ -138,6 +155,9 @@ def build_assets(cfg: BacktestConfig, first_prices: dict[str, float] | None = No
     out = []
     for i, a in enumerate(cfg.assets):
         where = f"assets[{i}].hedge"
+        if a.hedge.dated is not None:
+            out.append(_dated_asset(a, where))
+            continue
         try:
             venue = get_venue(a.hedge.venue)
         except InputError as exc:
@@ -164,6 +184,48 @@ def build_assets(cfg: BacktestConfig, first_prices: dict[str, float] | None = No
     return out
 
 
+def _dated_asset(a: AssetConfig, where: str):
+    """A linear, USD-settled dated future (CME style): no funding, fee as a fraction of notional."""
+    from hedgekit.backtest.engine import AssetSpec
+    from hedgekit.instruments import Instrument
+
+    d = a.hedge.dated
+    if a.hedge.fee is None:
+        raise InputError(f"{where}.fee", "a dated hedge needs its fee as a fraction of notional", None,
+                         show_value=False)
+    if a.hedge.mmr is None:
+        raise InputError(f"{where}.mmr", "a dated hedge needs its maintenance rate", None, show_value=False)
+    inst = Instrument(symbol=d.root, contract_type="linear", contract_size=d.contract_size,
+                      base=a.asset, quote="USD", lot_size=d.lot_size, funding_interval_hours=None)
+    return AssetSpec(name=a.asset, coins=a.coins, instrument=inst, staking_apr=a.staking_apr,
+                     mmr=a.hedge.mmr, maint_amount=a.hedge.maint_amount or 0.0, fee=a.hedge.fee,
+                     slippage=a.hedge.slippage)
+
+
+def _dated_series(a: AssetConfig, cfg: BacktestConfig, store, start, end):
+    """Continuous front-contract OHLC and, on each roll, the next contract's close the bar before."""
+    import pandas as pd
+
+    from hedgekit.data import continuous_future
+
+    d = a.hedge.dated
+    venue = a.hedge.data_venue or a.hedge.venue
+    cont = continuous_future(venue, d.root, roll_days_before_expiry=d.roll_days, start=start, end=end,
+                             store=store)
+    idx = cont.index
+    roll_to = pd.Series(float("nan"), index=idx)
+    for t in range(1, len(idx)):
+        if not cont["roll"].iloc[t]:
+            continue
+        new = cont["contract"].iloc[t]
+        prices = store.read("futures", venue, new, cfg.freq, start=idx[t - 1], end=idx[t - 1])
+        if prices.empty or not prices["close"].iloc[0] > 0:
+            raise DataError(f"futures {venue} {new}: no close on {idx[t - 1].isoformat()}, the bar "
+                            f"before rolling into it")
+        roll_to.iloc[t - 1] = float(prices["close"].iloc[0])
+    return cont[["open", "high", "low", "close"]], roll_to
+
+
 def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
     """Load spot, hedge OHLC and funding for every asset from the store and align them."""
     import pandas as pd
@@ -174,10 +236,15 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
     store = Store(data_dir)
     start = pd.Timestamp(cfg.start, tz="UTC") if cfg.start else None
     end = pd.Timestamp(cfg.end, tz="UTC") if cfg.end else None
-    spot, hedge, funding, marks = {}, {}, {}, {}
+    spot, hedge, funding, marks, rolls = {}, {}, {}, {}, {}
     assets = build_assets(cfg)
     for a, spec in zip(cfg.assets, assets):
         inst = spec.instrument
+        if a.hedge.dated is not None:
+            spot[a.asset] = load_ohlc(a.asset, kind="price", venue=a.spot_venue, freq=cfg.freq,
+                                      start=start, end=end, store=store)
+            hedge[a.asset], rolls[a.asset] = _dated_series(a, cfg, store, start, end)
+            continue
         venue_id = a.hedge.data_venue or a.hedge.venue.split("-")[0]
         symbol = a.hedge.data_symbol or _ccxt_symbol(inst)
         spot[a.asset] = load_ohlc(a.asset, kind="price", venue=a.spot_venue, freq=cfg.freq,
@@ -194,7 +261,7 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
             if "mark_price" in stored:
                 marks[a.asset] = stored["mark_price"].astype(float)
     market = align_market(assets, spot=spot, hedge=hedge, funding=funding, funding_ref=marks,
-                          start=start, end=end)
+                          roll_to=rolls, start=start, end=end, exchange_calendar=bool(rolls))
     first = {name: float(market.spot[0, j]) for j, name in enumerate(market.names)}
     return build_assets(cfg, first), market
 

@@ -160,8 +160,17 @@ class Market:
     bar_days: float = 1.0
 
     @property
+    def elapsed_days(self) -> np.ndarray:
+        """Days since the previous bar (0 for the first): staking accrues on elapsed time."""
+        out = np.zeros(len(self.index))
+        out[1:] = np.diff(self.index.asi8) / 86_400e9
+        return out
+
+    @property
     def bars_per_year(self) -> float:
-        return 365.0 / self.bar_days
+        """Bars per 365 days, from the span (an exchange calendar has fewer than 365)."""
+        span_days = (self.index.asi8[-1] - self.index.asi8[0]) / 86_400e9
+        return (len(self.index) - 1) * 365.0 / span_days
 
 
 def _close_series(name: str, obj: pd.Series | pd.DataFrame, what: str) -> pd.Series:
@@ -186,7 +195,8 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
                  roll_to: Mapping[str, pd.Series] | None = None,
                  hedge_returns: Mapping[str, pd.Series] | None = None,
                  start: str | pd.Timestamp | None = None,
-                 end: str | pd.Timestamp | None = None) -> Market:
+                 end: str | pd.Timestamp | None = None,
+                 exchange_calendar: bool = False) -> Market:
     """Align spot closes, hedge OHLC and funding events of every asset on their common bars.
 
     Bars are indexed by their open time (UTC) and must be regular. ``hedge[name]`` needs
@@ -197,6 +207,11 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
     (the mark at that settlement) where given, else the hedge open when ``tau`` is the bar open,
     else the bar's hedge close (daily bars carry no intrabar marks). Missing bars raise
     :class:`DataError` naming the series; nothing is filled.
+
+    ``exchange_calendar=True`` (a CME future): the bars are the hedge's trading days, which may
+    skip weekends; every one of them needs a spot price. ``roll_to[name]`` gives, on the last bar
+    of an expiring contract, the next contract's close; the estimators' hedge return of the next
+    bar is then taken on the new contract.
     """
     if not assets:
         raise InputError("assets", "needs at least one asset", [], show_value=False)
@@ -223,7 +238,8 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
         closes[a.name], frames[a.name] = s, h
     index = None
     for a in assets:
-        for series in (closes[a.name].index, frames[a.name].index):
+        for series in ((frames[a.name].index,) if exchange_calendar
+                       else (closes[a.name].index, frames[a.name].index)):
             index = series if index is None else index.intersection(series)
     lo = pd.Timestamp(start, tz="UTC") if start is not None and pd.Timestamp(start).tz is None else start
     hi = pd.Timestamp(end, tz="UTC") if end is not None and pd.Timestamp(end).tz is None else end
@@ -235,8 +251,14 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
     if len(index) < 2:
         raise DataError(f"assets {', '.join(names)}: fewer than 2 common bars in the period")
     steps = np.diff(index.asi8)
-    step = int(np.median(steps))
-    if (steps != step).any():
+    step = int(np.min(steps)) if exchange_calendar else int(np.median(steps))
+    if exchange_calendar:
+        for a in assets:
+            missing = index.difference(closes[a.name].index)
+            if len(missing):
+                raise DataError(f"spot {a.name}: no price on hedge trading day {missing[0].isoformat()}"
+                                f" ({len(missing)} day(s) missing)")
+    elif (steps != step).any():
         k = int(np.flatnonzero(steps != step)[0])
         raise DataError(f"assets {', '.join(names)}: bars are not regular; gap after "
                         f"{index[k].isoformat()} (next common bar {index[k + 1].isoformat()})")
@@ -281,6 +303,9 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
             r = roll_to[a.name].copy()
             r.index = _utc_index(f"roll_to.{a.name}", r)
             rolls[:, j] = r.reindex(index).to_numpy(np.float64)
+            if a.name not in hedge_returns:  # return over a roll: on the new contract
+                prev = np.where(np.isfinite(rolls[:-1, j]), rolls[:-1, j], fut_c[:-1])
+                out["ret_f"][1:, j] = fut_c[1:] / prev - 1.0
         per_bar: list[list[tuple[float, float]]] = [[] for _ in range(T)]
         if a.name in funding:
             rates = funding[a.name].astype(np.float64).dropna()
@@ -332,12 +357,12 @@ def _check_funding_gaps(name: str, stamps: pd.DatetimeIndex, index: pd.DatetimeI
                         f"{inside[-1].isoformat()}, not the whole period")
 
 
-def _asset_arrays(assets: Sequence[AssetSpec], bar_days: float) -> dict[str, np.ndarray]:
+def _asset_arrays(assets: Sequence[AssetSpec], days: np.ndarray) -> dict[str, np.ndarray]:
     from hedgekit.backtest import kernels as k
 
     return {
         "coins0": np.array([a.coins for a in assets], dtype=np.float64),
-        "stake": np.array([a.staking_apr * bar_days / 365.0 for a in assets], dtype=np.float64),
+        "stake": np.outer(days, [a.staking_apr / 365.0 for a in assets]),
         "kind": np.array([k.INVERSE if a.instrument.is_inverse else k.LINEAR for a in assets],
                          dtype=np.int64),
         "csize": np.array([a.instrument.contract_size for a in assets], dtype=np.float64),
@@ -351,7 +376,7 @@ def _asset_arrays(assets: Sequence[AssetSpec], bar_days: float) -> dict[str, np.
 def _kernel_args(assets: Sequence[AssetSpec], market: Market, cash: float, reserve: float) -> tuple:
     if tuple(a.name for a in assets) != market.names:
         raise InputError("assets", "must match the market's assets in order", list(market.names))
-    arr = _asset_arrays(assets, market.bar_days)
+    arr = _asset_arrays(assets, market.elapsed_days)
     return (market.spot, market.fut, market.fut_high, market.ret_s, market.ret_f, market.fund_lin,
             market.fund_inv, market.roll_to, arr["coins0"], arr["stake"], arr["kind"], arr["csize"],
             arr["lot"], arr["mmr"], arr["maint"], arr["cost"], float(cash), float(reserve))

@@ -198,7 +198,8 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     ``ret_s``/``ret_f`` returns for the estimators (row 0 unused), ``fund_lin`` sum of
     rate*ref and ``fund_inv`` sum of rate/ref over the funding settlements inside the bar,
     ``roll_to`` the next contract's price on a roll bar (NaN otherwise).
-    Assets (A,): ``coins0`` spot coins, ``stake`` yield per bar, ``kind`` LINEAR/INVERSE,
+    ``stake`` (T, A) staking yield of each bar (APR x elapsed days / 365).
+    Assets (A,): ``coins0`` spot coins, ``kind`` LINEAR/INVERSE,
     ``csize``, ``lot``, ``mmr``, ``maint`` (settle ccy), ``cost`` fee + slippage rate.
     Outputs (T,): equity USD, cumulative spot PnL, hedge PnL, funding (received), fees (paid),
     book hedge ratio. ``contracts`` and ``flags`` are (T, A) when detailed, else (1, A) scratch;
@@ -251,7 +252,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
             if t > 0:
                 # 1. spot and staking
                 s_prev = spot[t - 1, a]
-                earned = coins[a] * stake[a]
+                earned = coins[a] * stake[t, a]
                 bar_spot += coins[a] * (s_px - s_prev) + earned * s_px
                 coins[a] += earned
                 if n[a] > 0.0:
