@@ -40,7 +40,7 @@ def list_cmd(data_dir: DataDir = None, json: Json = False) -> None:
 
 
 def import_cmd(
-    path: Annotated[str, typer.Argument(help="A file or a folder (walked recursively).")],
+    paths: Annotated[list[str], typer.Argument(help="Files or folders (folders are walked recursively).")],
     format: Annotated[Optional[str], typer.Option("--format", help="Skip detection and use this layout.")] = None,
     venue: Annotated[Optional[str], typer.Option("--venue", help="Venue id when the file does not say (e.g. binance).")] = None,
     symbol: Annotated[Optional[str], typer.Option("--symbol", help="Symbol when the file does not say (e.g. BTC/USD).")] = None,
@@ -48,23 +48,31 @@ def import_cmd(
     data_dir: DataDir = None,
     json: Json = False,
 ) -> None:
-    """Import a file or folder into the store; each file is imported or refused with a reason."""
+    """Import files or folders into the store; each file is imported or refused with a reason.
+
+    Timestamps are read as UTC. --tz-offset corrects a file whose clock is shifted (e.g. -3 for
+    UTC+3); 8-hourly funding files are checked against the venue's settlement hours, so a shifted
+    file is refused with the offset that fits, and a wrong offset is refused too."""
     from pathlib import Path
 
     from hedgekit.cli._output import console, print_json
     from hedgekit.data.importers import FORMATS
-    from hedgekit.data.ingest import import_path
+    from hedgekit.data.ingest import ImportReport, import_path
 
-    if not Path(path).expanduser().exists():
-        raise InputError("PATH", "no such file or directory", path)
+    for path in paths:
+        if not Path(path).expanduser().exists():
+            raise InputError("PATH", "no such file or directory", path)
     if format is not None and format not in FORMATS:
         raise InputError("--format", f"unknown format; one of {', '.join(FORMATS)}", format)
     if tz_offset is not None and not -24 < tz_offset < 24:
         raise InputError("--tz-offset", "must be between -24 and 24 hours", tz_offset)
-    report = import_path(path, store=_store(data_dir), format=format, venue=venue, symbol=symbol,
-                         tz_offset_hours=tz_offset)
-    if Path(path).is_file() and report.refused:
-        raise InputError("", f"{path}: refused: {report.refused[0].reason}", show_value=False)
+    store = _store(data_dir)
+    reports = [import_path(p, store=store, format=format, venue=venue, symbol=symbol, tz_offset_hours=tz_offset)
+               for p in paths]
+    report = ImportReport(files=tuple(f for r in reports for f in r.files), seconds=sum(r.seconds for r in reports),
+                          data_dir=str(store.path))
+    if len(paths) == 1 and Path(paths[0]).is_file() and report.refused:
+        raise InputError("", f"{paths[0]}: refused: {report.refused[0].reason}", show_value=False)
     if json:
         print_json(report)
         return
@@ -136,7 +144,8 @@ def check_cmd(data_dir: DataDir = None, json: Json = False) -> None:
     reports = []
     for s in store.catalog():
         df = store.read(s.kind, s.venue, s.symbol, s.freq)
-        reports.append(check_quality(df, s.freq, series=f"{s.kind}/{s.venue}/{s.symbol}/{s.freq}", kind=s.kind))
+        reports.append(check_quality(df, s.freq, series=f"{s.kind}/{s.venue}/{s.symbol}/{s.freq}", kind=s.kind,
+                                     weekdays=s.meta.get("calendar") == "weekdays"))
     if json:
         print_json({"reports": [r.to_dict() for r in reports]})
         return
@@ -148,7 +157,7 @@ def check_cmd(data_dir: DataDir = None, json: Json = False) -> None:
         for i in r.issues:
             counts[i.check] = counts.get(i.check, 0) + 1
         first = r.issues[0]
-        con.print(f"{r.series}: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+        con.print(f"{r.series}: " + ", ".join(f"{k}={n}" for k, n in counts.items())
                   + f"; first: {first.check} {first.start[:10]} {first.detail[:80]}", highlight=False, soft_wrap=True)
     con.print(f"{sum(not r.ok for r in reports)} of {len(reports)} series with findings", highlight=False, soft_wrap=True)
 

@@ -147,6 +147,15 @@ def perp_symbol(base: str, quote: str) -> str:
     return f"{base}/{quote}:{base}" if quote == "USD" else f"{base}/{quote}:{quote}"
 
 
+def _perp(opts: ImportOptions, pair: tuple[str, str] | None, what: str) -> str:
+    """``--symbol`` if given, else the perpetual symbol of ``pair``; refuse when neither exists."""
+    if opts.symbol:
+        return opts.symbol
+    if pair is None:
+        raise Refused(f"cannot tell the symbol from {what}; pass --symbol")
+    return perp_symbol(*pair)
+
+
 def _to_utc_index(values: pd.Series | np.ndarray, what: str) -> pd.DatetimeIndex:
     s = pd.Series(values)
     if pd.api.types.is_numeric_dtype(s):
@@ -256,21 +265,22 @@ def _funding_series(venue: str, symbol: str, idx: pd.DatetimeIndex, rate: Any, i
                         meta=meta or {}, notes=notes + n1)
 
 
-def check_funding_phase(series: ParsedSeries, tz_offset_hours: float | None) -> None:
+def check_funding_phase(series: ParsedSeries, tz_offset_hours: float | None) -> bool:
     """Refuse an 8-hourly funding series whose settlement hours do not match the venue's
-    schedule (the tell-tale of a shifted clock), naming the offset that would fit."""
+    schedule (the tell-tale of a shifted clock), naming the offset that would fit. Returns
+    whether the clock could be checked (False: no known 8h schedule for these rows)."""
     phase = FUNDING_PHASE_8H.get(series.venue)
     if phase is None or series.kind != "funding":
-        return
+        return False
     f = series.frame
     rows = f.index[f["interval_hours"].to_numpy() == 8.0]
     if len(rows) < 3:
-        return
+        return False
     offsets = (rows.hour.to_numpy() - phase) % 8
     vals, counts = np.unique(offsets, return_counts=True)
     modal = int(vals[np.argmax(counts)])
     if modal == 0 or counts.max() < 0.5 * len(rows):
-        return
+        return True
     fix = -modal if modal <= 4 else 8 - modal
     applied = tz_offset_hours or 0
     hint = f"pass --tz-offset {applied + fix:g}" if applied + fix != 0 else "import without --tz-offset"
@@ -425,24 +435,12 @@ def parse_binance_funding_csv(path: Path, opts: ImportOptions) -> list[ParsedSer
     cols = {c.lower(): c for c in df.columns}
     venue = _venue(path, opts, default="binance")
     if "calc_time" in cols:
-        pair = _pair_from_name(path)
-        if opts.symbol:
-            symbol = opts.symbol
-        elif pair:
-            symbol = perp_symbol(*pair)
-        else:
-            raise Refused(f"cannot tell the symbol from the file name {path.name!r}; pass --symbol")
+        symbol = _perp(opts, _pair_from_name(path), f"the file name {path.name!r}")
         idx = _to_utc_index(df[cols["calc_time"]], path.name)
         return [_funding_series(venue, symbol, idx, df[cols["last_funding_rate"]], df[cols["funding_interval_hours"]])]
     out = []
     for code, g in df.groupby(cols["symbol"], sort=True):
-        pair = split_pair(str(code))
-        if opts.symbol:
-            symbol = opts.symbol
-        elif pair:
-            symbol = perp_symbol(*pair)
-        else:
-            raise Refused(f"cannot split the symbol {code!r} into base/quote; pass --symbol")
+        symbol = _perp(opts, split_pair(str(code)), f"the symbol {code!r}")
         idx = _to_utc_index(g[cols["funding_time"]], path.name)
         extra = {"mark_price": g[cols["mark_price"]].to_numpy()} if "mark_price" in cols else {}
         out.append(_funding_series(venue, symbol, idx, g[cols["funding_rate"]], 8.0, extra=extra))
@@ -455,10 +453,7 @@ def parse_funding_daily_mean(path: Path, opts: ImportOptions) -> list[ParsedSeri
     df = pd.read_csv(path)
     idx = _to_utc_index(df["date"], path.name)
     venue = _venue(path, opts)
-    pair = _pair_from_name(path)
-    symbol = opts.symbol or (perp_symbol(*pair) if pair else None)
-    if symbol is None:
-        raise Refused(f"cannot tell the symbol from the file name {path.name!r}; pass --symbol")
+    symbol = _perp(opts, _pair_from_name(path), f"the file name {path.name!r}")
     s = _funding_series(venue, symbol, idx, df["funding_mean"], 8.0, freq="1d",
                         meta={"aggregate": "daily_mean"},
                         notes=(f"{path.name}: daily mean of 8h rates (fraction per 8h), stored as freq 1d",))
@@ -515,10 +510,7 @@ def parse_multi_exchange_funding(path: Path, opts: ImportOptions) -> list[Parsed
     venue = _venue(path, opts)
     out = []
     for code, g in df.groupby("Symbol", sort=True):
-        pair = split_pair(str(code))
-        symbol = opts.symbol or (perp_symbol(*pair) if pair else None)
-        if symbol is None:
-            raise Refused(f"cannot split the symbol {code!r} into base/quote; pass --symbol")
+        symbol = _perp(opts, split_pair(str(code)), f"the symbol {code!r}")
         idx = _to_utc_index(g["Date"], path.name)
         step = np.diff(np.unique(idx.as_unit("ns").asi8))
         hours = float(np.median(step) / 3600e9) if len(step) else 8.0
@@ -700,7 +692,7 @@ def parse_cme_databento(path: Path, opts: ImportOptions) -> list[ParsedSeries]:
         idx = pd.DatetimeIndex(g["_ts"])
         root = m.group("root")
         expiry = cme_expiry(str(code), idx.min().date(), idx.max().date())
-        meta = {"root": root, "base": _CME_ROOT_BASE.get(root, root), "quote": "USD",
+        meta = {"root": root, "base": _CME_ROOT_BASE.get(root, root), "quote": "USD", "calendar": "weekdays",
                 "expiry": expiry.isoformat(), "contract_size": _CME_SIZE.get(root)}
         out.append(_price_series("futures", venue, str(code), _ohlcv_frame(g, idx), freq="1d", meta=meta,
                                  notes=notes))
@@ -854,6 +846,11 @@ def parse_file(path: Path, opts: ImportOptions) -> tuple[str, list[ParsedSeries]
                 f"timestamps shifted by {opts.tz_offset_hours:+g} h (--tz-offset)",
             ))
         series = shifted
-    for s in series:
-        check_funding_phase(s, opts.tz_offset_hours)
+    checked = [check_funding_phase(s, opts.tz_offset_hours) for s in series]
+    if opts.tz_offset_hours:
+        series = [
+            s if ok else _with_note(s, f"{s.kind}/{s.venue}/{s.symbol}: no settlement schedule to verify "
+                                       f"--tz-offset {opts.tz_offset_hours:g} against; applied as asked")
+            for s, ok in zip(series, checked)
+        ]
     return fmt, series

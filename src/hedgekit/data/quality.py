@@ -48,13 +48,20 @@ def freq_step(freq: str) -> int | None:
     return n * _UNIT_NS[unit]
 
 
-def _hole_mask(index: pd.DatetimeIndex, freq: str, interval_hours: np.ndarray | None) -> np.ndarray:
-    """Boolean per step i -> i+1: True where the step is longer than expected."""
+def _hole_mask(index: pd.DatetimeIndex, freq: str, interval_hours: np.ndarray | None,
+               weekdays: bool = False) -> np.ndarray:
+    """Boolean per step i -> i+1: True where the step is longer than expected. ``weekdays``:
+    a daily series that trades Monday-Friday (CME) only has a hole when a weekday is missing."""
     ts = index.as_unit("ns").asi8
     if len(ts) < 2:
         return np.zeros(0, dtype=bool)
     diffs = np.diff(ts)
-    if interval_hours is not None:
+    if weekdays and freq == "1d":
+        days = ts // (86400 * 10**9)
+        return np.busday_count((days[:-1] + 1).astype("datetime64[D]"), days[1:].astype("datetime64[D]")) > 0
+    day_ns = 86400 * 10**9
+    coarse = freq_step(freq)
+    if interval_hours is not None and (coarse is None or coarse < day_ns):  # settlement series, not an aggregate
         expected = np.nan_to_num(interval_hours[1:], nan=0.0) * 3600e9
         return diffs > expected * 1.5
     step = freq_step(freq)
@@ -64,19 +71,18 @@ def _hole_mask(index: pd.DatetimeIndex, freq: str, interval_hours: np.ndarray | 
     return diffs > step * 1.5
 
 
-def count_gaps(frame: pd.DataFrame, freq: str) -> int:
+def count_gaps(frame: pd.DataFrame, freq: str, *, weekdays: bool = False) -> int:
     """Number of holes (steps longer than one bar / one funding interval)."""
-    iv = frame["interval_hours"].to_numpy() if "interval_hours" in frame.columns else None
     try:
-        return int(_hole_mask(frame.index, freq, iv).sum())
+        return len(find_gaps(frame, freq, weekdays=weekdays))
     except ValueError:
         return 0
 
 
-def find_gaps(frame: pd.DataFrame, freq: str) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+def find_gaps(frame: pd.DataFrame, freq: str, *, weekdays: bool = False) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """(last timestamp before, first timestamp after) of each hole."""
     iv = frame["interval_hours"].to_numpy() if "interval_hours" in frame.columns else None
-    mask = _hole_mask(frame.index, freq, iv)
+    mask = _hole_mask(frame.index, freq, iv, weekdays)
     where = np.flatnonzero(mask)
     return [(frame.index[i], frame.index[i + 1]) for i in where]
 
@@ -147,7 +153,8 @@ def _irregular_steps(frame: pd.DataFrame, freq: str) -> list[QualityIssue]:
     ]
 
 
-def check_quality(frame: pd.DataFrame, freq: str, *, series: str = "", kind: str = "price") -> QualityReport:
+def check_quality(frame: pd.DataFrame, freq: str, *, series: str = "", kind: str = "price",
+                  weekdays: bool = False) -> QualityReport:
     """Report gaps, duplicate timestamps, non-positive/absurd prices, OHLC inconsistencies and
     stale runs of a frame (an unsorted, raw frame is fine: duplicates are looked for first).
 
@@ -165,10 +172,11 @@ def check_quality(frame: pd.DataFrame, freq: str, *, series: str = "", kind: str
         )
         frame = frame[~idx.duplicated(keep="last")]
     frame = frame.sort_index()
-    for before, after in find_gaps(frame, freq):
+    for before, after in find_gaps(frame, freq, weekdays=weekdays):
         issues.append(QualityIssue(check="gap", start=_iso(before), end=_iso(after), rows=0,
                                    detail=f"no data between {_iso(before)} and {_iso(after)}"))
-    issues.extend(_irregular_steps(frame, freq))
+    if not weekdays:
+        issues.extend(_irregular_steps(frame, freq))
     if kind != "funding":
         cols = [c for c in PRICE_COLUMNS if c in frame.columns]
         values = frame[cols].to_numpy(dtype="float64")

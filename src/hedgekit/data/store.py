@@ -156,6 +156,7 @@ class Store:
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = resolve_data_dir(path)
         self._entries: dict[tuple[str, str, str, str], SeriesInfo] | None = None
+        self._sorted: list[SeriesInfo] | None = None
         self._batch_depth = 0
         self._dirty = False
 
@@ -206,7 +207,9 @@ class Store:
 
     def catalog(self) -> list[SeriesInfo]:
         """All series, sorted by (kind, venue, symbol, freq)."""
-        return sorted(self._load().values(), key=lambda i: i.key)
+        if self._sorted is None:
+            self._sorted = sorted(self._load().values(), key=lambda i: i.key)
+        return list(self._sorted)
 
     def find(
         self,
@@ -312,7 +315,7 @@ class Store:
         merged_meta = dict(old.meta) if old is not None else {}
         merged_meta.update(meta or {})
         try:
-            holes = find_gaps(frame, freq)
+            holes = find_gaps(frame, freq, weekdays=merged_meta.get("calendar") == "weekdays")
         except ValueError:  # a frequency without a fixed step that we cannot check
             holes = []
         # hole bounds (last bar before, first bar after) let loaders rank coverage without reading files
@@ -330,6 +333,7 @@ class Store:
             meta=merged_meta,
         )
         entries[key] = info
+        self._sorted = None
         self._save()
         return info
 
