@@ -369,3 +369,27 @@ def test_holdings_on_the_hedge_exchange_are_flagged():
     assert "60,000 USD of holdings sit on binance" in w.message
     assert "same-counterparty" not in codes(plan(book([{"asset": "BTC", "amount": 1, "venue": "ledger"}],
                                                       {"BTC": 60_000}, venues=["binance-usdm"])))
+
+
+def test_recent_funding_rate_from_the_data_store(data_dir, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from hedgekit.data import import_path
+
+    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path))
+    path = data_dir / "funding" / "binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz"
+    import_path(path)
+    p = plan(book([{"asset": "BTC", "amount": 1}], {"BTC": 60_000}, venues=["binance-usdm"],
+                  recent_funding_days=30))
+    (leg,) = p.legs
+    # independent: the file's last 30 days of 8h settlements, averaged
+    raw = pd.read_csv(path)
+    ts = pd.to_datetime(raw["funding_time"], utc=True, format="ISO8601")
+    last = raw["funding_rate"][ts > ts.max() - pd.Timedelta(days=30)]
+    assert leg.funding_rate_8h == pytest.approx(last.mean(), rel=1e-9)
+    assert not leg.funding_assumed
+    assert leg.funding_per_day_usd == pytest.approx(3 * 60_000 * last.mean())
+    missing = plan(book([{"asset": "ETH", "amount": 1}], {"ETH": 3_000}, venues=["bybit-linear"],
+                        recent_funding_days=30))
+    assert missing.legs[0].funding_assumed
+    assert any("no stored funding history" in n for n in missing.notes)

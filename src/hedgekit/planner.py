@@ -276,12 +276,49 @@ def _options(inst: Instrument, exact: float, cv: float, target: float, exposure:
     return tuple(out)
 
 
-def _funding_rate(policy: HedgePolicy, inst: Instrument, hedge_asset: str) -> tuple[float, bool]:
+def _funding_rate(policy: HedgePolicy, venue: VenuePreset, inst: Instrument, hedge_asset: str,
+                  notes: list[str]) -> tuple[float, bool]:
+    """(rate per 8h, assumed?): the file's rate for the symbol or coin, else the recent mean
+    from the data store (``recent_funding_days``), else the default."""
     rates = policy.funding_rates
     for key in (inst.symbol.upper(), hedge_asset):
         if key in rates:
             return rates[key], False
+    if policy.recent_funding_days:
+        recent = _recent_funding_8h(venue, inst, policy.recent_funding_days)
+        if recent is not None:
+            rate, first, last, n = recent
+            notes.append(f"{inst.symbol}@{venue.name}: funding {rate:.4%}/8h is the mean of {n} "
+                         f"stored settlements {first:%Y-%m-%d} to {last:%Y-%m-%d}")
+            return rate, False
+        notes.append(f"{inst.symbol}@{venue.name}: no stored funding history; "
+                     f"{policy.default_funding_rate_8h:.4%}/8h assumed")
     return policy.default_funding_rate_8h, True
+
+
+def _recent_funding_8h(venue: VenuePreset, inst: Instrument, days: int):
+    """Mean funding rate per 8h over the last ``days`` of stored history of this contract:
+    ``(rate_8h, first, last, settlements)``, or None when the store has none."""
+    try:  # pandas is imported only on this path
+        import pandas as pd
+
+        from hedgekit.data import load_funding
+    except ImportError:
+        return None
+    exchange = venue.name.split("-")[0]
+    quote = "USD" if inst.is_inverse else inst.quote
+    for symbol in (f"{inst.base}/{quote}:{inst.settle}", inst.symbol):
+        try:
+            series = load_funding(exchange, symbol).dropna()
+        except (DataError, InputError, KeyError, ValueError, OSError):
+            continue
+        if series.empty:
+            continue
+        series = series[series.index > series.index[-1] - pd.Timedelta(days=days)]
+        interval = series.attrs.get("interval_hours") or 8.0
+        return (float(series.mean()) * 8.0 / interval, series.index[0], series.index[-1],
+                len(series))
+    return None
 
 
 def _candidates(asset: str, policy: HedgePolicy, prices: Mapping[str, float]
@@ -430,7 +467,7 @@ def _stored_prices(assets: list[str], notes: list[str]) -> dict[str, float]:
 # --------------------------------------------------------------------------- leg pricing
 def _price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instrument,
                exposure_usd: float, beta: float, policy: HedgePolicy, prices: Mapping[str, float],
-               fixed_contracts: float | None, where: str) -> HedgeLeg:
+               fixed_contracts: float | None, where: str, notes: list[str]) -> HedgeLeg:
     price = prices[hedge_asset]
     settle_usd = price_of(inst.settle, prices, where) if inst.is_quanto else 1.0
     cv = _contract_value_usd(inst, price, settle_usd)
@@ -464,7 +501,7 @@ def _price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instru
         if liq is not None:
             dist = 100.0 * (liq / price - 1.0)
     collateral_needed = im + fee_open
-    rate_8h, assumed = _funding_rate(policy, inst, hedge_asset)
+    rate_8h, assumed = _funding_rate(policy, venue, inst, hedge_asset, notes)
     interval = inst.funding_interval_hours
     if interval is None:  # dated future: the carry is the basis, not funding
         per_day = 0.0
@@ -599,13 +636,15 @@ def plan(portfolio: Portfolio, prices: Mapping[str, float] | None = None) -> Hed
         for venue, inst, choice in fixed:
             legs.append(_price_leg(asset=asset, hedge_asset=hedge_asset, venue=venue, inst=inst,
                                    exposure_usd=e.delta_usd, beta=beta, policy=policy, prices=px,
-                                   fixed_contracts=choice.contracts, where=f"hedge.instruments.{asset}"))
+                                   fixed_contracts=choice.contracts, where=f"hedge.instruments.{asset}",
+                                   notes=notes))
         for (venue, inst, _), usd in alloc.get(asset, []):
             full = policy.ratio * beta * e.delta_usd
             share_of_exposure = e.delta_usd * (usd / abs(full)) if full else 0.0
             legs.append(_price_leg(asset=asset, hedge_asset=hedge_asset, venue=venue, inst=inst,
                                    exposure_usd=share_of_exposure, beta=beta, policy=policy,
-                                   prices=px, fixed_contracts=None, where=f"hedge ({asset})"))
+                                   prices=px, fixed_contracts=None, where=f"hedge ({asset})",
+                                   notes=notes))
     legs = _merge_positions(legs, notes)
     hedge_plan = HedgePlan(exposure=exposure, policy=policy, legs=tuple(legs), warnings=(),
                            prices=px, notes=tuple(notes), scenario=portfolio.scenario)

@@ -260,7 +260,9 @@ class HedgePolicy(_Model):
         max_share_per_venue: cap on any venue's share of the total hedge notional; legs are
             split across ``venues`` to respect it.
         funding_rates: per asset or symbol, the funding rate per 8 hours (fraction; > 0 means
-            shorts receive). Missing ones use ``default_funding_rate_8h``.
+            shorts receive). Missing ones use the mean of the last ``recent_funding_days`` of
+            the leg's funding history in the local data store when set and found, else
+            ``default_funding_rate_8h`` (0.01%/8h, the usual interest-rate baseline).
         rounding: how the chosen contract count is rounded to the lot.
         liquidation_warning_pct: warn when a leg's liquidation price is closer than this (%).
         benchmark: the market factor used for proxy hedges and scenario shocks.
@@ -279,6 +281,7 @@ class HedgePolicy(_Model):
     max_share_per_venue: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
     funding_rates: dict[str, Finite] = Field(default_factory=dict)
     default_funding_rate_8h: Finite = 0.0001
+    recent_funding_days: Annotated[int, Field(ge=1)] | None = None
     rounding: Rounding = Rounding.NEAREST
     liquidation_warning_pct: Pos = 25.0
     benchmark: str = "BTC"
