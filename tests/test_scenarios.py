@@ -118,3 +118,11 @@ def test_bad_arguments(kwargs, message):
     p = hedged([{"asset": "BTC", "amount": 1}], {"BTC": 60_000})
     with pytest.raises(InputError, match="^" + message.replace("(", r"\(")):
         run_scenarios(p, **kwargs)
+
+
+def test_default_benchmark_falls_back_to_largest_exposure():
+    p = hedged([{"asset": "ETH", "amount": 10}, {"asset": "SOL", "amount": 10}],
+               {"ETH": 3_000, "SOL": 100}, venues=["binance-usdm"])
+    r = run_scenarios(p, [-10], horizon_days=0)
+    assert r.benchmark == "ETH" and r.rows[0].moves["ETH"] == pytest.approx(-0.1)
+    assert any("largest exposure" in n for n in r.notes)

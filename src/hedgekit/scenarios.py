@@ -182,8 +182,15 @@ def run_scenarios(plan: HedgePlan, shocks: Sequence[float] = DEFAULT_SHOCKS, *,
     horizon = check_finite("--horizon-days", horizon_days)
     if horizon < 0:
         raise InputError("--horizon-days", "must be >= 0", horizon_days)
+    notes: list[str] = []
     bench = (benchmark or plan.scenario.benchmark or plan.policy.benchmark).upper()
     prices = plan.prices
+    if bench not in prices and benchmark is None and plan.exposure.risky:
+        # the default benchmark is not in this book: shock its largest exposure instead
+        largest = max(plan.exposure.risky, key=lambda e: abs(e.delta_usd)).asset
+        notes.append(f"no price for the benchmark {bench}: shocks apply to {largest}, the largest "
+                     "exposure (set scenario.benchmark or --benchmark)")
+        bench = largest
     if bench not in prices:
         raise InputError("--benchmark", f"no price for {bench}; one of {', '.join(prices)}", bench)
     fixed = {**plan.scenario.asset_shocks, **{k.upper(): v for k, v in (asset_shocks or {}).items()}}
@@ -191,7 +198,6 @@ def run_scenarios(plan: HedgePlan, shocks: Sequence[float] = DEFAULT_SHOCKS, *,
         if check_finite(f"asset shock {k}", v) <= -1:
             raise InputError(f"asset shock {k}", "must be > -100%", v)
     betas = _betas(plan, bench)
-    notes: list[str] = []
     rows = [_row(plan, check_finite("--shocks", s), bench, betas, fixed, horizon, notes)
             for s in shocks]
     return ScenarioResult(benchmark=bench, horizon_days=horizon, rows=tuple(rows),

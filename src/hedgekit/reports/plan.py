@@ -48,6 +48,7 @@ def plan_renderable(plan: Any) -> Group:
     carry, totals, warnings and what the hedge cannot remove."""
     parts: list[Any] = []
     ex = _table("Exposures", "asset", "amount", "price", "value USD", "delta (coin)", "note")
+    ex.columns[-1].justify = "left"
     for e in plan.exposures:
         note = []
         if e.is_cash:
