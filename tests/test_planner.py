@@ -393,3 +393,12 @@ def test_recent_funding_rate_from_the_data_store(data_dir, tmp_path, monkeypatch
                         recent_funding_days=30))
     assert missing.legs[0].funding_assumed
     assert any("no stored funding history" in n for n in missing.notes)
+
+
+def test_to_frame_and_summary():
+    p = plan(book([{"asset": "BTC", "amount": 1}, {"asset": "ETH", "amount": 10}],
+                  {"BTC": 60_000, "ETH": 3_000}))
+    frame = p.to_frame()
+    assert list(frame["asset"]) == ["BTC", "ETH"]
+    assert frame["notional_usd"].sum() == pytest.approx(p.totals()["hedge_notional_usd"])
+    assert "BTC: short 1 x BTCUSDT" in p.summary()

@@ -242,6 +242,14 @@ class HedgePlan:
             "prices": dict(self.prices),
         }
 
+    def to_frame(self):
+        """One row per leg (the scalar fields of :meth:`HedgeLeg.to_dict`); needs pandas."""
+        import pandas as pd
+
+        return pd.DataFrame.from_records(
+            [{k: v for k, v in leg.to_dict().items() if not isinstance(v, (list, dict))}
+             for leg in self.legs])
+
     def summary(self) -> str:
         """A few plain-text lines: one per leg, the totals and the warnings."""
         t = self.totals()
