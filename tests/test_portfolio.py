@@ -60,6 +60,10 @@ def _error(doc) -> str:
     ({"holdings": [BTC], "hedge": {"method": "ols"}},
      "hedge.method: must be one of notional, beta or minvar (got 'ols')"),
     ({"holdings": [BTC], "prices": {"BTC": 0}}, "prices.BTC: must be > 0 (got 0)"),
+    ({"holdings": [BTC], "hedge": {"betas": {"sol": "high"}}},
+     "hedge.betas.SOL: must be a finite number (got 'high')"),
+    ({"holdings": [BTC], "hedge": {"instruments": {"BTC": {"venue": "okx", "symbol": "X", "contract_size": 1}}}},
+     "hedge.instruments.BTC[0].contract_type: a custom contract needs contract_type, contract_size and base"),
     ({"holdings": []}, "holdings: must be a non-empty list of entries (got [])"),
     ({"holdings": [BTC], "hedges": {}}, "hedges: unknown section; expected holdings, prices, hedge, scenario"),
 ])

@@ -36,7 +36,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from hedgekit.errors import InputError
 
@@ -289,15 +297,17 @@ class HedgePolicy(_Model):
 
     @field_validator("betas", "proxies", "funding_rates", "instruments", mode="before")
     @classmethod
-    def _upper_keys(cls, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            out = {}
-            for k, v in value.items():
-                if isinstance(v, (dict, InstrumentChoice)):
-                    v = [v]
-                out[_symbol(k)] = _symbol(v) if isinstance(v, str) else v
-            return out
-        return value
+    def _upper_keys(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        out = {}
+        for k, v in value.items():
+            if isinstance(v, (dict, InstrumentChoice)):
+                v = [v]  # one instrument or a list of them
+            elif info.field_name == "proxies":
+                v = _symbol(v)
+            out[_symbol(k)] = v
+        return out
 
     @field_validator("benchmark", mode="before")
     @classmethod
