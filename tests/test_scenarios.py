@@ -126,3 +126,17 @@ def test_default_benchmark_falls_back_to_largest_exposure():
     r = run_scenarios(p, [-10], horizon_days=0)
     assert r.benchmark == "ETH" and r.rows[0].moves["ETH"] == pytest.approx(-0.1)
     assert any("largest exposure" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("shock", [-20, 20])
+def test_delta_hedged_pool_keeps_exactly_its_impermanent_loss(shock):
+    # a pool hedged 1:1 in delta loses what the plan says a futures hedge cannot remove
+    p = hedged([{"kind": "lp", "pool": "ETH/USDC", "model": "concentrated", "liquidity": 5000,
+                 "lower": 3000, "upper": 4000}], {"ETH": 3500}, benchmark="ETH", leverage=1,
+               default_funding_rate_8h=0.0,
+               instruments={"ETH": {"venue": "binance-usdm", "symbol": "ETH-TINY", "contract_type": "linear",
+                                    "contract_size": 1, "base": "ETH", "lot_size": 1e-9}})
+    (row,) = run_scenarios(p, [shock], horizon_days=0).rows
+    pool = p.exposure.pools[0]
+    assert row.net_usd == pytest.approx(pool.gamma_loss(shock / 100), abs=1e-5)
+    assert row.net_usd < 0
