@@ -228,7 +228,7 @@ def _row(plan: HedgePlan, shock_pct: float, bench: str, betas: Mapping[str, floa
     cash = {e.asset for e in plan.exposures if e.is_cash}
     moves = {a: _move(a, shock, a in cash, betas, fixed, notes)
              for a in dict.fromkeys([*prices, *(e.asset for e in plan.exposures)])}
-    after = {a: price_of_after(prices, moves, a) for a in moves}
+    after = {a: _price_after(prices, moves, a) for a in moves}
 
     spot = 0.0
     yield_usd = 0.0
@@ -237,7 +237,7 @@ def _row(plan: HedgePlan, shock_pct: float, bench: str, betas: Mapping[str, floa
         spot += outside_pools * (after[e.asset] - e.price)
         yield_usd += e.yield_coin_per_year * horizon / 365.0 * after[e.asset]
     for pool in plan.exposure.pools:
-        q0, q1 = prices_of(prices, pool.quote), after.get(pool.quote, 1.0)
+        q0, q1 = _price(prices, pool.quote), after.get(pool.quote, 1.0)
         b1 = after[pool.base]
         spot += pool.value_at(b1 / q1) * q1 - pool.value_at(pool.price) * q0
 
@@ -264,12 +264,12 @@ def _row(plan: HedgePlan, shock_pct: float, bench: str, betas: Mapping[str, floa
         liquidated=any(o.liquidated for o in outcomes), legs=tuple(outcomes))
 
 
-def prices_of(prices: Mapping[str, float], asset: str) -> float:
+def _price(prices: Mapping[str, float], asset: str) -> float:
     return prices.get(asset, 1.0)
 
 
-def price_of_after(prices: Mapping[str, float], moves: Mapping[str, float], asset: str) -> float:
-    return prices_of(prices, asset) * (1.0 + moves.get(asset, 0.0))
+def _price_after(prices: Mapping[str, float], moves: Mapping[str, float], asset: str) -> float:
+    return _price(prices, asset) * (1.0 + moves.get(asset, 0.0))
 
 
 def _crossed(leg: HedgeLeg, price: float) -> bool:
