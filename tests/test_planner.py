@@ -402,3 +402,9 @@ def test_to_frame_and_summary():
     assert list(frame["asset"]) == ["BTC", "ETH"]
     assert frame["notional_usd"].sum() == pytest.approx(p.totals()["hedge_notional_usd"])
     assert "BTC: short 1 x BTCUSDT" in p.summary()
+
+
+def test_ratio_above_one_is_flagged_as_net_short():
+    p = plan(book([{"asset": "BTC", "amount": 1}], {"BTC": 60_000}, ratio=1.5))
+    assert "over-hedge" in codes(p) and p.legs[0].contracts == pytest.approx(1.5)
+    assert "over-hedge" not in codes(plan(book([{"asset": "BTC", "amount": 1}], {"BTC": 60_000})))
