@@ -55,6 +55,38 @@ def test_binance_kline_dump_headerless(tmp_path):
     assert s.frame.index[1] == pd.Timestamp("2024-01-02", tz="UTC")
 
 
+def _zip(path: Path, member: str, text: str) -> Path:
+    import zipfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(member, text)
+    return path
+
+
+def test_binance_dump_zips_spot_futures_and_funding(tmp_path):
+    # data.binance.vision layout: data/<spot|futures/um>/monthly/klines/<SYMBOL>/<tf>/<SYMBOL>-<tf>-<YYYY-MM>.zip;
+    # spot files from 2025 carry open times in microseconds
+    rows = "1735689600000000,93576.00,95151.15,92888.00,94591.79,10373.32613,1735775999999999,0,0,0,0,0\n" \
+           "1735776000000000,94591.78,97839.50,94392.00,96984.79,21970.48948,1735862399999999,0,0,0,0,0\n"
+    spot = _zip(tmp_path / "data/spot/monthly/klines/BTCUSDT/1d/BTCUSDT-1d-2025-01.zip", "BTCUSDT-1d-2025-01.csv", rows)
+    fmt, [s] = _one(spot)
+    assert fmt == "binance-kline-csv" and (s.kind, s.symbol) == ("price", "BTC/USDT")
+    assert s.frame.index[0] == pd.Timestamp("2025-01-01", tz="UTC") and s.frame["close"].iloc[1] == 96984.79
+    header = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n"
+    perp = _zip(tmp_path / "data/futures/um/monthly/klines/BTCUSDT/1d/BTCUSDT-1d-2025-01.zip", "BTCUSDT-1d-2025-01.csv",
+                header + rows.replace("000000,", "000,"))  # futures dumps: ms, with a header
+    _, [p] = _one(perp)
+    assert (p.kind, p.symbol) == ("futures", "BTC/USDT:USDT")
+    assert p.frame.index.equals(s.frame.index)
+    fund = _zip(tmp_path / "data/futures/um/monthly/fundingRate/BTCUSDT/BTCUSDT-fundingRate-2025-01.zip",
+                "BTCUSDT-fundingRate-2025-01.csv",
+                "calc_time,funding_interval_hours,last_funding_rate\n1735689600000,8,0.00010000\n1735718400006,8,0.00012000\n")
+    fmt, [f] = _one(fund)
+    assert fmt == "binance-funding-csv" and (f.symbol, f.freq) == ("BTC/USDT:USDT", "8h")
+    assert f.frame.index[1] == pd.Timestamp("2025-01-01 08:00", tz="UTC")
+
+
 def test_binance_funding_csv_floors_ms_jitter(data_dir):
     fmt, [s] = _one(data_dir / "funding/binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz")
     assert fmt == "binance-funding-csv" and (s.kind, s.venue, s.symbol, s.freq) == ("funding", "binance", "BTC/USDT:USDT", "8h")
@@ -100,6 +132,17 @@ def test_freqtrade_needs_venue_then_imports(data_dir):
     assert s.frame["rate"].iloc[0] == pytest.approx(0.0001)
     _, [mark] = _one(data_dir / "funding/freqtrade_fixtures/XRP_USDT_USDT-1h-mark.feather", ImportOptions(venue="binance"))
     assert (mark.kind, mark.freq) == ("mark", "1h")
+
+
+def test_freqtrade_json_in_exchange_folder(tmp_path):
+    # freqtrade layout user_data/data/<exchange>/<PAIR>-<tf>.json: [[ms, o, h, l, c, v], ...]
+    p = tmp_path / "user_data/data/kraken/BTC_USD-1d.json"
+    p.parent.mkdir(parents=True)
+    p.write_text("[[1704067200000, 42200.1, 44200.0, 42100.5, 44150.2, 1520.3], "
+                 "[1704153600000, 44150.2, 45900.0, 44100.0, 44950.0, 2410.7]]")
+    fmt, [s] = _one(p)
+    assert fmt == "freqtrade" and (s.kind, s.venue, s.symbol, s.freq) == ("price", "kraken", "BTC/USD", "1d")
+    assert s.frame["close"].tolist() == [44150.2, 44950.0]
 
 
 def test_yahoo_bad_row_dropped_and_reported(data_dir):

@@ -92,12 +92,26 @@ FUNDING_PHASE_8H = {
 
 
 def _open_text(path: Path):
-    return gzip.open(path, "rt", newline="") if path.name.endswith(".gz") else open(path, newline="")
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rt", newline="")
+    if path.name.endswith(".zip"):  # Binance's public dumps: one CSV per zip
+        import io
+        import zipfile
+
+        try:
+            zf = zipfile.ZipFile(path)
+        except zipfile.BadZipFile as exc:
+            raise Refused(f"unreadable zip ({exc})") from None
+        names = [n for n in zf.namelist() if not n.endswith("/")]
+        if len(names) != 1:
+            raise Refused(f"zip holds {len(names)} files; hedgekit reads zips with exactly one")
+        return io.TextIOWrapper(zf.open(names[0]), newline="")
+    return open(path, newline="")
 
 
 def _stem(path: Path) -> str:
     name = path.name
-    for ext in (".gz", ".csv", ".json", ".feather", ".parquet"):
+    for ext in (".gz", ".zip", ".csv", ".json", ".feather", ".parquet"):
         if name.endswith(ext):
             name = name[: -len(ext)]
     return name
@@ -312,8 +326,11 @@ class Head:
 
 def _read_head(path: Path) -> Head:
     name = path.name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
+    for packed in (".gz", ".zip"):
+        if name.endswith(packed):
+            name = name[: -len(packed)]
+    if path.name.lower().endswith(".zip") and not name.endswith((".csv", ".json")):
+        name += ".csv"  # BTCUSDT-1d-2024-01.zip holds BTCUSDT-1d-2024-01.csv
     cols: tuple[str, ...] = ()
     first = ""
     sample: Any = None
@@ -777,7 +794,7 @@ def detect_format(path: Path) -> str:
     if name.endswith((".md", ".txt", ".rst", ".html", ".pdf")):
         raise Refused("documentation, not a data file")
     if not name.endswith((".csv", ".json", ".parquet", ".feather")):
-        raise Refused(f"unsupported file type {Path(name).suffix or name!r} (csv, json, parquet, feather; optionally .gz)")
+        raise Refused(f"unsupported file type {Path(name).suffix or name!r} (csv, json, parquet, feather; csv/json optionally .gz or .zip)")
     if _FT_NAME.match(path.name) and name.endswith((".feather", ".json")):
         return "freqtrade"
     if name.endswith(".parquet"):
