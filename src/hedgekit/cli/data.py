@@ -36,7 +36,9 @@ def list_cmd(data_dir: DataDir = None, json: Json = False) -> None:
         width = 10 if s.freq.endswith(("d", "w", "M")) else 16
         table.add_row(s.kind, s.venue, s.symbol, s.freq, s.start[:width].replace("T", " "), s.end[:width].replace("T", " "),
                       f"{s.rows:,}", str(s.gaps))
-    console().print(table)
+    from hedgekit.reports._terminal import print_natural
+
+    print_natural(console(), [table])
 
 
 def import_cmd(

@@ -51,7 +51,9 @@ def analysis_table(result: Any):
 
 def render_analysis(result: Any, console: Any) -> None:
     """Print the analysis table and its legend on ``console``."""
-    console.print(analysis_table(result))
+    from hedgekit.reports._terminal import print_natural
+
+    print_natural(console, [analysis_table(result)])
     best = result.best_hedges()
     if any(sum(p.asset == a for p in result.pairs) > 1 for a in best):
         console.print("best hedge out of sample: " + "; ".join(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, Group
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
+
+from hedgekit.reports._terminal import print_natural
 
 __all__ = ["plan_renderable", "render_plan", "render_scenarios", "scenario_renderable"]
 
@@ -151,19 +152,7 @@ def scenario_renderable(result: Any) -> Group:
 
 
 def _print(group: Group, console: Console | None) -> None:
-    """Print each part; a table wider than the terminal is printed at its natural width
-    (the terminal wraps the lines) rather than squeezed, so no number is ever cut short."""
-    console = console or Console()
-    terminal = console.width
-    for part in group.renderables:
-        natural = terminal
-        if isinstance(part, Table):
-            natural = max(terminal, Measurement.get(console, console.options.update_width(10_000), part).maximum)
-        console.width = natural
-        try:
-            console.print(part)
-        finally:
-            console.width = terminal
+    print_natural(console or Console(), group.renderables)
 
 
 def render_plan(plan: Any, console: Console | None = None) -> None:
