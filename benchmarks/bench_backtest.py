@@ -91,9 +91,10 @@ def million_bar_inputs(n_bars: int = 1_000_000, n_assets: int = 10):
     ret_f[1:] = fut[1:] / fut[:-1] - 1
     roll = np.full(spot.shape, np.nan)
     A = n_assets
+    flat_tiers = np.tile(np.array([[0.0, np.inf, 0.004, 0.0]]), (A, 1, 1))
     return (spot, fut, high, ret_s, ret_f, fund_lin, fund_inv, roll,
             np.full(A, 100.0), np.zeros((n_bars, A)), np.zeros(A, dtype=np.int64), np.ones(A),
-            np.full(A, 1e-3), np.full(A, 0.004), np.zeros(A), np.full(A, 0.0006), 0.0, 1e7)
+            np.full(A, 1e-3), flat_tiers, np.ones(A, dtype=np.int64), np.full(A, 0.0006), 0.0, 1e7)
 
 
 def kernel_throughput() -> dict:

@@ -235,3 +235,46 @@ def test_components_add_up_and_sweep_matches_single_runs(real):
         for key in ("final_equity_usd", "total_return", "volatility", "max_drawdown", "cvar_95",
                     "hedge_effectiveness", "funding_usd", "fees_usd", "rebalances", "liquidations"):
             assert table.loc[p.name, key] == pytest.approx(single[key], rel=1e-12, abs=1e-12), key
+
+
+@settings(max_examples=200, deadline=None)
+@given(side=st.sampled_from([-1.0, 1.0]), contracts=st.floats(0.01, 500.0),
+       entry=st.floats(1_000, 150_000), lev=st.floats(1.0, 50.0))
+def test_tiered_liquidation_price_agrees_with_margin_module(side, contracts, entry, lev):
+    from hedgekit.backtest.engine import tier_array
+    from hedgekit.venues import get_venue
+
+    venue = get_venue("binance-usdm")
+    inst, tiers = venue.instrument("BTCUSDT"), venue.tiers("BTCUSDT")
+    spec = AssetSpec(name="BTC", coins=1.0, instrument=inst, tiers=tiers)
+    arr = tier_array([spec])[0]
+    wallet = inst.notional_settle(contracts, entry) / lev
+    got = kernels.liquidation_price_tiered(0, side, contracts, 1.0, entry, wallet, arr, len(tiers))
+    want = liquidation_price(inst, "short" if side < 0 else "long", contracts, entry, wallet,
+                             tiers=tiers).liquidation_price
+    if want is None:
+        assert (math.isinf(got) and side < 0) or (got == 0.0 and side > 0)
+    else:
+        assert got == pytest.approx(want, rel=1e-9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(kind=st.sampled_from([0, 1]), contracts=st.floats(0.01, 5_000.0), entry=st.floats(1_000, 150_000),
+       lev=st.floats(1.0, 50.0), move=st.floats(-0.5, 3.0))
+def test_hot_loop_breach_check_equals_price_at_or_above_liquidation_price(kind, contracts, entry, lev, move):
+    """The kernel tests `margin + PnL <= MM` at the bar high instead of solving for the price;
+    by monotonicity that is `high >= liquidation price` (away from float ties at the boundary)."""
+    from hedgekit.backtest.engine import tier_array
+    from hedgekit.venues import get_venue
+
+    venue = get_venue("binance-usdm" if kind == 0 else "binance-coinm")
+    symbol = "BTCUSDT" if kind == 0 else "BTCUSD_PERP"
+    inst, tiers = venue.instrument(symbol), venue.tiers(symbol)
+    arr = tier_array([AssetSpec(name="BTC", coins=1.0, instrument=inst, tiers=tiers)])[0]
+    wallet = inst.notional_settle(contracts, entry) / lev
+    lp = kernels.liquidation_price_tiered(kind, -1.0, contracts, inst.contract_size, entry, wallet, arr, len(tiers))
+    price = entry * (1.0 + move)
+    if abs(price - lp) <= 1e-9 * lp:
+        return
+    hit = kernels._short_breached(kind, contracts, inst.contract_size, entry, wallet, price, arr, len(tiers))
+    assert hit == (price >= lp)

@@ -57,7 +57,7 @@ def ref_assets(assets, market):
             ret_s=market.ret_s[:, j].tolist(), ret_f=market.ret_f[:, j].tolist(),
             funding=market.funding_events[j], roll_to=market.roll_to[:, j].tolist(),
             stake_per_bar=(a.staking_apr * market.elapsed_days / 365.0).tolist(), mmr=a.mmr,
-            maint_amount=a.maint_amount, cost=a.fee + a.slippage))
+            maint_amount=a.maint_amount, tiers=a.tiers, cost=a.fee + a.slippage))
     return out
 
 
@@ -142,3 +142,18 @@ def test_rolls_match_reference(binance):
     out, r = assert_parity(assets, rolled, Policy(name="roll", ratio=1.0, band=0.1, leverage=2.0))
     assert r.rolls == out["scalars"][4] > 0
     assert math.isclose(out["scalars"][6] / out["scalars"][4], 0.008, rel_tol=1e-9)
+
+
+def test_tiered_maintenance_matches_reference(binance):
+    # 40 BTC / 400 ETH: notionals cross Binance's maintenance tiers as prices move
+    from hedgekit.venues import get_venue
+
+    _, _, (spot, hedge, funding) = binance
+    venue = get_venue("binance-usdm")
+    assets = [AssetSpec(name=c, coins=q, instrument=venue.instrument(f"{c}USDT"), fee=venue.taker_fee,
+                        tiers=venue.tiers(f"{c}USDT")) for c, q in (("BTC", 40.0), ("ETH", 400.0))]
+    assert len(assets[0].tiers) > 3
+    market = align_market(assets, spot=spot, hedge=hedge, funding=funding)
+    out, r = assert_parity(assets, market, Policy(name="tiered 4x", ratio=1.0, band=0.05, leverage=4.0),
+                           cash=100_000.0)
+    assert r.liquidations

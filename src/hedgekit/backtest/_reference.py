@@ -36,6 +36,7 @@ class RefAsset:
     stake_per_bar: Sequence[float] = ()  # staking yield of each bar (empty = none)
     mmr: float = 0.004
     maint_amount: float = 0.0
+    tiers: tuple = ()  # hedgekit.margin.MarginTier rows; replace mmr / maint_amount when given
     cost: float = 0.0  # fee + slippage rate per trade
 
 
@@ -74,6 +75,10 @@ class _Position:
     contracts: float = 0.0
     entry: float = 0.0
     wallet: float = 0.0  # settle currency
+
+
+def _maintenance(a: RefAsset) -> dict:
+    return {"tiers": a.tiers} if a.tiers else {"mmr": a.mmr, "maint_amount": a.maint_amount}
 
 
 def _usd(inst: Instrument, amount: float, spot: float) -> float:
@@ -138,7 +143,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                     coins[i] += coins[i] * a.stake_per_bar[t]
                 if p.contracts > 0:
                     liq = liquidation_price(inst, SHORT, p.contracts, p.entry, p.wallet,
-                                            mmr=a.mmr, maint_amount=a.maint_amount)
+                                            **_maintenance(a))
                     if liq.liquidation_price is not None and a.fut_high[t] >= liq.liquidation_price:
                         p.wallet += inst.pnl(SHORT, p.contracts, p.entry, liq.bankruptcy_price)
                         if inst.is_inverse:
@@ -215,7 +220,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                     cash -= move
             if policy.topup > 0 and p.contracts > 0:
                 liq = liquidation_price(inst, SHORT, p.contracts, p.entry, p.wallet,
-                                        mmr=a.mmr, maint_amount=a.maint_amount)
+                                        **_maintenance(a))
                 if liq.liquidation_price is not None and liq.liquidation_price <= f_px * (1 + policy.topup):
                     need = inst.notional_settle(p.contracts, f_px) / policy.leverage - _equity_settle(inst, p, f_px)
                     add = min(need, reserve / (s_px if inst.is_inverse else 1.0))

@@ -142,14 +142,10 @@ def _ccxt_symbol(inst) -> str:
     return f"{inst.base}/{inst.quote}:{inst.settle}"
 
 
-def build_assets(cfg: BacktestConfig, first_prices: dict[str, float] | None = None):
-    """AssetSpecs from the config: instrument, fee and maintenance tier from the venue preset.
-
-    Without an explicit ``mmr`` the tier is the one holding the book's notional at the first
-    price (flat for the run; hedgekit does not re-tier inside the kernel).
-    """
+def build_assets(cfg: BacktestConfig):
+    """AssetSpecs from the config: instrument, taker fee and maintenance tiers from the venue
+    preset (re-evaluated at the liquidation price); ``mmr`` in the config replaces the tiers."""
     from hedgekit.backtest.engine import AssetSpec
-    from hedgekit.margin import tier_for
     from hedgekit.venues import get_venue
 
     out = []
@@ -172,13 +168,10 @@ def build_assets(cfg: BacktestConfig, first_prices: dict[str, float] | None = No
             raise InputError(f"{where}.symbol", f"a proxy hedge must be linear ({inst.symbol} "
                              f"settles in {inst.settle})", a.hedge.symbol)
         mmr, maint = a.hedge.mmr, a.hedge.maint_amount or 0.0
-        if mmr is None:
-            price = (first_prices or {}).get(a.asset, 0.0)
-            notional = a.coins * price if inst.is_linear else a.coins  # settle ccy, 1:1 hedge
-            tier = tier_for(venue.tiers(inst.symbol), notional)
-            mmr, maint = tier.mmr, tier.cum if a.hedge.maint_amount is None else maint
+        tiers = venue.tiers(inst.symbol) if mmr is None else ()
         out.append(AssetSpec(name=a.asset, coins=a.coins, instrument=inst, staking_apr=a.staking_apr,
-                             mmr=mmr, maint_amount=maint,
+                             mmr=mmr if mmr is not None else venue.default_mmr, maint_amount=maint,
+                             tiers=tiers,
                              fee=venue.taker_fee if a.hedge.fee is None else a.hedge.fee,
                              slippage=a.hedge.slippage))
     return out
@@ -262,8 +255,7 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
                 marks[a.asset] = stored["mark_price"].astype(float)
     market = align_market(assets, spot=spot, hedge=hedge, funding=funding, funding_ref=marks,
                           roll_to=rolls, start=start, end=end, exchange_calendar=bool(rolls))
-    first = {name: float(market.spot[0, j]) for j, name in enumerate(market.names)}
-    return build_assets(cfg, first), market
+    return assets, market
 
 
 def policies_from(cfg: BacktestConfig):

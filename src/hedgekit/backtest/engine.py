@@ -24,6 +24,7 @@ import pandas as pd
 
 from hedgekit.errors import DataError, InputError, check_finite, check_nonnegative, check_positive
 from hedgekit.instruments import Instrument
+from hedgekit.margin import MarginTier
 
 __all__ = [
     "AssetSpec",
@@ -58,7 +59,9 @@ class AssetSpec:
 
     ``coins`` spot amount; ``staking_apr`` yield on the spot coins (fraction per year, simple);
     ``mmr`` / ``maint_amount`` the maintenance tier (amount in the settle currency);
-    ``fee`` taker fee and ``slippage`` extra cost, both fractions of the traded notional.
+    ``fee`` taker fee and ``slippage`` extra cost, both fractions of the traded notional;
+    ``tiers`` the venue's maintenance tiers (re-evaluated at the liquidation price), which replace
+    the flat ``mmr`` / ``maint_amount``.
     """
 
     name: str
@@ -69,6 +72,7 @@ class AssetSpec:
     maint_amount: float = 0.0
     fee: float = 0.0005
     slippage: float = 0.0
+    tiers: tuple[MarginTier, ...] = ()  # when given, replaces mmr / maint_amount
 
     def __post_init__(self) -> None:
         check_positive(f"assets.{self.name}.coins", self.coins)
@@ -357,6 +361,18 @@ def _check_funding_gaps(name: str, stamps: pd.DatetimeIndex, index: pd.DatetimeI
                         f"{inside[-1].isoformat()}, not the whole period")
 
 
+def tier_array(assets: Sequence[AssetSpec]) -> np.ndarray:
+    """(A, K, 4) rows ``floor, cap, mmr, cum``; a flat ``mmr`` is one tier over all notionals."""
+    K = max(max(len(a.tiers) for a in assets), 1)
+    out = np.zeros((len(assets), K, 4))
+    for j, a in enumerate(assets):
+        rows = a.tiers or (MarginTier(floor=0.0, cap=math.inf, mmr=a.mmr, max_leverage=math.inf,
+                                      cum=a.maint_amount),)
+        for i, t in enumerate(rows):
+            out[j, i] = (t.floor, t.cap, t.mmr, t.cum)
+    return out
+
+
 def _asset_arrays(assets: Sequence[AssetSpec], days: np.ndarray) -> dict[str, np.ndarray]:
     from hedgekit.backtest import kernels as k
 
@@ -367,8 +383,8 @@ def _asset_arrays(assets: Sequence[AssetSpec], days: np.ndarray) -> dict[str, np
                          dtype=np.int64),
         "csize": np.array([a.instrument.contract_size for a in assets], dtype=np.float64),
         "lot": np.array([a.instrument.lot_size for a in assets], dtype=np.float64),
-        "mmr": np.array([a.mmr for a in assets], dtype=np.float64),
-        "maint": np.array([a.maint_amount for a in assets], dtype=np.float64),
+        "tiers": tier_array(assets),
+        "ntiers": np.array([max(1, len(a.tiers)) for a in assets], dtype=np.int64),
         "cost": np.array([a.fee + a.slippage for a in assets], dtype=np.float64),
     }
 
@@ -379,7 +395,7 @@ def _kernel_args(assets: Sequence[AssetSpec], market: Market, cash: float, reser
     arr = _asset_arrays(assets, market.elapsed_days)
     return (market.spot, market.fut, market.fut_high, market.ret_s, market.ret_f, market.fund_lin,
             market.fund_inv, market.roll_to, arr["coins0"], arr["stake"], arr["kind"], arr["csize"],
-            arr["lot"], arr["mmr"], arr["maint"], arr["cost"], float(cash), float(reserve))
+            arr["lot"], arr["tiers"], arr["ntiers"], arr["cost"], float(cash), float(reserve))
 
 
 def run_policy_arrays(args: tuple, policy: Policy, bars_per_year: float) -> dict[str, np.ndarray]:

@@ -110,6 +110,39 @@ def liquidation_price(kind, side, contracts, csize, entry, wallet, mmr, maint):
     return lp
 
 
+_BOUND_EPS = 1e-9  # as hedgekit.margin: slack when a price's notional is checked against a tier
+
+
+@njit(cache=True)
+def liquidation_price_tiered(kind, side, contracts, csize, entry, wallet, tiers, ntiers):
+    """:func:`liquidation_price` with maintenance tiers re-evaluated at the liquidation price.
+
+    ``tiers`` (K, 4) rows ``floor, cap, mmr, cum`` (settle-currency notional), first ``ntiers`` used.
+    Each tier's root is kept only if its notional lies inside that tier (Binance: the tier at the
+    liquidation price; the same search as ``hedgekit.margin``). The entry tier is tried first.
+    """
+    none = math.inf if side < 0 else 0.0
+    if contracts <= 0.0:
+        return none
+    size = contracts * csize
+    first = 0
+    entry_notional = _notional(kind, contracts, csize, entry)
+    for i in range(ntiers):
+        first = i
+        if entry_notional < tiers[i, 1]:
+            break
+    for j in range(ntiers):
+        i = (first + j) % ntiers
+        lp = liquidation_price(kind, side, contracts, csize, entry, wallet, tiers[i, 2], tiers[i, 3])
+        if lp == none:
+            continue
+        notional = size / lp if kind == INVERSE else size * lp
+        if (i == 0 or notional >= tiers[i, 0] * (1.0 - _BOUND_EPS)) and (
+                i == ntiers - 1 or notional <= tiers[i, 1] * (1.0 + _BOUND_EPS)):
+            return lp
+    return none
+
+
 @njit(cache=True, inline="always")
 def _upnl(kind, n, csize, entry, price):
     """PnL of a short of ``n`` contracts in the settle currency."""
@@ -125,6 +158,21 @@ def _notional(kind, n, csize, price):
     if kind == INVERSE:
         return n * csize / price
     return n * csize * price
+
+
+@njit(cache=True, inline="always")
+def _short_breached(kind, n, csize, entry, wallet, price, tiers, ntiers):
+    """True when a short's margin + PnL at ``price`` is at or below its maintenance margin there.
+
+    For a short, ``margin + PnL - MM`` falls as the price rises (MM continuous in the notional,
+    slope MMR < 1), so this equals ``price >= liquidation_price_tiered(...)`` without solving for
+    the price: a few multiplications per asset-bar in the hot loop.
+    """
+    notional = _notional(kind, n, csize, price)
+    i = 0
+    while i < ntiers - 1 and notional >= tiers[i, 1]:
+        i += 1
+    return wallet + _upnl(kind, n, csize, entry, price) <= notional * tiers[i, 2] - tiers[i, 3]
 
 
 @njit(cache=True)
@@ -188,7 +236,7 @@ def _signal_on(method, spot, ret_s, t, a, n, threshold, bars_per_year):
 
 @njit(cache=True)
 def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
-               coins0, stake, kind, csize, lot, mmr, maint, cost, cash0, reserve0,
+               coins0, stake, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
                pf, pi,
                equity, spot_pnl, hedge_pnl, funding, fees, ratio,
                contracts, flags, scalars):
@@ -200,7 +248,8 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     ``roll_to`` the next contract's price on a roll bar (NaN otherwise).
     ``stake`` (T, A) staking yield of each bar (APR x elapsed days / 365).
     Assets (A,): ``coins0`` spot coins, ``kind`` LINEAR/INVERSE,
-    ``csize``, ``lot``, ``mmr``, ``maint`` (settle ccy), ``cost`` fee + slippage rate.
+    ``csize``, ``lot``, ``ntiers``, ``cost`` fee + slippage rate; ``tiers`` (A, K, 4)
+    maintenance tiers ``floor, cap, mmr, cum`` in the settle currency.
     Outputs (T,): equity USD, cumulative spot PnL, hedge PnL, funding (received), fees (paid),
     book hedge ratio. ``contracts`` and ``flags`` are (T, A) when detailed, else (1, A) scratch;
     flags bits: 1 rebalance, 2 liquidation, 4 roll, 8 top-up.
@@ -257,8 +306,8 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 coins[a] += earned
                 if n[a] > 0.0:
                     # 2. liquidation on the adverse intrabar extreme
-                    lp = liquidation_price(k_a, -1.0, n[a], c_a, entry[a], wallet[a], mmr[a], maint[a])
-                    if fut_high[t, a] >= lp:
+                    if _short_breached(k_a, n[a], c_a, entry[a], wallet[a], fut_high[t, a], tiers[a],
+                                       ntiers[a]):
                         bp = liquidation_price(k_a, -1.0, n[a], c_a, entry[a], wallet[a], 0.0, 0.0)
                         lost = wallet[a]
                         wallet[a] += _upnl(k_a, n[a], c_a, entry[a], bp)
@@ -359,8 +408,8 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 else:
                     cash -= move
             if topup > 0.0 and n[a] > 0.0:
-                lp = liquidation_price(k_a, -1.0, n[a], c_a, entry[a], wallet[a], mmr[a], maint[a])
-                if lp <= f_px * (1.0 + topup):
+                if _short_breached(k_a, n[a], c_a, entry[a], wallet[a], f_px * (1.0 + topup), tiers[a],
+                                   ntiers[a]):
                     pos_eq = wallet[a] + _upnl(k_a, n[a], c_a, entry[a], f_px)
                     need = _notional(k_a, n[a], c_a, f_px) / lev - pos_eq
                     conv = s_px if k_a == INVERSE else 1.0
@@ -408,7 +457,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
 
 @njit(cache=True, parallel=True)
 def run_sweep(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
-              coins0, stake, kind, csize, lot, mmr, maint, cost, cash0, reserve0,
+              coins0, stake, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
               pf, pi, equity, scalars):
     """Run ``P`` policies (rows of ``pf`` (P, N_PF) and ``pi`` (P, N_PI)) in parallel.
 
@@ -421,7 +470,7 @@ def run_sweep(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
         c = np.empty((1, A))
         fl = np.empty((1, A), dtype=np.int64)
         run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
-                   coins0, stake, kind, csize, lot, mmr, maint, cost, cash0, reserve0,
+                   coins0, stake, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
                    pf[p], pi[p], equity[p], tmp[0], tmp[1], tmp[2], tmp[3], tmp[4],
                    c, fl, scalars[p])
 
