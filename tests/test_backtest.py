@@ -168,7 +168,7 @@ def test_estimation_uses_trailing_data_only(real):
 
 
 def test_kernel_minvar_equals_estimators_minvariance_ratio(real):
-    from hedgekit.estimators import MinVarianceRatio
+    from hedgekit.estimators import EWMARatio, MinVarianceRatio
 
     spot, hedge, funding = real
     assets = [AssetSpec(name="BTC", coins=1.0, instrument=linear("BTC"))]
@@ -177,6 +177,9 @@ def test_kernel_minvar_equals_estimators_minvariance_ratio(real):
         h = kernels._minvar(m.ret_s, m.ret_f, t, 0, 60)
         est = MinVarianceRatio().fit(m.ret_s[t - 59:t + 1, 0], m.ret_f[t - 59:t + 1, 0])
         assert h == pytest.approx(est.hedge_ratio_, rel=1e-12)
+        h = kernels._ewma(m.ret_s, m.ret_f, t, 0, 60, 15.0)
+        est = EWMARatio(halflife=15.0).fit(m.ret_s[t - 59:t + 1, 0], m.ret_f[t - 59:t + 1, 0])
+        assert h == pytest.approx(est.hedge_ratio_, rel=1e-10)
 
 
 @settings(max_examples=200, deadline=None)

@@ -65,7 +65,7 @@ def ref_policy(p: Policy) -> ref.RefPolicy:
     return ref.RefPolicy(method=str(p.method), ratio_on=p.ratio, ratio_off=p.ratio_off, band=p.band,
                          calendar=p.calendar, window=p.window, reestimate=p.reestimate,
                          signal_n=p.signal_n, threshold=p.threshold, leverage=p.leverage,
-                         topup=p.topup, max_ratio=p.max_ratio)
+                         topup=p.topup, max_ratio=p.max_ratio, halflife=p.halflife)
 
 
 def assert_parity(assets, market, policy, *, cash=0.0, reserve=0.0):
@@ -99,6 +99,7 @@ POLICIES = [
     Policy(name="static band 5x", ratio=1.0, band=0.05, leverage=5.0),
     Policy(name="calendar", ratio=0.8, calendar=7, leverage=3.0),
     Policy(name="minvar", method="minvar", window=60, reestimate=30, band=0.1, leverage=1.5),
+    Policy(name="ewma", method="ewma", window=120, halflife=20.0, reestimate=10, band=0.05),
     Policy(name="trend", method="trend", signal_n=50, ratio=1.0, ratio_off=0.2, band=0.05),
     Policy(name="rsi", method="rsi", signal_n=14, threshold=60.0, ratio=0.9),
     Policy(name="vol", method="vol", signal_n=30, threshold=0.6, ratio=1.0, ratio_off=0.3, band=0.1),

@@ -55,6 +55,7 @@ class RefPolicy:
     topup: float = 0.0
     bars_per_year: float = 365.0
     max_ratio: float = 2.0
+    halflife: float = 30.0
 
 
 @dataclass(kw_only=True)
@@ -120,6 +121,19 @@ def _minvar(a: RefAsset, t: int, window: int) -> float | None:
     return sum((x - mf) * (y - ms) for x, y in zip(f, s)) / var_f
 
 
+def _ewma(a: RefAsset, t: int, window: int, halflife: float) -> float | None:
+    raw = [0.5 ** ((window - 1 - k) / halflife) for k in range(window)]
+    w = [x / sum(raw) for x in raw]
+    s = a.ret_s[t - window + 1:t + 1]
+    f = a.ret_f[t - window + 1:t + 1]
+    ms = sum(wi * x for wi, x in zip(w, s))
+    mf = sum(wi * x for wi, x in zip(w, f))
+    var_f = sum(wi * (x - mf) ** 2 for wi, x in zip(w, f))
+    if var_f <= 0:
+        return None
+    return sum(wi * (x - mf) * (y - ms) for wi, x, y in zip(w, f, s)) / var_f
+
+
 def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0,
              reserve: float = 0.0) -> RefResult:
     """Replay ``policy`` bar by bar; see :mod:`hedgekit.backtest.kernels` for the rules."""
@@ -169,9 +183,10 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                     rolled = True
                 f_px = new_px
             # target ratio from trailing data only
-            if policy.method in ("minvar", "beta"):
+            if policy.method in ("minvar", "beta", "ewma"):
                 if t >= policy.window and (t - policy.window) % policy.reestimate == 0:
-                    h = _minvar(a, t, policy.window)
+                    h = (_ewma(a, t, policy.window, policy.halflife) if policy.method == "ewma"
+                         else _minvar(a, t, policy.window))
                     if h is not None:
                         target[i] = min(max(h, 0.0), policy.max_ratio)
             elif signal:

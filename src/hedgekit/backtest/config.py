@@ -60,7 +60,7 @@ class AssetConfig(BaseModel):
 class PolicyConfig(BaseModel):
     model_config = _STRICT
     name: str
-    method: Literal["none", "static", "minvar", "beta", "trend", "rsi", "vol"] = "static"
+    method: Literal["none", "static", "minvar", "beta", "ewma", "trend", "rsi", "vol"] = "static"
     ratio: float = Field(1.0, ge=0, le=5)
     ratio_off: float = Field(0.0, ge=0, le=5)
     band: float = Field(0.0, ge=0)
@@ -72,6 +72,7 @@ class PolicyConfig(BaseModel):
     leverage: float = Field(2.0, gt=0, le=125)
     topup: float = Field(0.0, ge=0)
     max_ratio: float = Field(2.0, gt=0)
+    halflife: float = Field(30.0, gt=0)
 
 
 class BacktestConfig(BaseModel):

@@ -47,10 +47,11 @@ class Method(StrEnum):
     TREND = "trend"  # hedge on while the price is below its N-bar average
     RSI = "rsi"  # hedge on while the N-bar RSI is above the threshold
     VOL = "vol"  # hedge on while annualised N-bar volatility is above the threshold
+    EWMA = "ewma"  # Cov/Var with weights halving every `halflife` bars over the window
 
 
 _METHOD_CODE = {Method.NONE: 0, Method.STATIC: 1, Method.MINVAR: 2, Method.BETA: 3,
-                Method.TREND: 4, Method.RSI: 5, Method.VOL: 6}
+                Method.TREND: 4, Method.RSI: 5, Method.VOL: 6, Method.EWMA: 7}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,6 +104,7 @@ class Policy:
     leverage: float = 2.0
     topup: float = 0.0  # top up when the liquidation price is within this fraction (0 = off)
     max_ratio: float = 2.0
+    halflife: float = 30.0  # ewma only, in bars
 
     def __post_init__(self) -> None:
         p = f"policies.{self.name}"
@@ -117,6 +119,7 @@ class Policy:
         check_positive(f"{p}.leverage", self.leverage)
         check_nonnegative(f"{p}.topup", self.topup)
         check_positive(f"{p}.max_ratio", self.max_ratio)
+        check_positive(f"{p}.halflife", self.halflife)
         check_finite(f"{p}.threshold", self.threshold)
         for name, low in (("calendar", 0), ("window", 2), ("reestimate", 1), ("signal_n", 2)):
             value = getattr(self, name)
@@ -137,6 +140,7 @@ class Policy:
         pf[k.F_TOPUP] = self.topup
         pf[k.F_BARS_PER_YEAR] = bars_per_year
         pf[k.F_MAX_RATIO] = self.max_ratio
+        pf[k.F_HALFLIFE] = self.halflife
         pi[k.I_METHOD] = _METHOD_CODE[self.method]
         pi[k.I_CALENDAR] = self.calendar
         pi[k.I_WINDOW] = self.window

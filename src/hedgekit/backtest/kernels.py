@@ -41,6 +41,7 @@ M_BETA = 3
 M_TREND = 4
 M_RSI = 5
 M_VOL = 6
+M_EWMA = 7
 
 # float policy parameters
 F_RATIO_ON = 0  # static ratio, signal "on" ratio, estimator prior before enough data
@@ -51,7 +52,8 @@ F_THRESHOLD = 4  # RSI level or annualised volatility level
 F_TOPUP = 5  # top up when the liquidation price is within this fraction of the price (0 = off)
 F_BARS_PER_YEAR = 6  # annualises the volatility signal
 F_MAX_RATIO = 7  # cap on an estimated ratio
-N_PF = 8
+F_HALFLIFE = 8  # EWMA half-life in bars
+N_PF = 9
 
 # int policy parameters
 I_METHOD = 0
@@ -197,6 +199,32 @@ def _minvar(ret_s, ret_f, t, a, window):
 
 
 @njit(cache=True)
+def _ewma(ret_s, ret_f, t, a, window, halflife):
+    """Weighted Cov/Var over the ``window`` returns ending at ``t``, weights halving every
+    ``halflife`` bars, weighted means removed (as estimators._core.weighted_ratio / EWMARatio)."""
+    lam = math.log(0.5) / halflife
+    wsum = 0.0
+    for k in range(window):
+        wsum += math.exp((window - 1 - k) * lam)
+    ms = 0.0
+    mf = 0.0
+    for k in range(window):
+        w = math.exp((window - 1 - k) * lam) / wsum
+        ms += w * ret_s[t - window + 1 + k, a]
+        mf += w * ret_f[t - window + 1 + k, a]
+    cff = 0.0
+    csf = 0.0
+    for k in range(window):
+        w = math.exp((window - 1 - k) * lam) / wsum
+        df = ret_f[t - window + 1 + k, a] - mf
+        cff += w * df * df
+        csf += w * df * (ret_s[t - window + 1 + k, a] - ms)
+    if cff <= 0.0:
+        return math.nan
+    return csf / cff
+
+
+@njit(cache=True)
 def _signal_on(method, spot, ret_s, t, a, n, threshold, bars_per_year):
     """Signal state at the close of ``t`` from data up to ``t``: 1 on, 0 off, -1 not enough data."""
     if method == M_TREND:
@@ -272,7 +300,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     wallet = np.zeros(A)
     coins = coins0.copy()
     target = np.full(A, ratio_on if method != M_NONE else 0.0)
-    if method >= M_TREND:
+    if method >= M_TREND and method <= M_VOL:
         target[:] = ratio_off
     cash = cash0
     reserve = reserve0
@@ -351,12 +379,15 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
             if not math.isnan(roll_to[t, a]):
                 f_px = roll_to[t, a]
 
-            if method == M_MINVAR or method == M_BETA:
+            if method == M_MINVAR or method == M_BETA or method == M_EWMA:
                 if t >= window and (t - window) % reest == 0:
-                    h = _minvar(ret_s, ret_f, t, a, window)
+                    if method == M_EWMA:
+                        h = _ewma(ret_s, ret_f, t, a, window, pf[F_HALFLIFE])
+                    else:
+                        h = _minvar(ret_s, ret_f, t, a, window)
                     if not math.isnan(h):
                         target[a] = min(max(h, 0.0), pf[F_MAX_RATIO])
-            elif method >= M_TREND:
+            elif method >= M_TREND and method <= M_VOL:
                 on = _signal_on(method, spot, ret_s, t, a, sig_n, pf[F_THRESHOLD], pf[F_BARS_PER_YEAR])
                 if on >= 0:
                     target[a] = ratio_on if on == 1 else ratio_off
