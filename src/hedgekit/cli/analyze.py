@@ -119,8 +119,10 @@ def analyze_command(
     data_dir: Annotated[str | None, typer.Option(
         "--data-dir", help="Data store (default: $HEDGEKIT_DATA_DIR or the user data dir).")] = None,
 ) -> None:
-    """Betas, correlations, minimum-variance ratios, in- and out-of-sample hedge effectiveness and
-    residual volatility of each asset against each hedge instrument, from stored history."""
+    """Hedge ratios of each asset against each hedge instrument, from stored history.
+
+    Betas, correlations, minimum-variance ratios, in- and out-of-sample hedge effectiveness and
+    residual volatility."""
     asset_list = _split("--assets", assets)
     against_list = _split("--against", against)
     if hedge_kind not in HEDGE_KINDS:
