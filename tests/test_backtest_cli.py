@@ -78,6 +78,11 @@ def test_config_errors_name_the_field(tmp_path):
     bad["policies"].append(dict(bad["policies"][0]))
     with pytest.raises(InputError, match=r"policies\[3\]\.name: must be unique"):
         parse_config(bad)
+    bad = example()
+    del bad["assets"]  # a missing field is named without echoing the whole config back
+    with pytest.raises(InputError) as info:
+        parse_config(bad)
+    assert str(info.value) == "assets: field required"
     path = tmp_path / "c.yaml"
     path.write_text("assets: [")
     with pytest.raises(InputError, match="config: not valid YAML"):

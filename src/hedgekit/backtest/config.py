@@ -100,7 +100,10 @@ def parse_config(data: Any) -> BacktestConfig:
         cfg = BacktestConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise InputError(_field(err["loc"]), err["msg"].lower(), err.get("input")) from None
+        # a missing field's "input" is the whole enclosing mapping: name the field, not the mapping
+        missing = err.get("type") == "missing"
+        raise InputError(_field(err["loc"]), err["msg"].lower(), err.get("input"),
+                         show_value=not missing) from None
     names = [p.name for p in cfg.policies]
     for i, name in enumerate(names):
         if names.index(name) != i:
