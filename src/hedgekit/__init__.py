@@ -6,8 +6,7 @@ dependencies (pandas, numba) load only when a feature that needs them is used.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from hedgekit._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -82,14 +81,4 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'hedgekit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -8,8 +8,7 @@ Public API: :func:`run_backtest`, :func:`sweep`, :func:`align_market`, :class:`A
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from hedgekit._lazy import lazy_exports
 
 _EXPORTS = {
     "AssetSpec": "hedgekit.backtest.engine",
@@ -29,10 +28,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'hedgekit.backtest' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
