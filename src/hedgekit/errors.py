@@ -29,11 +29,22 @@ class InputError(HedgekitError, ValueError):
 
     def __init__(self, field: str, message: str, value: Any = None, *, show_value: bool = True):
         self.field = field
+        self.message = message
         self.value = value
+        self.show_value = show_value
         text = f"{field}: {message}" if field else message
         if show_value:
             text += f" (got {value!r})"
         super().__init__(text)
+
+    def relabel(self, field: str) -> InputError:
+        """The same error reported under another field name (e.g. ``symbol`` ->
+        ``hedge.instruments.ETH[0].symbol``): callers re-label, never re-parse the text."""
+        return InputError(field, self.message, self.value, show_value=self.show_value)
+
+    def within(self, prefix: str) -> InputError:
+        """The same error with its field nested under ``prefix`` (``prefix.field``)."""
+        return self.relabel(f"{prefix}.{self.field}" if self.field else prefix)
 
 
 class DataError(HedgekitError):

@@ -392,10 +392,7 @@ def margin_spec(venue: VenuePreset, inst: Instrument, contracts: float, price: f
     """Maintenance-margin keyword arguments for :mod:`hedgekit.margin` on ``venue``: the
     size-dependent rate (Deribit) or the symbol's tiers for a listed contract; the venue's
     default rate for a custom one."""
-    if venue.instruments.get(inst.symbol) != inst:
-        return {"mmr": venue.default_mmr}
-    sized = venue.margin_rates(inst.symbol, _coin_size(inst, contracts, price, settle_usd))
-    return {"mmr": sized[1]} if sized else {"tiers": venue.tiers(inst.symbol)}
+    return venue.maintenance(inst, _coin_size(inst, contracts, price, settle_usd))
 
 
 def _venue(name: str, i: int) -> VenuePreset:

@@ -42,13 +42,16 @@ class VenuePreset:
     """One venue's defaults.
 
     ``reference_price`` is what funding and liquidation are computed on: ``mark`` (CEXs) or
-    ``oracle`` (on-chain perps). ``tier_tables`` holds typed-in maintenance tiers per symbol;
+    ``oracle`` (on-chain perps). ``exchange`` names the operator (Binance USD-M and COIN-M are
+    one counterparty) and is the venue id of the data store; ``ccxt_id`` the ccxt class. ``tier_tables`` holds typed-in maintenance tiers per symbol;
     symbols without a table get one open-ended tier at ``default_mmr`` (or the symbol's entry in
     ``symbol_mmr``). ``size_margin`` holds size-dependent rates ``(im_base, mm_base, per_coin)``
     (Deribit standard margin) per symbol.
     """
 
     name: str
+    exchange: str  # the operator (one counterparty) and the data store's venue id: ``binance``
+    ccxt_id: str   # the ccxt exchange class: ``binanceusdm``
     convention: LiquidationConvention
     maker_fee: float
     taker_fee: float
@@ -93,6 +96,43 @@ class VenuePreset:
         im_base, mm_base, per_coin = params
         size = abs(size_coin)
         return im_base + size * per_coin, mm_base + size * per_coin
+
+    def listing_of(self, inst: Instrument) -> Instrument | None:
+        """The listed contract ``inst`` stands for: the same symbol and spec, else the listed
+        contract on the same coin, kind and contract size; None for a contract of its own."""
+        if self.instruments.get(inst.symbol) == inst:
+            return inst
+        listed = self.find_instrument(inst.base, inst.contract_type.value)
+        if listed is not None and math.isclose(listed.contract_size, inst.contract_size):
+            return listed
+        return None
+
+    def maintenance(self, inst: Instrument, size_coin: float | None = None) -> dict[str, object]:
+        """How this venue sets the maintenance margin of ``inst``, as keyword arguments for
+        :mod:`hedgekit.margin`: ``{"mmr": rate}`` or ``{"tiers": (...)}``.
+
+        The one rule: a contract the venue does not list gets ``default_mmr``; a size-dependent
+        venue (Deribit) the rate at ``size_coin`` coins (when the size is known); every other
+        listed contract its maintenance tiers, so the tier is re-evaluated at the liquidation
+        price.
+        """
+        listed = self.listing_of(inst)
+        if listed is None:
+            return {"mmr": self.default_mmr}
+        if size_coin is not None:
+            sized = self.margin_rates(listed.symbol, size_coin)
+            if sized is not None:
+                return {"mmr": sized[1]}
+        return {"tiers": self.tiers(listed.symbol)}
+
+    def ccxt_symbol(self, inst: Instrument) -> str:
+        """ccxt's unified symbol of ``inst``: ``BTC/USDT:USDT`` (linear), ``BTC/USD:BTC``
+        (inverse), ``ETH/USD:BTC`` (quanto), with ``-YYMMDD`` for a dated future."""
+        quote = "USD" if inst.is_inverse else inst.quote
+        symbol = f"{inst.base}/{quote}:{inst.settle}"
+        if inst.expiry is not None:
+            symbol += f"-{inst.expiry:%y%m%d}"
+        return symbol
 
     def find_instrument(self, base: str, contract_type: str | None = None) -> Instrument | None:
         """The first listed perpetual on ``base`` (optionally of ``contract_type``), else None."""
@@ -161,6 +201,7 @@ _BINANCE_SOLUSDT_TIERS = build_tiers([
 
 BINANCE_USDM = VenuePreset(
     name="binance-usdm",
+    exchange="binance", ccxt_id="binanceusdm",
     # MECHANICS.md 1.3/2.1: MM at the LP with the tier re-evaluated there (Binance USD-M FAQ).
     convention=LiquidationConvention.MM_AT_LIQUIDATION,
     # specs CSV, Binance BTCUSDT/ETHUSDT maker 0.0002 / taker 0.0004 (ccxt fixture; the current
@@ -188,6 +229,7 @@ BINANCE_USDM = VenuePreset(
 # --------------------------------------------------------------------------- Binance COIN-M
 BINANCE_COINM = VenuePreset(
     name="binance-coinm",
+    exchange="binance", ccxt_id="binancecoinm",
     # MECHANICS.md 1.3/2.2: inverse LP-based formula (COIN-M FAQ, ccxt COIN-M branch).
     convention=LiquidationConvention.MM_AT_LIQUIDATION,
     maker_fee=0.0001, taker_fee=0.0005,  # specs CSV, BTCUSD_PERP maker 0.0001 / taker 0.0005
@@ -218,6 +260,7 @@ _BYBIT_NOTE = ("Bybit classic / 2024 UTA: MM on the entry value (MECHANICS.md 1.
 
 BYBIT_LINEAR = VenuePreset(
     name="bybit-linear",
+    exchange="bybit", ccxt_id="bybit",
     # Bybit USDT isolated: LP = EP - s(IM - MM)/Q - s*Extra/Q, MM at entry (MECHANICS.md 1.3).
     convention=LiquidationConvention.MM_AT_ENTRY,
     maker_fee=0.0001, taker_fee=0.0006,  # specs CSV, Bybit BTCUSDT/ETHUSDT
@@ -243,6 +286,7 @@ BYBIT_LINEAR = VenuePreset(
 
 BYBIT_INVERSE = VenuePreset(
     name="bybit-inverse",
+    exchange="bybit", ccxt_id="bybit",
     convention=LiquidationConvention.MM_AT_ENTRY,  # MECHANICS.md 1.3 (2024 UTA / classic), 4.1
     maker_fee=0.0001, taker_fee=0.0006,  # specs CSV, Bybit BTCUSD (the classic example used 0.075%)
     funding_interval_hours=8.0,  # specs CSV funding_interval 480 min
@@ -263,6 +307,7 @@ BYBIT_INVERSE = VenuePreset(
 # --------------------------------------------------------------------------- BitMEX
 BITMEX = VenuePreset(
     name="bitmex",
+    exchange="bitmex", ccxt_id="bitmex",
     # BitMEX liquidation pages were not read (MECHANICS.md 2.4, 5): generic MM-at-LP equation.
     convention=LiquidationConvention.MM_AT_LIQUIDATION,
     maker_fee=0.0005, taker_fee=0.0005,  # specs CSV / XBTUSD extra fields (2026-05-21 snapshot)
@@ -290,6 +335,7 @@ BITMEX = VenuePreset(
 # --------------------------------------------------------------------------- OKX
 OKX = VenuePreset(
     name="okx",
+    exchange="okx", ccxt_id="okx",
     # OKX margin ratio divides by notional*(tier MMR + fee rate); freqtrade treats OKX like Gate
     # (MECHANICS.md 1.3, 2.5). Exact OKX LP formula not read.
     convention=LiquidationConvention.FEE_IN_MMR,
@@ -320,6 +366,7 @@ OKX = VenuePreset(
 # --------------------------------------------------------------------------- Deribit
 DERIBIT = VenuePreset(
     name="deribit",
+    exchange="deribit", ccxt_id="deribit",
     # Incremental liquidation when equity < MM (MECHANICS.md 2.6); engine details not read, the
     # generic MM-at-LP equation gives the price where equity first meets MM.
     convention=LiquidationConvention.MM_AT_LIQUIDATION,
@@ -360,6 +407,7 @@ DERIBIT = VenuePreset(
 _HL_MAX_LEV = {"BTC": 40.0, "ETH": 25.0, "SOL": 20.0}
 HYPERLIQUID = VenuePreset(
     name="hyperliquid",
+    exchange="hyperliquid", ccxt_id="hyperliquid",
     convention=LiquidationConvention.HYPERLIQUID,  # MECHANICS.md 1.3 (freqtrade transcription)
     maker_fee=0.00015, taker_fee=0.00045,  # UNVERIFIED (base-tier schedule, not read this session)
     funding_interval_hours=1.0,  # MECHANICS.md 1.5: hourly, paying the 8h rate / 8
@@ -378,6 +426,7 @@ HYPERLIQUID = VenuePreset(
 # --------------------------------------------------------------------------- dYdX v4
 DYDX = VenuePreset(
     name="dydx",
+    exchange="dydx", ccxt_id="dydx",
     convention=LiquidationConvention.DYDX,  # dydxprotocol/v4-documentation liquidations.mdx
     maker_fee=0.0001, taker_fee=0.0005,  # UNVERIFIED (fee schedule not read this session)
     funding_interval_hours=1.0,  # MECHANICS.md 1.5 / 2.8: hourly on the oracle price

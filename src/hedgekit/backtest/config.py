@@ -172,9 +172,13 @@ def build_assets(cfg: BacktestConfig):
             raise InputError(f"{where}.symbol", f"a proxy hedge must be linear ({inst.symbol} "
                              f"settles in {inst.settle})", a.hedge.symbol)
         mmr, maint = a.hedge.mmr, a.hedge.maint_amount or 0.0
-        tiers = venue.tiers(inst.symbol) if mmr is None else ()
+        if mmr is None:  # the venue's rule; the size is unknown here, so tiers (re-evaluated)
+            rule = venue.maintenance(inst)
+            mmr, tiers = float(rule.get("mmr", venue.default_mmr)), rule.get("tiers", ())
+        else:
+            tiers = ()
         out.append(AssetSpec(name=a.asset, coins=a.coins, instrument=inst, staking_apr=a.staking_apr,
-                             mmr=mmr if mmr is not None else venue.default_mmr, maint_amount=maint,
+                             mmr=mmr, maint_amount=maint,
                              tiers=tiers,
                              fee=venue.taker_fee if a.hedge.fee is None else a.hedge.fee,
                              slippage=a.hedge.slippage))

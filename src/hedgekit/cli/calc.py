@@ -6,7 +6,6 @@ public functions in ``hedgekit.margin`` / ``hedgekit.funding`` and render the an
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 import typer
@@ -78,19 +77,17 @@ def _venue_margin(preset, inst: Instrument, symbol: str | None, contracts: float
         except InputError as exc:
             raise _reflag(exc, "--symbol") from None
     else:
-        listed = preset.find_instrument(inst.base, inst.contract_type.value)
-        if listed is not None and not math.isclose(listed.contract_size, inst.contract_size):
-            listed = None
+        listed = preset.listing_of(inst)
     if listed is None:
         return preset.default_mmr, None
     if inst.is_quanto:
         size_coin = contracts * inst.contract_size * price  # settle coin; rates per coin are per base
     else:
         size_coin = inst.notional_coin(contracts, price)
-    rates = preset.margin_rates(listed.symbol, size_coin)
-    if rates is not None:
-        return rates[1], None
-    return None, preset.tiers(listed.symbol)
+    spec = preset.maintenance(listed, size_coin)
+    if "mmr" in spec:
+        return spec["mmr"], None
+    return None, spec["tiers"]
 
 
 def _print(result: dict[str, Any], as_json: bool, title: str) -> None:
