@@ -21,12 +21,6 @@ ONE_BTC = {"venue": "binance-usdm", "symbol": "BTC-1", "contract_type": "linear"
            "contract_size": 1, "base": "BTC", "lot_size": 1}
 
 
-@pytest.fixture(autouse=True)
-def _empty_data_store(monkeypatch, tmp_path_factory):
-    # plans fall back to the local data store for missing prices/betas: keep it empty here
-    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path_factory.mktemp("store")))
-
-
 def book(holdings, prices, **hedge):
     return parse_portfolio({"holdings": holdings, "prices": prices, "hedge": hedge})
 
@@ -228,8 +222,7 @@ def test_leverage_above_venue_max_is_an_input_error():
         plan(book([{"asset": "BTC", "amount": 1}], {"BTC": 60_000}, venues=["dydx"], leverage=50))
 
 
-def test_asset_without_future_uses_benchmark_and_needs_beta(monkeypatch, tmp_path):
-    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path))  # an empty store: nothing to estimate from
+def test_asset_without_future_uses_benchmark_and_needs_beta():
     doc = book([{"asset": "JUP", "amount": 1000}], {"JUP": 1.0, "BTC": 60_000}, method="beta")
     with pytest.raises(InputError, match=r"^hedge.betas.JUP: method beta needs the beta of JUP on BTC"):
         plan(doc)
@@ -314,13 +307,21 @@ def test_missing_prices_and_betas_come_from_the_data_store(data_dir, tmp_path, m
     import numpy as np
 
     from hedgekit.data import import_path, load_prices
+    from hedgekit.market import snapshot_for
 
     monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path))
     folder = data_dir / "prices" / "binance_spot_daily_8coins_2020-01_2026-02"
     for coin in ("BTC", "AVAX"):
         import_path(folder / f"{coin}_1D.json.gz")
-    p = plan(parse_portfolio({"holdings": [{"asset": "AVAX", "amount": 1000}],
-                              "hedge": {"method": "beta", "lookback_days": 365}}))
+    doc = {"holdings": [{"asset": "AVAX", "amount": 1000}],
+           "hedge": {"method": "beta", "lookback_days": 365}}
+    book_ = parse_portfolio(doc)
+    # plan() itself is pure: with a full store beside it, it still reads nothing
+    with pytest.raises(InputError, match=r"^holdings\[0\].asset: no price for AVAX"):
+        plan(book_)
+    snap = snapshot_for(book_)
+    assert {a: p.source for a, p in snap.prices.items()} == {"AVAX": "store", "BTC": "store"}
+    p = plan(book_, snap)
     frame = load_prices(["AVAX", "BTC"], freq="1d").dropna()
     assert p.prices["AVAX"] == pytest.approx(frame["AVAX"].iloc[-1])
     assert p.prices["BTC"] == pytest.approx(frame["BTC"].iloc[-1])
@@ -331,6 +332,16 @@ def test_missing_prices_and_betas_come_from_the_data_store(data_dir, tmp_path, m
     (leg,) = p.legs
     assert leg.hedge_asset == "BTC" and leg.beta == pytest.approx(beta, rel=1e-9)
     assert any("estimated from 365 daily returns" in n for n in p.notes)
+    assert any(n.startswith("AVAX: price") and "local data store" in n for n in p.notes)
+
+    # the minimum-variance branch: h* = rho * sigma_spot / sigma_future on the same window
+    doc["hedge"]["method"] = "minvar"
+    book_mv = parse_portfolio(doc)
+    (mv,) = plan(book_mv, snapshot_for(book_mv)).legs
+    rho = np.corrcoef(r[:, 0], r[:, 1])[0, 1]
+    h_star = rho * np.std(r[:, 0], ddof=1) / np.std(r[:, 1], ddof=1)
+    assert mv.beta == pytest.approx(h_star, rel=1e-9)
+    assert mv.target_notional_usd == pytest.approx(h_star * 1000 * frame["AVAX"].iloc[-1], rel=1e-9)
 
 
 def test_quanto_hedge_warns_settle_coin_exposure():
@@ -375,12 +386,15 @@ def test_recent_funding_rate_from_the_data_store(data_dir, tmp_path, monkeypatch
     import pandas as pd
 
     from hedgekit.data import import_path
+    from hedgekit.market import snapshot_for
 
     monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path))
     path = data_dir / "funding" / "binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz"
     import_path(path)
-    p = plan(book([{"asset": "BTC", "amount": 1}], {"BTC": 60_000}, venues=["binance-usdm"],
-                  recent_funding_days=30))
+    doc = book([{"asset": "BTC", "amount": 1}], {"BTC": 60_000}, venues=["binance-usdm"],
+               recent_funding_days=30)
+    assert plan(doc).legs[0].funding_assumed  # plan() alone reads no store
+    p = plan(doc, snapshot_for(doc))
     (leg,) = p.legs
     # independent: the file's last 30 days of 8h settlements, averaged
     raw = pd.read_csv(path)
@@ -389,8 +403,9 @@ def test_recent_funding_rate_from_the_data_store(data_dir, tmp_path, monkeypatch
     assert leg.funding_rate_8h == pytest.approx(last.mean(), rel=1e-9)
     assert not leg.funding_assumed
     assert leg.funding_per_day_usd == pytest.approx(3 * 60_000 * last.mean())
-    missing = plan(book([{"asset": "ETH", "amount": 1}], {"ETH": 3_000}, venues=["bybit-linear"],
-                        recent_funding_days=30))
+    eth = book([{"asset": "ETH", "amount": 1}], {"ETH": 3_000}, venues=["bybit-linear"],
+               recent_funding_days=30)
+    missing = plan(eth, snapshot_for(eth))
     assert missing.legs[0].funding_assumed
     assert any("no stored funding history" in n for n in missing.notes)
 

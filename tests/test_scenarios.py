@@ -12,12 +12,6 @@ from hedgekit.portfolio import parse_portfolio
 from hedgekit.scenarios import DEFAULT_SHOCKS, run_scenarios
 
 
-@pytest.fixture(autouse=True)
-def _empty_data_store(monkeypatch, tmp_path_factory):
-    # plans fall back to the local data store for missing prices/betas: keep it empty here
-    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path_factory.mktemp("store")))
-
-
 def hedged(holdings, prices, scenario=None, **hedge):
     doc = {"holdings": holdings, "prices": prices, "hedge": hedge}
     if scenario:

@@ -60,14 +60,20 @@ def funding_carry(instrument: Instrument, side: Side | str, contracts: float, re
 
     ``per_day = funding_payment(...) * 24/interval_hours``; ``total = per_day * days``. The
     interval defaults to the instrument's ``funding_interval_hours``. Inverse amounts are coin:
-    their USD value moves with the coin (MECHANICS.md 1.5).
+    their USD value moves with the coin. A position of 0 contracts (a leg that rounded to
+    nothing) carries nothing: ``(0.0, 0.0)``.
     """
     check_nonnegative("days", days)
+    check_nonnegative("contracts", contracts)
     if interval_hours is None:
         interval_hours = instrument.funding_interval_hours
     if not interval_hours:
         raise InputError("interval_hours", "needs the funding interval of a perpetual", interval_hours)
     check_positive("interval_hours", interval_hours)
+    if contracts == 0:
+        check_positive("ref_price", ref_price)
+        check_finite("rate", rate)
+        return 0.0, 0.0
     per_day = funding_payment(instrument, side, contracts, ref_price, rate) * 24.0 / interval_hours
     return per_day, per_day * days
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hedgekit.errors import InputError, check_finite
+from hedgekit.funding import funding_carry
 from hedgekit.margin import maintenance_margin
 from hedgekit.planner import HedgeLeg, HedgePlan, margin_spec
 from hedgekit.venues import get_venue
@@ -299,9 +300,9 @@ def _leg_outcome(leg: HedgeLeg, after: Mapping[str, float], horizon: float) -> L
     funding = 0.0
     if leg.funding_interval_hours > 0 and horizon > 0:
         interval = leg.funding_interval_hours
-        per_settlement = inst.funding(leg.side, leg.contracts, p1,
-                                      leg.funding_rate_8h * interval / 8.0)
-        funding = per_settlement * horizon * 24.0 / interval
+        _, funding = funding_carry(inst, leg.side, leg.contracts, p1,
+                                   leg.funding_rate_8h * interval / 8.0, days=horizon,
+                                   interval_hours=interval)
     return LegOutcome(**base, pnl_settle=pnl, pnl_usd=inst.settle_to_usd(pnl, p1, settle_usd),
                       funding_settle=funding,
                       funding_usd=inst.settle_to_usd(funding, p1, settle_usd),

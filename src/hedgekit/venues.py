@@ -24,7 +24,7 @@ from hedgekit.errors import InputError
 from hedgekit.instruments import ContractType, Instrument
 from hedgekit.margin import LiquidationConvention, MarginTier, build_tiers
 
-__all__ = ["VenuePreset", "get_venue", "hyperliquid_mmr", "venue_names"]
+__all__ = ["VenuePreset", "exchange_of", "get_venue", "hyperliquid_mmr", "venue_names"]
 
 
 def hyperliquid_mmr(max_leverage: float) -> float:
@@ -462,3 +462,11 @@ def get_venue(name: str) -> VenuePreset:
     if preset is None:
         raise InputError("venue", f"unknown venue; one of {', '.join(_VENUES)}", name)
     return preset
+
+
+def exchange_of(name: str) -> str:
+    """The operator behind a venue or custodian name: a preset's ``exchange`` (``binance-usdm``
+    -> ``binance``), else the name up to its first ``-``, lowercased (``bybit-spot`` -> ``bybit``)."""
+    key = str(name).strip().lower()
+    preset = _VENUES.get(key)
+    return preset.exchange if preset is not None else key.split("-", 1)[0]

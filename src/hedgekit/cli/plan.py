@@ -1,6 +1,7 @@
 """``hedgekit plan PORTFOLIO``: the hedge plan of a portfolio file (the main job).
 
-Only parses, calls :func:`hedgekit.planner.plan` and renders; no pandas/numba/ccxt on this path.
+Only parses, assembles the market snapshot (file, then data store), calls the pure
+:func:`hedgekit.planner.plan` and renders; no pandas/numba/ccxt on this path.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 def plan_command(portfolio: PortfolioArg, json: JsonOpt = False) -> None:
     """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, warnings."""
+    from hedgekit.market.sources import snapshot_for
     from hedgekit.planner import plan
     from hedgekit.portfolio import load_portfolio
 
-    emit(plan(load_portfolio(portfolio)), json, "render_plan")
+    book = load_portfolio(portfolio)
+    emit(plan(book, snapshot_for(book)), json, "render_plan")
 
 
 def emit(result: object, as_json: bool, renderer: str) -> None:

@@ -59,11 +59,13 @@ def scenario_command(portfolio: PortfolioArg,
     fixed = parse_asset_shocks(asset_shock)
     if horizon_days < 0:
         raise InputError("--horizon-days", "must be >= 0", horizon_days)
+    from hedgekit.market.sources import snapshot_for
     from hedgekit.planner import plan
     from hedgekit.portfolio import load_portfolio
     from hedgekit.scenarios import run_scenarios
 
-    result = run_scenarios(plan(load_portfolio(portfolio)), grid, horizon_days=horizon_days,
+    book = load_portfolio(portfolio)
+    result = run_scenarios(plan(book, snapshot_for(book)), grid, horizon_days=horizon_days,
                            benchmark=benchmark, asset_shocks=fixed)
     emit(result, json, "render_scenarios")
 

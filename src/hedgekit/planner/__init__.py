@@ -1,0 +1,21 @@
+"""The hedge planner: a pure function from a book and a market snapshot to a plan.
+
+| module | owns |
+|---|---|
+| ``core`` | :func:`plan`, the order of the steps |
+| ``needs`` | :func:`market_needs`: what the snapshot must hold for a book |
+| ``selection`` | which futures can hedge an asset (own, hand-picked, proxy) |
+| ``sizing`` | beta, funding rate, whole-contract rounding alternatives |
+| ``allocation`` | splitting a hedge across venues under ``max_share_per_venue`` |
+| ``legs`` | pricing one leg: margin, liquidation, funding carry, fees; merged positions |
+| ``warnings`` | the coded warnings of a finished plan |
+| ``result`` | :class:`HedgePlan`, :class:`HedgeLeg`, :class:`PlanWarning`, :class:`RoundingOption` |
+"""
+
+from hedgekit.planner.core import file_snapshot, plan
+from hedgekit.planner.legs import margin_spec
+from hedgekit.planner.needs import market_needs
+from hedgekit.planner.result import HedgeLeg, HedgePlan, PlanWarning, RoundingOption
+
+__all__ = ["HedgeLeg", "HedgePlan", "PlanWarning", "RoundingOption", "file_snapshot",
+           "margin_spec", "market_needs", "plan"]
