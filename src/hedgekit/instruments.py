@@ -205,6 +205,27 @@ class Instrument:
         """PnL in USD: the settle-currency PnL valued at ``exit`` (inverse) or ``settle_usd`` (quanto)."""
         return self.settle_to_usd(self.pnl(side, contracts, entry, exit), exit, settle_usd)
 
+    def delta_coin(self, side: Side | str, contracts: float, entry: float,
+                   settle_usd: float | None = None) -> float:
+        """Signed exposure of a held position to its base coin, in coins (short < 0): the
+        change of its USD value per 1 USD move of the price.
+
+        linear ``s*n*C``; quanto ``s*n*C*settle_usd``; inverse ``s*n*C/entry``: the USD value
+        of an inverse PnL is ``s*N*(1/entry - 1/P)*P = s*N*(P/entry - 1)``, linear in ``P`` with
+        slope ``s*N/entry``, so a position keeps the delta of the price it was opened at (a
+        100,000 USD short opened at 50,000 hedges 2 coins at every later price).
+        """
+        s = Side(side).sign
+        n = contracts * self.contract_size
+        if self.contract_type is ContractType.INVERSE:
+            return s * n / entry
+        if self.contract_type is ContractType.QUANTO:
+            if settle_usd is None:
+                raise InputError("settle_usd", "a quanto contract needs the settle coin's USD price",
+                                 settle_usd)
+            return s * n * settle_usd
+        return s * n
+
     # -------------------------------------------------------- funding, fees
     def funding(self, side: Side | str, contracts: float, ref_price: float, rate: float) -> float:
         """Funding received by the position for one settlement, in the settle currency.

@@ -9,6 +9,7 @@
 | ``allocation`` | splitting a hedge across venues under ``max_share_per_venue`` |
 | ``legs`` | pricing one leg: margin, liquidation, funding carry, fees; merged positions |
 | ``warnings`` | the coded warnings of a finished plan |
+| ``trades`` | target minus held: ``current_contracts``, ``trade_contracts``, the trades |
 | ``result`` | :class:`HedgePlan`, :class:`HedgeLeg`, :class:`PlanWarning`, :class:`RoundingOption` |
 """
 
@@ -16,6 +17,7 @@ from hedgekit.planner.core import file_snapshot, plan
 from hedgekit.planner.legs import margin_spec
 from hedgekit.planner.needs import market_needs
 from hedgekit.planner.result import HedgeLeg, HedgePlan, PlanWarning, RoundingOption
+from hedgekit.planner.trades import HeldPosition, Trade, with_trades
 
-__all__ = ["HedgeLeg", "HedgePlan", "PlanWarning", "RoundingOption", "file_snapshot",
-           "margin_spec", "market_needs", "plan"]
+__all__ = ["HedgeLeg", "HedgePlan", "HeldPosition", "PlanWarning", "RoundingOption", "Trade",
+           "file_snapshot", "margin_spec", "market_needs", "plan", "with_trades"]

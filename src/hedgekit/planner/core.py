@@ -18,7 +18,7 @@ margin is a separate coin balance, i.e. an extra unhedged long.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from hedgekit.market.snapshot import FILE, STORE, MarketSnapshot
@@ -27,6 +27,7 @@ from hedgekit.planner.legs import merge_positions, price_leg
 from hedgekit.planner.result import HedgeLeg, HedgePlan, PlanWarning
 from hedgekit.planner.selection import candidates
 from hedgekit.planner.sizing import beta_for
+from hedgekit.planner.trades import HeldPosition, with_trades
 from hedgekit.planner.warnings import plan_warnings
 from hedgekit.portfolio import Exposure, Portfolio, compute_exposures
 
@@ -39,7 +40,8 @@ def file_snapshot(portfolio: Portfolio) -> MarketSnapshot:
 
 
 def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | None = None, *,
-         prices: Mapping[str, float] | None = None) -> HedgePlan:
+         prices: Mapping[str, float] | None = None,
+         positions: Iterable[HeldPosition] | None = None) -> HedgePlan:
     """Build the hedge plan of ``portfolio`` under its ``hedge`` policy on ``market``.
 
     ``market`` is a :class:`~hedgekit.market.MarketSnapshot` (see
@@ -48,7 +50,9 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
     ``prices``. Betas the method needs and recent funding come from the snapshot. Raises
     :class:`~hedgekit.errors.InputError` naming the field for anything the policy cannot do
     (unknown venue or symbol, no future for an asset, missing beta or price, leverage above the
-    venue's maximum).
+    venue's maximum). With ``positions`` (what is held now) every leg gains
+    ``current_contracts`` and ``trade_contracts`` and the plan its ``trades``: the difference
+    between target and held exposure (:mod:`hedgekit.planner.trades`).
 
     >>> from hedgekit import parse_portfolio, plan
     >>> book = parse_portfolio({"prices": {"BTC": 65000}, "holdings": [{"asset": "BTC",
@@ -108,7 +112,8 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
     hedge_plan = HedgePlan(exposure=exposure, policy=policy, legs=tuple(legs), warnings=(),
                            prices=px, notes=tuple(notes), scenario=portfolio.scenario,
                            market=market)
-    return replace(hedge_plan, warnings=tuple(warnings + plan_warnings(hedge_plan)))
+    hedge_plan = replace(hedge_plan, warnings=tuple(warnings + plan_warnings(hedge_plan)))
+    return hedge_plan if positions is None else with_trades(hedge_plan, positions)
 
 
 def _price_notes(portfolio: Portfolio, market: MarketSnapshot) -> list[str]:

@@ -103,6 +103,8 @@ class HedgeLeg:
     fee_open: float
     fee_close: float
     onchain: bool
+    current_contracts: float = 0.0          # held now (signed: short < 0), when positions are known
+    trade_contracts: float | None = None    # to trade to reach the target (signed), idem
 
     @property
     def contract_type(self) -> ContractType:
@@ -161,6 +163,9 @@ class HedgeLeg:
             "fee_rate": self.fee_rate, "fee_open": self.fee_open, "fee_close": self.fee_close,
             "fee_open_usd": usd(self.fee_open), "fee_close_usd": usd(self.fee_close),
             "onchain": self.onchain,
+            **({} if self.trade_contracts is None else
+               {"current_contracts": self.current_contracts,
+                "trade_contracts": self.trade_contracts}),
         }
 
 
@@ -176,6 +181,8 @@ class HedgePlan:
     notes: tuple[str, ...] = ()
     scenario: ScenarioSettings = field(default_factory=ScenarioSettings)
     market: MarketSnapshot | None = None  # what the plan was built on (sources and times)
+    held: tuple[Any, ...] | None = None    # positions held (planner.trades.HeldPosition), if known
+    trades: tuple[Any, ...] = ()           # planner.trades.Trade: target - held
 
     @property
     def exposures(self) -> tuple[Exposure, ...]:
@@ -212,6 +219,7 @@ class HedgePlan:
             "pools": [p.to_dict() for p in self.exposure.pools],
             "policy": self.policy.model_dump(mode="json"),
             "prices": dict(self.prices),
+            **({} if self.held is None else {"trades": [t.to_dict() for t in self.trades]}),
         }
 
     def to_frame(self):

@@ -1,0 +1,141 @@
+"""From the plan's targets and what is held to the trades that close the gap.
+
+Pure: the held positions come in (from the book file's ``positions:`` or a synced account),
+the trades go out. A trade is the *difference* between target and held exposure, never a
+second full hedge:
+
+* exposure is compared in coins of delta (:meth:`Instrument.delta_coin`), so an inverse short
+  opened at another price is valued at the delta it really has (face / entry), not re-sized
+  to today's price;
+* a held position on a contract the plan does not use still counts against the hedge of its
+  coin: the planned legs on that coin are reduced pro rata by its delta;
+* held positions on a coin the plan does not hedge are closed (reduce-only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from hedgekit.errors import InputError
+from hedgekit.instruments import Instrument, Side
+from hedgekit.planner.result import HedgeLeg, HedgePlan
+from hedgekit.venues import get_venue
+
+__all__ = ["HeldPosition", "Trade", "with_trades"]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HeldPosition:
+    """A futures position already held: ``contracts`` (> 0) on ``side``, opened at
+    ``entry_price`` (needed for inverse contracts, whose delta is face / entry)."""
+
+    venue: str
+    symbol: str
+    side: Side
+    contracts: float
+    entry_price: float | None = None
+    account: str | None = None
+    instrument: Instrument | None = None  # when the venue's market list was synced
+
+    def resolve(self) -> Instrument:
+        return self.instrument or get_venue(self.venue).instrument(self.symbol)
+
+    @property
+    def signed_contracts(self) -> float:
+        return self.side.sign * self.contracts
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Trade:
+    """One order to send: ``side`` is the order side (``buy`` / ``sell``)."""
+
+    account: str | None
+    venue: str
+    symbol: str
+    side: str
+    contracts: float
+    reduce_only: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account": self.account, "venue": self.venue, "symbol": self.symbol,
+                "side": self.side, "contracts": self.contracts, "reduce_only": self.reduce_only}
+
+
+@dataclass(slots=True)
+class _Book:
+    """What is held on one (venue, symbol): signed contracts and coin delta, by account."""
+
+    inst: Instrument
+    contracts: float = 0.0
+    delta: float = 0.0
+    accounts: tuple[str | None, ...] = ()
+
+
+def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
+                accounts: Mapping[str, str] | None = None) -> HedgePlan:
+    """``p`` with ``current_contracts`` / ``trade_contracts`` on every leg and the trades.
+
+    ``accounts`` maps a venue to the account that trades there when nothing is held on it yet.
+    Inverse positions need their entry price (InputError naming the position otherwise).
+    """
+    prices = p.prices
+    books: dict[tuple[str, str], _Book] = {}
+    for i, h in enumerate(held):
+        inst = h.resolve()
+        price = prices.get(inst.base)
+        entry = h.entry_price or price
+        if entry is None:
+            raise InputError(f"positions[{i}].entry_price", f"{h.symbol} on {h.venue} needs its "
+                             f"entry price (or a price for {inst.base})", h.entry_price)
+        settle_usd = prices.get(inst.settle, 1.0)
+        b = books.setdefault((h.venue, inst.symbol), _Book(inst=inst))
+        b.contracts += h.signed_contracts
+        b.delta += inst.delta_coin(h.side, h.contracts, entry, settle_usd)
+        if h.account not in b.accounts:
+            b.accounts += (h.account,)
+
+    legs = list(p.legs)
+    targets = [_target_delta(leg) for leg in legs]
+    # held contracts that no leg uses still hedge their coin: take them off that coin's legs
+    planned = {(leg.venue, leg.symbol) for leg in legs}
+    orphans = {k: b for k, b in books.items() if k not in planned}
+    for key, b in list(orphans.items()):
+        idx = [i for i, leg in enumerate(legs) if leg.hedge_asset == b.inst.base]
+        total = sum(targets[i] for i in idx)
+        if idx and total != 0:
+            for i in idx:
+                targets[i] -= b.delta * targets[i] / total
+            del orphans[key]  # kept as it is; the planned legs trade the rest
+    trades: list[Trade] = []
+    for i, leg in enumerate(legs):
+        b = books.get((leg.venue, leg.symbol))
+        current = b.contracts if b else 0.0
+        held_delta = b.delta if b else 0.0
+        per_contract = leg.instrument.delta_coin(Side.LONG, 1.0, leg.price, leg.settle_usd)
+        exact = (targets[i] - held_delta) / per_contract
+        mode = "nearest" if leg.fixed else p.policy.rounding.value
+        size = leg.instrument.round_contracts(abs(exact), mode)
+        trade = size if exact > 0 else -size
+        legs[i] = replace(leg, current_contracts=current, trade_contracts=trade)
+        if size > 0:
+            account = b.accounts[0] if b and b.accounts else (accounts or {}).get(leg.venue)
+            trades.append(_trade(account, leg.venue, leg.symbol, current, trade))
+    for (venue, symbol), b in orphans.items():
+        if b.contracts != 0:
+            trades.append(_trade(b.accounts[0] if b.accounts else None, venue, symbol,
+                                 b.contracts, -b.contracts))
+    return replace(p, legs=tuple(legs), trades=tuple(trades), held=tuple(held))
+
+
+def _target_delta(leg: HedgeLeg) -> float:
+    """The leg's target exposure in coins (short < 0), before lot rounding."""
+    contracts = leg.contracts if leg.fixed else leg.contracts_exact
+    return leg.instrument.delta_coin(leg.side, contracts, leg.price, leg.settle_usd)
+
+
+def _trade(account: str | None, venue: str, symbol: str, current: float, trade: float) -> Trade:
+    reduce_only = current != 0 and (trade > 0) != (current > 0) and abs(trade) <= abs(current)
+    return Trade(account=account, venue=venue, symbol=symbol, side="buy" if trade > 0 else "sell",
+                 contracts=abs(trade), reduce_only=reduce_only)

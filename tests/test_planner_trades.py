@@ -1,0 +1,99 @@
+"""Trades are target minus held, in coins of delta: never a second full hedge (issue 10).
+
+The inverse arithmetic is derived here: an inverse position of N USD face opened at E has a
+USD PnL of s*N*(P/E - 1) at price P, so its delta is s*N/E coins at every price.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hedgekit.instruments import Side
+from hedgekit.planner import HeldPosition, plan
+from hedgekit.portfolio import parse_portfolio
+from hedgekit.venues import get_venue
+
+
+def book(venue: str, price: float, **hedge):
+    return parse_portfolio({"prices": {"BTC": price}, "holdings": [{"asset": "BTC", "amount": 10}],
+                            "hedge": {"venues": [venue], "leverage": 1, **hedge}})
+
+
+def test_linear_hedge_held_at_68000_needs_no_trade_at_75000():
+    # 10 short BTCUSDT (1 BTC each) opened at 68,000 hedge 10 BTC at any price
+    held = [HeldPosition(venue="binance-usdm", symbol="BTCUSDT", side=Side.SHORT, contracts=10,
+                         entry_price=68_000)]
+    p = plan(book("binance-usdm", 75_000), positions=held)
+    (leg,) = p.legs
+    assert p.trades == () and leg.trade_contracts == 0 and leg.current_contracts == -10
+    assert p.to_dict()["trades"] == []
+    spot = 10 * (75_000 - 68_000)
+    hedge = leg.instrument.pnl_usd(Side.SHORT, 10, 68_000, 75_000)
+    assert spot + hedge == pytest.approx(0.0, abs=1e-6)
+
+
+def test_inverse_hedge_held_at_68000_needs_no_trade_at_75000():
+    # 680,000 USD of BTCUSD_PERP (100 USD face) = 6,800 contracts short opened at 68,000:
+    # delta = 680,000 / 68,000 = 10 BTC, still neutral at 75,000
+    held = [HeldPosition(venue="binance-coinm", symbol="BTCUSD_PERP", side=Side.SHORT,
+                         contracts=6_800, entry_price=68_000, account="coinm")]
+    p = plan(book("binance-coinm", 75_000), positions=held)
+    (leg,) = p.legs
+    assert p.trades == () and leg.trade_contracts == 0 and leg.current_contracts == -6_800
+    # a fresh inverse plan at 75,000 would ask for 750,000 USD of face: 7,500 contracts
+    (fresh,) = plan(book("binance-coinm", 75_000)).legs
+    assert fresh.contracts == 7_500 and fresh.trade_contracts is None
+    # over the move: spot +70,000 USD; the short's coin PnL -680,000*(1/68,000 - 1/75,000)
+    # = -0.93333 BTC, worth -70,000 USD at 75,000
+    coin = -680_000 * (1 / 68_000 - 1 / 75_000)
+    assert leg.instrument.pnl(Side.SHORT, 6_800, 68_000, 75_000) == pytest.approx(coin, rel=1e-12)
+    assert 10 * (75_000 - 68_000) + coin * 75_000 == pytest.approx(0.0, abs=1e-6)
+
+
+def test_trade_is_the_difference_and_reductions_are_reduce_only():
+    held = [HeldPosition(venue="binance-usdm", symbol="BTCUSDT", side=Side.SHORT, contracts=4,
+                         entry_price=60_000, account="main")]
+    p = plan(book("binance-usdm", 75_000), positions=held)
+    (t,) = p.trades
+    assert (t.side, t.contracts, t.reduce_only, t.account) == ("sell", 6, False, "main")
+    over = [HeldPosition(venue="binance-usdm", symbol="BTCUSDT", side=Side.SHORT, contracts=12.5,
+                         entry_price=60_000, account="main")]
+    (t,) = plan(book("binance-usdm", 75_000), positions=over).trades
+    assert (t.side, t.contracts, t.reduce_only) == ("buy", 2.5, True)
+
+
+def test_a_position_on_a_contract_the_plan_does_not_use_counts_against_its_coin():
+    # 5 BTC of delta held as a Deribit inverse short (10 USD face): 37,500 contracts at 75,000
+    # = 375,000 USD / 75,000 = 5 BTC. The plan on binance-usdm then trades only the other 5.
+    held = [HeldPosition(venue="deribit", symbol="BTC-PERPETUAL", side=Side.SHORT,
+                         contracts=37_500, entry_price=75_000)]
+    assert get_venue("deribit").instrument("BTC-PERPETUAL").contract_size == 10
+    p = plan(book("binance-usdm", 75_000), positions=held)
+    (t,) = p.trades
+    assert (t.venue, t.symbol, t.side, t.contracts) == ("binance-usdm", "BTCUSDT", "sell", 5)
+
+
+def test_a_position_on_a_coin_the_plan_does_not_hedge_is_closed():
+    held = [HeldPosition(venue="binance-usdm", symbol="ETHUSDT", side=Side.SHORT, contracts=3,
+                         entry_price=3_000)]
+    p = plan(book("binance-usdm", 75_000), positions=held)
+    closing = [t for t in p.trades if t.symbol == "ETHUSDT"]
+    assert [(t.side, t.contracts, t.reduce_only) for t in closing] == [("buy", 3, True)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(entry=st.floats(20_000, 150_000), now=st.floats(20_000, 150_000),
+       coins=st.floats(0.5, 50))
+def test_inverse_held_at_the_exact_target_delta_never_trades(entry, now, coins):
+    # hold exactly `coins` of delta as an inverse short opened at `entry` (whole 100 USD contracts
+    # when coins*entry is a multiple of 100), then re-plan at any later price: no trade
+    contracts = round(coins * entry / 100)
+    delta = contracts * 100 / entry
+    doc = parse_portfolio({"prices": {"BTC": now}, "holdings": [{"asset": "BTC", "amount": delta}],
+                           "hedge": {"venues": ["binance-coinm"], "leverage": 1}})
+    held = [HeldPosition(venue="binance-coinm", symbol="BTCUSD_PERP", side=Side.SHORT,
+                         contracts=contracts, entry_price=entry)]
+    p = plan(doc, positions=held)
+    assert p.trades == ()
