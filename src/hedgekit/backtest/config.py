@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hedgekit._validation import from_validation_error, read_yaml
 from hedgekit.errors import DataError, InputError
 
 __all__ = ["AssetConfig", "BacktestConfig", "HedgeConfig", "PolicyConfig", "load_config",
@@ -87,23 +88,12 @@ class BacktestConfig(BaseModel):
     policies: list[PolicyConfig] = Field(min_length=1)
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def parse_config(data: Any) -> BacktestConfig:
     """Validate a mapping; the first problem raises :class:`InputError` naming the field."""
     try:
         cfg = BacktestConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        # a missing field's "input" is the whole enclosing mapping: name the field, not the mapping
-        missing = err.get("type") == "missing"
-        raise InputError(_field(err["loc"]), err["msg"].lower(), err.get("input"),
-                         show_value=not missing) from None
+        raise from_validation_error(exc) from None
     names = [p.name for p in cfg.policies]
     for i, name in enumerate(names):
         if names.index(name) != i:
@@ -124,17 +114,7 @@ def parse_config(data: Any) -> BacktestConfig:
 
 def load_config(path: str | Path) -> BacktestConfig:
     """Read and validate a YAML config file."""
-    import yaml
-
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise InputError("config", f"cannot read ({exc.strerror})", str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError("config", f"not valid YAML: {exc}".splitlines()[0], str(path)) from None
+    data = read_yaml(path, "CONFIG")
     if not isinstance(data, dict):
         raise InputError("config", "must be a YAML mapping", str(path))
     return parse_config(data)
@@ -161,11 +141,11 @@ def build_assets(cfg: BacktestConfig):
         try:
             venue = get_venue(a.hedge.venue)
         except InputError as exc:
-            raise InputError(f"{where}.venue", str(exc).split(": ", 1)[-1], show_value=False) from None
+            raise exc.relabel(f"{where}.venue") from None
         try:
             inst = venue.instrument(a.hedge.symbol)
         except InputError as exc:
-            raise InputError(f"{where}.symbol", str(exc).split(": ", 1)[-1], show_value=False) from None
+            raise exc.relabel(f"{where}.symbol") from None
         if inst.base.upper() != a.asset.upper() and not inst.is_linear:
             # a linear proxy (SOL hedged with ETHUSDT) is sized in USD; an inverse one would
             # settle in a different coin than the book holds
