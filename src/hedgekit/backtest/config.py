@@ -120,12 +120,6 @@ def load_config(path: str | Path) -> BacktestConfig:
     return parse_config(data)
 
 
-def _ccxt_symbol(inst) -> str:
-    if inst.is_inverse:
-        return f"{inst.base}/USD:{inst.base}"
-    return f"{inst.base}/{inst.quote}:{inst.settle}"
-
-
 def build_assets(cfg: BacktestConfig):
     """AssetSpecs from the config: instrument, taker fee and maintenance tiers from the venue
     preset (re-evaluated at the liquidation price); ``mmr`` in the config replaces the tiers."""
@@ -213,6 +207,7 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
 
     from hedgekit.backtest.engine import align_market
     from hedgekit.data import Store, load_funding, load_ohlc
+    from hedgekit.venues import get_venue
 
     store = Store(data_dir)
     start = pd.Timestamp(cfg.start, tz="UTC") if cfg.start else None
@@ -226,8 +221,9 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
                                       start=start, end=end, store=store)
             hedge[a.asset], rolls[a.asset] = _dated_series(a, cfg, store, start, end)
             continue
-        venue_id = a.hedge.data_venue or a.hedge.venue.split("-")[0]
-        symbol = a.hedge.data_symbol or _ccxt_symbol(inst)
+        preset = get_venue(a.hedge.venue)  # a known preset: build_assets checked it
+        venue_id = a.hedge.data_venue or preset.exchange
+        symbol = a.hedge.data_symbol or preset.ccxt_symbol(inst)
         spot[a.asset] = load_ohlc(a.asset, kind="price", venue=a.spot_venue, freq=cfg.freq,
                                   start=start, end=end, store=store)
         hedge[a.asset] = load_ohlc(a.asset, kind="futures", venue=venue_id, symbol=symbol,
