@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hedgekit._validation import from_validation_error, read_yaml
+from hedgekit.backtest.engine import MAX_LEVERAGE, MAX_RATIO, MIN_BARS, Method
 from hedgekit.errors import DataError, InputError
 
 __all__ = ["AssetConfig", "BacktestConfig", "HedgeConfig", "PolicyConfig", "load_config",
@@ -61,16 +62,16 @@ class AssetConfig(BaseModel):
 class PolicyConfig(BaseModel):
     model_config = _STRICT
     name: str
-    method: Literal["none", "static", "minvar", "beta", "ewma", "trend", "rsi", "vol"] = "static"
-    ratio: float = Field(1.0, ge=0, le=5)
-    ratio_off: float = Field(0.0, ge=0, le=5)
+    method: Method = Method.STATIC
+    ratio: float = Field(1.0, ge=0, le=MAX_RATIO)
+    ratio_off: float = Field(0.0, ge=0, le=MAX_RATIO)
     band: float = Field(0.0, ge=0)
-    calendar: int = Field(0, ge=0)
-    window: int = Field(90, ge=2)
-    reestimate: int = Field(30, ge=1)
-    signal_n: int = Field(50, ge=2)
+    calendar: int = Field(0, ge=MIN_BARS["calendar"])
+    window: int = Field(90, ge=MIN_BARS["window"])
+    reestimate: int = Field(30, ge=MIN_BARS["reestimate"])
+    signal_n: int = Field(50, ge=MIN_BARS["signal_n"])
     threshold: float = 0.0
-    leverage: float = Field(2.0, gt=0, le=125)
+    leverage: float = Field(2.0, gt=0, le=MAX_LEVERAGE)
     topup: float = Field(0.0, ge=0)
     max_ratio: float = Field(2.0, gt=0)
     halflife: float = Field(30.0, gt=0)
