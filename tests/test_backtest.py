@@ -219,6 +219,31 @@ def test_bad_policy_names_the_field():
         Policy(name="p", method="magic")
 
 
+# a policy's bounds, each with a value just outside and the bound itself (allowed)
+BOUNDS = [("ratio", 5.5, 5.0), ("ratio_off", 6.0, 5.0), ("leverage", 126.0, 125.0),
+          ("leverage", 0.0, 0.01), ("band", -0.1, 0.0), ("calendar", -1, 0), ("window", 1, 2),
+          ("reestimate", 0, 1), ("signal_n", 1, 2)]
+
+
+@pytest.mark.parametrize(("name", "bad", "edge"), BOUNDS)
+def test_policy_and_its_config_model_have_the_same_bounds(name, bad, edge):
+    from hedgekit.backtest.config import parse_config
+
+    def config(value) -> dict:
+        return {"assets": [{"asset": "BTC", "coins": 1.0,
+                            "hedge": {"venue": "binance-usdm", "symbol": "BTCUSDT"}}],
+                "policies": [{"name": "p", name: value}]}
+
+    with pytest.raises(InputError) as direct:
+        Policy(name="p", **{name: bad})
+    with pytest.raises(InputError) as from_yaml:
+        parse_config(config(bad))
+    assert direct.value.field == f"policies.p.{name}" and direct.value.value == bad
+    assert from_yaml.value.field == f"policies[0].{name}" and from_yaml.value.value == bad
+    assert getattr(Policy(name="p", **{name: edge}), name) == edge
+    assert getattr(parse_config(config(edge)).policies[0], name) == edge
+
+
 def test_components_add_up_and_sweep_matches_single_runs(real):
     spot, hedge, funding = real
     assets = [AssetSpec(name="BTC", coins=1.0, instrument=linear("BTC"), staking_apr=0.02, slippage=0.001),

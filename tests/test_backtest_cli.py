@@ -64,29 +64,32 @@ def test_table_output(run_cli, store):
 def test_config_errors_name_the_field(tmp_path):
     bad = example()
     bad["policies"][1]["band"] = -1
-    with pytest.raises(InputError, match=r"policies\[1\]\.band: input should be greater than or equal to 0"):
-        parse_config(bad)
+    assert _error(bad) == "policies[1].band: must be >= 0 (got -1)"
     bad = example()
     bad["assets"][0]["coins"] = "ten"
-    with pytest.raises(InputError, match=r"assets\[0\]\.coins"):
-        parse_config(bad)
+    assert _error(bad) == "assets[0].coins: must be a finite number (got 'ten')"
     bad = example()
     bad["policies"][0]["colour"] = "red"
-    with pytest.raises(InputError, match=r"policies\[0\]\.colour: extra inputs are not permitted"):
-        parse_config(bad)
+    assert _error(bad) == "policies[0].colour: unknown field (got 'red')"
     bad = example()
     bad["policies"].append(dict(bad["policies"][0]))
     with pytest.raises(InputError, match=r"policies\[3\]\.name: must be unique"):
         parse_config(bad)
     bad = example()
     del bad["assets"]  # a missing field is named without echoing the whole config back
-    with pytest.raises(InputError) as info:
-        parse_config(bad)
-    assert str(info.value) == "assets: field required"
+    assert _error(bad) == "assets: is required"
     path = tmp_path / "c.yaml"
     path.write_text("assets: [")
-    with pytest.raises(InputError, match="config: not valid YAML"):
+    with pytest.raises(InputError, match=r"^c\.yaml: invalid YAML at line 1, column "):
         load_config(path)
+    with pytest.raises(InputError, match="^CONFIG: cannot read file"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def _error(doc) -> str:
+    with pytest.raises(InputError) as info:
+        parse_config(doc)
+    return str(info.value)
 
 
 def test_cli_errors_are_one_line(run_cli, store, tmp_path):

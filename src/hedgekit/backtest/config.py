@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hedgekit._validation import from_validation_error, read_yaml
+from hedgekit.backtest.engine import MAX_LEVERAGE, MAX_RATIO, MIN_BARS, Method
 from hedgekit.errors import DataError, InputError
 
 __all__ = ["AssetConfig", "BacktestConfig", "HedgeConfig", "PolicyConfig", "load_config",
@@ -60,16 +62,16 @@ class AssetConfig(BaseModel):
 class PolicyConfig(BaseModel):
     model_config = _STRICT
     name: str
-    method: Literal["none", "static", "minvar", "beta", "ewma", "trend", "rsi", "vol"] = "static"
-    ratio: float = Field(1.0, ge=0, le=5)
-    ratio_off: float = Field(0.0, ge=0, le=5)
+    method: Method = Method.STATIC
+    ratio: float = Field(1.0, ge=0, le=MAX_RATIO)
+    ratio_off: float = Field(0.0, ge=0, le=MAX_RATIO)
     band: float = Field(0.0, ge=0)
-    calendar: int = Field(0, ge=0)
-    window: int = Field(90, ge=2)
-    reestimate: int = Field(30, ge=1)
-    signal_n: int = Field(50, ge=2)
+    calendar: int = Field(0, ge=MIN_BARS["calendar"])
+    window: int = Field(90, ge=MIN_BARS["window"])
+    reestimate: int = Field(30, ge=MIN_BARS["reestimate"])
+    signal_n: int = Field(50, ge=MIN_BARS["signal_n"])
     threshold: float = 0.0
-    leverage: float = Field(2.0, gt=0, le=125)
+    leverage: float = Field(2.0, gt=0, le=MAX_LEVERAGE)
     topup: float = Field(0.0, ge=0)
     max_ratio: float = Field(2.0, gt=0)
     halflife: float = Field(30.0, gt=0)
@@ -87,23 +89,12 @@ class BacktestConfig(BaseModel):
     policies: list[PolicyConfig] = Field(min_length=1)
 
 
-def _field(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
 def parse_config(data: Any) -> BacktestConfig:
     """Validate a mapping; the first problem raises :class:`InputError` naming the field."""
     try:
         cfg = BacktestConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        # a missing field's "input" is the whole enclosing mapping: name the field, not the mapping
-        missing = err.get("type") == "missing"
-        raise InputError(_field(err["loc"]), err["msg"].lower(), err.get("input"),
-                         show_value=not missing) from None
+        raise from_validation_error(exc) from None
     names = [p.name for p in cfg.policies]
     for i, name in enumerate(names):
         if names.index(name) != i:
@@ -124,26 +115,10 @@ def parse_config(data: Any) -> BacktestConfig:
 
 def load_config(path: str | Path) -> BacktestConfig:
     """Read and validate a YAML config file."""
-    import yaml
-
-    p = Path(path)
-    try:
-        text = p.read_text()
-    except OSError as exc:
-        raise InputError("config", f"cannot read ({exc.strerror})", str(path)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError("config", f"not valid YAML: {exc}".splitlines()[0], str(path)) from None
+    data = read_yaml(path, "CONFIG")
     if not isinstance(data, dict):
         raise InputError("config", "must be a YAML mapping", str(path))
     return parse_config(data)
-
-
-def _ccxt_symbol(inst) -> str:
-    if inst.is_inverse:
-        return f"{inst.base}/USD:{inst.base}"
-    return f"{inst.base}/{inst.quote}:{inst.settle}"
 
 
 def build_assets(cfg: BacktestConfig):
@@ -161,11 +136,11 @@ def build_assets(cfg: BacktestConfig):
         try:
             venue = get_venue(a.hedge.venue)
         except InputError as exc:
-            raise InputError(f"{where}.venue", str(exc).split(": ", 1)[-1], show_value=False) from None
+            raise exc.relabel(f"{where}.venue") from None
         try:
             inst = venue.instrument(a.hedge.symbol)
         except InputError as exc:
-            raise InputError(f"{where}.symbol", str(exc).split(": ", 1)[-1], show_value=False) from None
+            raise exc.relabel(f"{where}.symbol") from None
         if inst.base.upper() != a.asset.upper() and not inst.is_linear:
             # a linear proxy (SOL hedged with ETHUSDT) is sized in USD; an inverse one would
             # settle in a different coin than the book holds
@@ -233,6 +208,7 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
 
     from hedgekit.backtest.engine import align_market
     from hedgekit.data import Store, load_funding, load_ohlc
+    from hedgekit.venues import get_venue
 
     store = Store(data_dir)
     start = pd.Timestamp(cfg.start, tz="UTC") if cfg.start else None
@@ -246,8 +222,9 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
                                       start=start, end=end, store=store)
             hedge[a.asset], rolls[a.asset] = _dated_series(a, cfg, store, start, end)
             continue
-        venue_id = a.hedge.data_venue or a.hedge.venue.split("-")[0]
-        symbol = a.hedge.data_symbol or _ccxt_symbol(inst)
+        preset = get_venue(a.hedge.venue)  # a known preset: build_assets checked it
+        venue_id = a.hedge.data_venue or preset.exchange
+        symbol = a.hedge.data_symbol or preset.ccxt_symbol(inst)
         spot[a.asset] = load_ohlc(a.asset, kind="price", venue=a.spot_venue, freq=cfg.freq,
                                   start=start, end=end, store=store)
         hedge[a.asset] = load_ohlc(a.asset, kind="futures", venue=venue_id, symbol=symbol,

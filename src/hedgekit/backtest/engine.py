@@ -18,6 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ from hedgekit.instruments import Instrument
 from hedgekit.margin import MarginTier
 
 __all__ = [
+    "MAX_LEVERAGE",
+    "MAX_RATIO",
+    "MIN_BARS",
     "AssetSpec",
     "Market",
     "Method",
@@ -49,6 +53,11 @@ class Method(StrEnum):
     VOL = "vol"  # hedge on while annualised N-bar volatility is above the threshold
     EWMA = "ewma"  # Cov/Var with weights halving every `halflife` bars over the window
 
+
+# The bounds of a Policy, one source for the dataclass and the YAML config model (PolicyConfig).
+MAX_RATIO = 5.0  # ratio, ratio_off: a hedge of more than 5x the exposure is a typo, not a policy
+MAX_LEVERAGE = 125.0  # the highest leverage of any venue preset (Binance USD-M BTCUSDT bracket 1)
+MIN_BARS = MappingProxyType({"calendar": 0, "window": 2, "reestimate": 1, "signal_n": 2})
 
 _METHOD_CODE = {Method.NONE: 0, Method.STATIC: 1, Method.MINVAR: 2, Method.BETA: 3,
                 Method.TREND: 4, Method.RSI: 5, Method.VOL: 6, Method.EWMA: 7}
@@ -87,6 +96,11 @@ class AssetSpec:
                              "quanto")
 
 
+def _check_at_most(field: str, value: float, high: float) -> None:
+    if check_finite(field, value) > high:
+        raise InputError(field, f"must be <= {high:g}", value)
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Policy:
     """A hedge policy. Ratios are fractions of the USD exposure; windows and schedules in bars."""
@@ -114,14 +128,17 @@ class Policy:
             raise InputError(f"{p}.method", "must be one of " + ", ".join(m.value for m in Method),
                              self.method) from None
         check_nonnegative(f"{p}.ratio", self.ratio)
+        _check_at_most(f"{p}.ratio", self.ratio, MAX_RATIO)
         check_nonnegative(f"{p}.ratio_off", self.ratio_off)
+        _check_at_most(f"{p}.ratio_off", self.ratio_off, MAX_RATIO)
         check_nonnegative(f"{p}.band", self.band)
         check_positive(f"{p}.leverage", self.leverage)
+        _check_at_most(f"{p}.leverage", self.leverage, MAX_LEVERAGE)
         check_nonnegative(f"{p}.topup", self.topup)
         check_positive(f"{p}.max_ratio", self.max_ratio)
         check_positive(f"{p}.halflife", self.halflife)
         check_finite(f"{p}.threshold", self.threshold)
-        for name, low in (("calendar", 0), ("window", 2), ("reestimate", 1), ("signal_n", 2)):
+        for name, low in MIN_BARS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise InputError(f"{p}.{name}", f"must be an integer >= {low}", value)

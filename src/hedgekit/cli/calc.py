@@ -51,12 +51,6 @@ def _instrument(kind: ContractType, contract_size: float, base: str, settle: str
                       quote="USD", settle=settle or "BTC")
 
 
-def _reflag(exc: InputError, flag: str) -> InputError:
-    """The same error, naming the CLI flag instead of the API field."""
-    message = str(exc).removeprefix(f"{exc.field}: ").removesuffix(f" (got {exc.value!r})")
-    return InputError(flag, message, exc.value)
-
-
 def _venue(name: str | None):
     if name is None:
         return None
@@ -65,7 +59,7 @@ def _venue(name: str | None):
     try:
         return get_venue(name)
     except InputError as exc:
-        raise _reflag(exc, "--venue") from None
+        raise exc.relabel("--venue") from None  # the CLI flag, not the API field
 
 
 def _venue_margin(preset, inst: Instrument, symbol: str | None, contracts: float, price: float):
@@ -75,7 +69,7 @@ def _venue_margin(preset, inst: Instrument, symbol: str | None, contracts: float
         try:
             listed = preset.instrument(symbol)
         except InputError as exc:
-            raise _reflag(exc, "--symbol") from None
+            raise exc.relabel("--symbol") from None
     else:
         listed = preset.listing_of(inst)
     if listed is None:

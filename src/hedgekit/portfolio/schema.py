@@ -1,0 +1,364 @@
+"""The portfolio file's schema: pydantic models of the holdings, the hedge policy and the
+scenario settings, and :func:`parse_portfolio` / :func:`load_portfolio` that validate it.
+
+Validation happens here, at the border: every problem becomes one
+:class:`~hedgekit.errors.InputError` naming the entry and field,
+e.g. ``holdings[3].amount: must be >= 0 (got -5)`` (wording from :mod:`hedgekit._validation`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from hedgekit._validation import from_validation_error, read_yaml
+from hedgekit.errors import InputError
+
+__all__ = [
+    "Collateral",
+    "HedgeMethod",
+    "HedgePolicy",
+    "Holding",
+    "HoldingKind",
+    "InstrumentChoice",
+    "LPModel",
+    "Portfolio",
+    "Rounding",
+    "ScenarioSettings",
+    "load_portfolio",
+    "parse_portfolio",
+]
+
+
+class HoldingKind(StrEnum):
+    SPOT = "spot"
+    STAKED = "staked"
+    LENT = "lent"
+    LP = "lp"
+    CASH = "cash"
+
+
+class LPModel(StrEnum):
+    CONSTANT_PRODUCT = "constant-product"
+    CONCENTRATED = "concentrated"
+
+
+class HedgeMethod(StrEnum):
+    NOTIONAL = "notional"
+    BETA = "beta"
+    MINVAR = "minvar"
+
+
+class Collateral(StrEnum):
+    STABLECOINS = "stablecoins"
+    HEDGED_COIN = "hedged-coin"
+    COIN = "coin"
+
+
+class Rounding(StrEnum):
+    NEAREST = "nearest"
+    DOWN = "down"
+    UP = "up"
+
+
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Finite = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _symbol(value: Any) -> Any:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+# ------------------------------------------------------------------ holdings
+class Holding(_Model):
+    """One entry of ``holdings``.
+
+    ``spot``/``staked``/``lent``/``cash`` need ``asset`` and ``amount``; ``staked`` and
+    ``lent`` may carry ``apy`` (fraction per year, paid in the asset) and ``unlock_days``.
+    ``lp`` needs ``pool: BASE/QUOTE``, ``model`` and either ``liquidity`` (L in
+    sqrt(base*quote) units) or both ``amount_base`` and ``amount_quote``; a concentrated
+    range also needs ``lower`` < ``upper`` (quote per base).
+    """
+
+    kind: HoldingKind = HoldingKind.SPOT
+    asset: str | None = None
+    amount: NonNeg | None = None
+    venue: str | None = None
+    apy: Annotated[float, Field(ge=-1, allow_inf_nan=False)] = 0.0
+    unlock_days: NonNeg = 0.0
+    pool: str | None = None
+    model: LPModel | None = None
+    liquidity: Pos | None = None
+    amount_base: NonNeg | None = None
+    amount_quote: NonNeg | None = None
+    lower: Pos | None = None
+    upper: Pos | None = None
+
+    _asset_upper = field_validator("asset", mode="before")(_symbol)
+    _pool_upper = field_validator("pool", mode="before")(_symbol)
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> Holding:
+        if self.kind is HoldingKind.LP:
+            self._check_lp()
+            return self
+        for name in ("pool", "model", "liquidity", "amount_base", "amount_quote", "lower", "upper"):
+            if getattr(self, name) is not None:
+                raise InputError(name, f"only liquidity positions (kind: lp) take {name}",
+                                 getattr(self, name))
+        if not self.asset:
+            raise InputError("asset", "is required", self.asset)
+        if self.amount is None:
+            raise InputError("amount", "is required", None, show_value=False)
+        if self.kind not in (HoldingKind.STAKED, HoldingKind.LENT):
+            for name in ("apy", "unlock_days"):
+                if getattr(self, name):
+                    raise InputError(name, "only staked or lent holdings take " + name,
+                                     getattr(self, name))
+        return self
+
+    def _check_lp(self) -> None:
+        if self.asset is not None or self.amount is not None:
+            bad = "asset" if self.asset is not None else "amount"
+            raise InputError(bad, "a liquidity position is described by pool and amount_base/"
+                             "amount_quote or liquidity", getattr(self, bad))
+        if not self.pool or self.pool.count("/") != 1 or "" in self.pool.split("/"):
+            raise InputError("pool", "must look like BASE/QUOTE, e.g. ETH/USDC", self.pool)
+        if self.model is None:
+            raise InputError("model", "is required for kind: lp (constant-product or concentrated)",
+                             None, show_value=False)
+        has_amounts = self.amount_base is not None or self.amount_quote is not None
+        if (self.liquidity is None) == (not has_amounts):
+            raise InputError("liquidity", "give either liquidity or amount_base and amount_quote",
+                             self.liquidity)
+        if has_amounts and (self.amount_base is None or self.amount_quote is None):
+            missing = "amount_base" if self.amount_base is None else "amount_quote"
+            raise InputError(missing, "is required with the other amount (0 is allowed)", None,
+                             show_value=False)
+        if has_amounts and self.amount_base == 0 and self.amount_quote == 0:
+            raise InputError("amount_base", "a position needs some base or quote", 0)
+        if self.model is LPModel.CONCENTRATED:
+            if self.lower is None or self.upper is None:
+                missing = "lower" if self.lower is None else "upper"
+                raise InputError(missing, "is required for a concentrated range", None,
+                                 show_value=False)
+            if self.lower >= self.upper:
+                raise InputError("upper", f"must be > lower ({self.lower:g})", self.upper)
+        elif self.lower is not None or self.upper is not None:
+            raise InputError("lower", "a constant-product pool has no range", self.lower)
+
+    @property
+    def base(self) -> str:
+        """The asset whose price moves the holding (the pool's base token for an LP)."""
+        return self.pool.split("/")[0] if self.kind is HoldingKind.LP else self.asset  # type: ignore[union-attr,return-value]
+
+    @property
+    def quote(self) -> str | None:
+        return self.pool.split("/")[1] if self.kind is HoldingKind.LP else None  # type: ignore[union-attr]
+
+
+# ------------------------------------------------------------------ policy
+class InstrumentChoice(_Model):
+    """A hedge instrument picked by hand: a venue preset and its symbol, optionally a fixed
+    contract count (instead of the size the policy implies).
+
+    A contract the preset does not list (e.g. a CME-style 1-BTC future) is described by
+    ``contract_type``, ``contract_size``, ``base`` and optionally ``lot_size``/``quote``/
+    ``settle``; the venue then supplies fees, funding interval and its default margin rate.
+    """
+
+    venue: str
+    symbol: str
+    contracts: Pos | None = None
+    contract_type: Literal["linear", "inverse", "quanto"] | None = None
+    contract_size: Pos | None = None
+    base: str | None = None
+    quote: str | None = None
+    settle: str | None = None
+    lot_size: Pos = 1.0
+
+    _base_upper = field_validator("base", "quote", "settle", mode="before")(_symbol)
+
+    @model_validator(mode="after")
+    def _custom_complete(self) -> InstrumentChoice:
+        given = [n for n in ("contract_type", "contract_size", "base") if getattr(self, n) is not None]
+        if given and len(given) < 3:
+            missing = next(n for n in ("contract_type", "contract_size", "base") if n not in given)
+            raise InputError(missing, "a custom contract needs contract_type, contract_size and "
+                             "base", None, show_value=False)
+        return self
+
+    @property
+    def is_custom(self) -> bool:
+        return self.contract_size is not None
+
+
+class HedgePolicy(_Model):
+    """How to hedge (the ``hedge:`` section).
+
+    Attributes:
+        ratio: fraction of each exposure to hedge (1 = full, 0.5 = half).
+        method: ``notional`` (hedge ``ratio`` x exposure), ``beta`` or ``minvar`` (hedge
+            ``ratio`` x beta x exposure; betas from ``betas`` or estimated from stored history).
+        betas: per asset, the beta (or minimum-variance ratio) of the asset's returns on its
+            hedge instrument's returns.
+        proxies: per asset, the asset whose future hedges it (default: its own future where a
+            venue lists one, else ``benchmark``).
+        venues: venue presets to use, in order of preference.
+        contract_type: preferred contract kind when a venue lists several.
+        instruments: per asset, instrument(s) picked by hand (overrides venues/proxies).
+        leverage: initial-margin leverage of each leg (IM = notional / leverage).
+        margin_mode: isolated or cross (cross uses the same collateral per leg here).
+        collateral: ``stablecoins`` (USDT/USDC margin), ``hedged-coin`` (inverse legs margined
+            with the hedged coins themselves) or ``coin`` (a separate coin balance — an
+            unhedged long). Default: stablecoins for linear, hedged-coin for inverse.
+        max_share_per_venue: cap on any venue's share of the total hedge notional; legs are
+            split across ``venues`` to respect it.
+        funding_rates: per asset or symbol, the funding rate per 8 hours (fraction; > 0 means
+            shorts receive). Missing ones use the mean of the last ``recent_funding_days`` of
+            the leg's funding history in the local data store when set and found, else
+            ``default_funding_rate_8h`` (0.01%/8h, the usual interest-rate baseline).
+        rounding: how the chosen contract count is rounded to the lot.
+        liquidation_warning_pct: warn when a leg's liquidation price is closer than this (%).
+        benchmark: the market factor used for proxy hedges and scenario shocks.
+    """
+
+    ratio: NonNeg = 1.0
+    method: HedgeMethod = HedgeMethod.NOTIONAL
+    betas: dict[str, Finite] = Field(default_factory=dict)
+    proxies: dict[str, str] = Field(default_factory=dict)
+    venues: list[str] = Field(default_factory=lambda: ["binance-usdm"], min_length=1)
+    contract_type: Literal["linear", "inverse", "quanto"] | None = None
+    instruments: dict[str, list[InstrumentChoice]] = Field(default_factory=dict)
+    leverage: Pos = 2.0
+    margin_mode: Literal["isolated", "cross"] = "isolated"
+    collateral: Collateral | None = None
+    max_share_per_venue: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    funding_rates: dict[str, Finite] = Field(default_factory=dict)
+    default_funding_rate_8h: Finite = 0.0001
+    recent_funding_days: Annotated[int, Field(ge=1)] | None = None
+    rounding: Rounding = Rounding.NEAREST
+    liquidation_warning_pct: Pos = 25.0
+    benchmark: str = "BTC"
+    lookback_days: Annotated[int, Field(ge=30)] = 365
+
+    @field_validator("betas", "proxies", "funding_rates", "instruments", mode="before")
+    @classmethod
+    def _upper_keys(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, Mapping):
+            return value
+        out = {}
+        for k, v in value.items():
+            if isinstance(v, (dict, InstrumentChoice)):
+                v = [v]  # one instrument or a list of them
+            elif info.field_name == "proxies":
+                v = _symbol(v)
+            out[_symbol(k)] = v
+        return out
+
+    @field_validator("benchmark", mode="before")
+    @classmethod
+    def _upper_benchmark(cls, value: Any) -> Any:
+        return _symbol(value)
+
+    @field_validator("venues", mode="before")
+    @classmethod
+    def _one_venue(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class ScenarioSettings(_Model):
+    """The optional ``scenario:`` section: betas of each asset to the benchmark and fixed
+    per-asset shocks (fraction, e.g. ``USDC: -0.05`` for a depeg) applied in every row."""
+
+    benchmark: str | None = None
+    betas: dict[str, Finite] = Field(default_factory=dict)
+    asset_shocks: dict[str, Annotated[float, Field(gt=-1, allow_inf_nan=False)]] = Field(
+        default_factory=dict)
+
+    @field_validator("betas", "asset_shocks", mode="before")
+    @classmethod
+    def _upper_keys(cls, value: Any) -> Any:
+        return {_symbol(k): v for k, v in value.items()} if isinstance(value, Mapping) else value
+
+    @field_validator("benchmark", mode="before")
+    @classmethod
+    def _upper_benchmark(cls, value: Any) -> Any:
+        return _symbol(value)
+
+
+class Portfolio(_Model):
+    """A validated portfolio file: holdings, offline prices, hedge policy, scenario settings."""
+
+    holdings: list[Holding] = Field(min_length=1)
+    prices: dict[str, Pos] = Field(default_factory=dict)
+    hedge: HedgePolicy = Field(default_factory=HedgePolicy)
+    scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
+
+    @field_validator("prices", mode="before")
+    @classmethod
+    def _upper_keys(cls, value: Any) -> Any:
+        return {_symbol(k): v for k, v in value.items()} if isinstance(value, Mapping) else value
+
+    def assets(self) -> list[str]:
+        """Every asset the holdings touch (pool bases and quotes included), in file order."""
+        seen: dict[str, None] = {}
+        for h in self.holdings:
+            seen[h.base] = None
+            if h.quote:
+                seen[h.quote] = None
+        return list(seen)
+
+
+
+def parse_portfolio(data: Any) -> Portfolio:
+    """Validate a parsed portfolio document (a mapping) into a :class:`Portfolio`.
+
+    Raises :class:`InputError` naming the entry and field, e.g.
+    ``holdings[3].amount: must be >= 0 (got -5)``.
+    """
+    if not isinstance(data, Mapping):
+        raise InputError("portfolio", "must be a mapping with a holdings: list", type(data).__name__)
+    unknown = set(data) - set(Portfolio.model_fields)
+    if unknown:
+        raise InputError(min(unknown), "unknown section; expected holdings, prices, hedge, "
+                         "scenario", show_value=False)
+    holdings = data.get("holdings")
+    if not isinstance(holdings, list) or not holdings:
+        raise InputError("holdings", "must be a non-empty list of entries", holdings)
+    parsed = []
+    for i, entry in enumerate(holdings):
+        if not isinstance(entry, Mapping):
+            raise InputError(f"holdings[{i}]", "must be a mapping like {asset: BTC, amount: 1}", entry)
+        try:
+            parsed.append(Holding.model_validate(dict(entry)))
+        except ValidationError as exc:
+            raise from_validation_error(exc, f"holdings[{i}]") from None
+    try:
+        portfolio = Portfolio.model_validate({**data, "holdings": parsed})
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+    return portfolio
+
+
+
+def load_portfolio(path: str | Path) -> Portfolio:
+    """Read and validate a portfolio YAML file (see :mod:`hedgekit.portfolio` for the format)."""
+    return parse_portfolio(read_yaml(path, "PORTFOLIO"))
