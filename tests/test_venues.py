@@ -6,13 +6,21 @@ import csv
 import gzip
 import json
 import math
+from datetime import datetime, timezone
 
 import pytest
 
 from hedgekit.errors import InputError
-from hedgekit.instruments import ContractType
+from hedgekit.instruments import ContractType, Instrument
 from hedgekit.margin import LiquidationConvention, build_tiers
-from hedgekit.venues import get_venue, hyperliquid_mmr, venue_names
+from hedgekit.venues import (
+    FUNDING_SETTLEMENT_HOURS_UTC,
+    funding_settlement_hours,
+    get_venue,
+    hyperliquid_mmr,
+    unified_symbol,
+    venue_names,
+)
 
 EXPECTED = ["binance-usdm", "binance-coinm", "bybit-linear", "bybit-inverse", "bitmex", "okx", "deribit",
             "hyperliquid", "dydx"]
@@ -153,3 +161,147 @@ def test_deribit_size_margin_examples():
 def test_default_tier_is_open_ended():
     (tier,) = get_venue("bybit-inverse").tiers("BTCUSD")
     assert tier.floor == 0 and math.isinf(tier.cap) and tier.mmr == 0.005
+
+
+# --------------------------------------------------------------------------- ccxt unified symbols
+# ccxt Manual, "Contract naming conventions" (https://docs.ccxt.com/#/README?id=contract-naming-conventions):
+# spot BASE/QUOTE; perpetual swap BASE/QUOTE:SETTLE ('BTC/USDT:USDT' linear, 'BTC/USDT:BTC' inverse);
+# future BASE/QUOTE:SETTLE-YYMMDD ('BTC/USDT:USDT-211225' settles in USDT on 2021-12-25,
+# 'ETH/USDT:ETH-210625' settles in ETH on 2021-06-25).
+@pytest.mark.parametrize("args, expected", [
+    (("BTC", "USDT"), "BTC/USDT"),
+    (("BTC", "USDT", "USDT"), "BTC/USDT:USDT"),
+    (("BTC", "USDT", "BTC"), "BTC/USDT:BTC"),
+    (("ETH", "USDT", "ETH"), "ETH/USDT:ETH"),
+    (("BTC", "USDT", "USDT", datetime(2021, 12, 25, 8, tzinfo=timezone.utc)), "BTC/USDT:USDT-211225"),
+    (("BTC", "USDT", "BTC", datetime(2021, 12, 25, 8, tzinfo=timezone.utc)), "BTC/USDT:BTC-211225"),
+    (("ETH", "USDT", "ETH", datetime(2021, 6, 25, 8, tzinfo=timezone.utc)), "ETH/USDT:ETH-210625"),
+])
+def test_unified_symbol_follows_ccxt_manual(args, expected):
+    assert unified_symbol(*args) == expected
+
+
+def test_unified_symbol_refuses_an_expiry_without_settle_currency():
+    with pytest.raises(ValueError, match="settle"):
+        unified_symbol("BTC", "USDT", None, datetime(2021, 12, 25, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("venue, symbol, expected", [
+    # Linear USDT perpetual settles in its quote.
+    ("binance-usdm", "BTCUSDT", "BTC/USDT:USDT"),
+    ("okx", "BTC-USDT-SWAP", "BTC/USDT:USDT"),
+    # Inverse perpetuals are quoted in USD and settle in the coin (ccxt: 'BTC/USD:BTC').
+    ("binance-coinm", "BTCUSD_PERP", "BTC/USD:BTC"),
+    ("bitmex", "XBTUSD", "BTC/USD:BTC"),
+    ("deribit", "BTC-PERPETUAL", "BTC/USD:BTC"),
+    # BitMEX ETHUSD is a quanto: ETH quoted in USD, settled in BTC.
+    ("bitmex", "ETHUSD", "ETH/USD:BTC"),
+    # Hyperliquid's coin-named perps are linear USDC contracts.
+    ("hyperliquid", "BTC", "BTC/USDC:USDC"),
+])
+def test_preset_ccxt_symbol(venue, symbol, expected):
+    preset = get_venue(venue)
+    assert preset.ccxt_symbol(preset.instrument(symbol)) == expected
+
+
+def test_preset_ccxt_symbol_of_a_dated_future_carries_its_expiry():
+    future = Instrument(symbol="BTCUSDT_211231", contract_type="linear", contract_size=1.0, base="BTC",
+                        quote="USDT", expiry=datetime(2021, 12, 31, 8, tzinfo=timezone.utc))
+    assert get_venue("binance-usdm").ccxt_symbol(future) == "BTC/USDT:USDT-211231"
+
+
+# --------------------------------------------------------------------------- funding settlement hours
+@pytest.mark.parametrize("exchange, hours", [
+    # Binance funding FAQ: "every 8 hours at 00:00 UTC; 08:00 UTC and 16:00 UTC"
+    ("binance", (0, 8, 16)),
+    # OKX help 360053909272: "every 8 hours ... at 00:00, 08:00, and 16:00 (UTC)"
+    ("okx", (0, 8, 16)),
+    # Bybit "Introduction to Funding Rate": 00:00, 08:00, 16:00 UTC
+    ("bybit", (0, 8, 16)),
+    # BitMEX perpetual contracts guide: funding every 8 hours at 04:00, 12:00 and 20:00 UTC
+    ("bitmex", (4, 12, 20)),
+    # KuCoin funding fees page: "once every 8 hours at UTC 04:00, 12:00, and 20:00"
+    ("kucoin", (4, 12, 20)),
+])
+def test_funding_settlement_hours_from_venue_pages(exchange, hours):
+    assert funding_settlement_hours(exchange) == hours
+    assert funding_settlement_hours(exchange.upper()) == hours
+
+
+def test_every_settlement_schedule_is_three_hours_eight_apart():
+    for exchange, hours in FUNDING_SETTLEMENT_HOURS_UTC.items():
+        assert len(hours) == 3 and list(hours) == sorted(hours), exchange
+        assert {(h - hours[0]) for h in hours} == {0, 8, 16}, exchange
+        assert all(0 <= h < 24 for h in hours), exchange
+
+
+def test_no_schedule_for_continuous_or_hourly_venues():
+    # Deribit accrues funding continuously; Hyperliquid and dYdX settle every hour: no 8h clock to check.
+    for exchange in ("deribit", "hyperliquid", "dydx", "nowhere"):
+        assert funding_settlement_hours(exchange) is None
+
+
+def test_presets_with_a_settlement_schedule_fund_every_8_hours():
+    for name in venue_names():
+        preset = get_venue(name)
+        if funding_settlement_hours(preset.exchange) is not None:
+            assert preset.funding_interval_hours == 8.0, name
+
+
+# --------------------------------------------------------------------------- listing_of / maintenance
+def _btc_linear(symbol="BTC/USDT:USDT", size=1.0):
+    return Instrument(symbol=symbol, contract_type="linear", contract_size=size, base="BTC", quote="USDT")
+
+
+def test_listing_of_same_symbol_and_spec_is_the_listing():
+    usdm = get_venue("binance-usdm")
+    listed = usdm.instrument("BTCUSDT")
+    assert usdm.listing_of(listed) is listed
+
+
+def test_listing_of_another_name_for_the_same_contract():
+    usdm = get_venue("binance-usdm")
+    assert usdm.listing_of(_btc_linear()) is usdm.instrument("BTCUSDT")
+
+
+def test_listing_of_a_contract_of_its_own_is_none():
+    usdm = get_venue("binance-usdm")
+    assert usdm.listing_of(_btc_linear(size=0.01)) is None  # another contract size
+    inverse = Instrument(symbol="BTCUSD", contract_type="inverse", contract_size=100.0, base="BTC", quote="USD")
+    assert usdm.listing_of(inverse) is None  # USD-M lists no inverse contract
+    doge = Instrument(symbol="DOGEUSDT", contract_type="linear", contract_size=1.0, base="DOGE", quote="USDT")
+    assert usdm.listing_of(doge) is None
+
+
+def test_maintenance_of_a_listed_tiered_contract_is_its_tier_table():
+    # Binance USD-M BTCUSDT leverage and margin table, bracket 1: notional 0-50,000 USDT at MMR 0.40%
+    # (https://www.binance.com/en/futures/trading-rules/perpetual/leverage-margin). The size is
+    # ignored: the tier is re-evaluated at the liquidation price, not fixed here.
+    usdm = get_venue("binance-usdm")
+    for size in (None, 10.0):
+        rule = usdm.maintenance(_btc_linear(), size)
+        (tiers,) = rule.values()
+        assert list(rule) == ["tiers"]
+        assert tiers[0].floor == 0 and tiers[0].cap == 50_000 and tiers[0].mmr == 0.004
+        assert len(tiers) == 12
+
+
+def test_maintenance_of_an_unlisted_contract_is_the_default_rate():
+    usdm = get_venue("binance-usdm")
+    assert usdm.maintenance(_btc_linear(size=0.01)) == {"mmr": usdm.default_mmr}
+    assert usdm.default_mmr == 0.004
+
+
+def test_maintenance_on_deribit_depends_on_size():
+    # Deribit linear perpetual, standard margin
+    # (https://support.deribit.com/hc/en-us/articles/25944738177565-Linear-Perpetual):
+    # BTC maintenance margin = 1% + position size in BTC x 0.005%.
+    # 25 BTC: 1% + 25 x 0.005% = 1% + 0.125% = 1.125%; 200 BTC: 1% + 1% = 2%; 0 BTC: 1%.
+    deribit = get_venue("deribit")
+    usdc = deribit.instrument("BTC_USDC-PERPETUAL")
+    assert deribit.maintenance(usdc, 25.0)["mmr"] == pytest.approx(0.01125)
+    assert deribit.maintenance(usdc, -200.0)["mmr"] == pytest.approx(0.02)  # a short counts by its size
+    assert deribit.maintenance(usdc, 0.0)["mmr"] == pytest.approx(0.01)
+    # Without a size the rule falls back to the zero-size rate as one open-ended tier.
+    (tier,) = deribit.maintenance(usdc)["tiers"]
+    assert tier.mmr == 0.01 and math.isinf(tier.cap)

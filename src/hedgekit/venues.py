@@ -18,13 +18,71 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 
 from hedgekit.errors import InputError
 from hedgekit.instruments import ContractType, Instrument
 from hedgekit.margin import LiquidationConvention, MarginTier, build_tiers
 
-__all__ = ["VenuePreset", "exchange_of", "get_venue", "hyperliquid_mmr", "venue_names"]
+__all__ = [
+    "FUNDING_SETTLEMENT_HOURS_UTC",
+    "VenuePreset",
+    "exchange_of",
+    "funding_settlement_hours",
+    "get_venue",
+    "hyperliquid_mmr",
+    "unified_symbol",
+    "venue_names",
+]
+
+
+def unified_symbol(base: str, quote: str, settle: str | None = None, expiry: date | None = None) -> str:
+    """ccxt's unified market symbol: ``BASE/QUOTE`` (spot), ``BASE/QUOTE:SETTLE`` (perpetual:
+    ``BTC/USDT:USDT`` linear, ``BTC/USD:BTC`` inverse), ``BASE/QUOTE:SETTLE-YYMMDD`` (dated
+    future, e.g. ``BTC/USDT:USDT-211225``), as the ccxt Manual's "Contract naming conventions"
+    define them (https://docs.ccxt.com/#/README?id=contract-naming-conventions)."""
+    symbol = f"{base}/{quote}"
+    if settle is None:
+        if expiry is not None:
+            raise ValueError(f"{symbol}: a dated future needs its settle currency")
+        return symbol
+    symbol += f":{settle}"
+    if expiry is not None:
+        symbol += f"-{expiry:%y%m%d}"
+    return symbol
+
+
+# Funding settlement hours (UTC) of each exchange's standard 8-hourly perpetual schedule, keyed by
+# the exchange id of the data store. Single contracts can be moved to 4h/1h schedules; these are
+# the defaults a shifted file is recognised against.
+FUNDING_SETTLEMENT_HOURS_UTC: Mapping[str, tuple[int, ...]] = MappingProxyType({
+    # https://www.binance.com/en/support/faq/introduction-to-binance-futures-funding-rates-360033525031
+    # "Funding payments occur every 8 hours at 00:00 UTC, 08:00 UTC and 16:00 UTC"
+    "binance": (0, 8, 16),
+    # https://www.bybit.com/en/help-center/article/Introduction-to-Funding-Rate
+    # funding every 8 hours at 00:00, 08:00 and 16:00 UTC
+    "bybit": (0, 8, 16),
+    # https://www.okx.com/help/360053909272 "charged every 8 hours ... at 00:00, 08:00, and 16:00 (UTC)"
+    "okx": (0, 8, 16),
+    # https://www.gate.io/article/27396 (funding settled every 8 hours: 08:00 and 16:00 UTC settlements)
+    "gate": (0, 8, 16),
+    # https://www.htx.com/support/44958157384677 (8-hourly periods 00:00-08:00 UTC, settled at 08:00 UTC)
+    "htx": (0, 8, 16),
+    # https://www.mexc.com/support/articles/17827791519504 (8-hourly settlements 08:00, 16:00, 00:00 UTC)
+    "mexc": (0, 8, 16),
+    # https://www.bitmex.com/app/perpetualContractsGuideExamples (XBTUSD): funding every 8 hours at
+    # 04:00, 12:00 and 20:00 UTC
+    "bitmex": (4, 12, 20),
+    # https://www.kucoin.com/support/26686295987353 "assessed once every 8 hours at UTC 04:00, 12:00, and 20:00"
+    "kucoin": (4, 12, 20),
+})
+
+
+def funding_settlement_hours(exchange: str) -> tuple[int, ...] | None:
+    """UTC hours at which ``exchange`` (a data-store venue id such as ``binance``) settles its
+    standard 8-hourly funding, or None when hedgekit has no published schedule for it."""
+    return FUNDING_SETTLEMENT_HOURS_UTC.get(exchange.lower())
 
 
 def hyperliquid_mmr(max_leverage: float) -> float:
@@ -128,11 +186,7 @@ class VenuePreset:
     def ccxt_symbol(self, inst: Instrument) -> str:
         """ccxt's unified symbol of ``inst``: ``BTC/USDT:USDT`` (linear), ``BTC/USD:BTC``
         (inverse), ``ETH/USD:BTC`` (quanto), with ``-YYMMDD`` for a dated future."""
-        quote = "USD" if inst.is_inverse else inst.quote
-        symbol = f"{inst.base}/{quote}:{inst.settle}"
-        if inst.expiry is not None:
-            symbol += f"-{inst.expiry:%y%m%d}"
-        return symbol
+        return unified_symbol(inst.base, "USD" if inst.is_inverse else inst.quote, inst.settle, inst.expiry)
 
     def find_instrument(self, base: str, contract_type: str | None = None) -> Instrument | None:
         """The first listed perpetual on ``base`` (optionally of ``contract_type``), else None."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import quote
 
+from hedgekit._files import atomic_path, atomic_write_bytes
 from hedgekit.errors import DataError, InputError
 
 if TYPE_CHECKING:
@@ -131,19 +131,6 @@ def _check_key(kind: str, venue: str, symbol: str, freq: str) -> str:
     if not freq:
         raise InputError("freq", "must not be empty", freq)
     return kind
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class Store:
@@ -300,16 +287,8 @@ class Store:
             frame = both[~both.index.duplicated(keep="last")].sort_index()
         if frame.empty:
             raise DataError(f"{kind}/{venue}/{symbol}/{freq}: nothing to write (0 rows)")
-        path = self.path / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(self.path / rel) as tmp:
             frame.to_parquet(tmp, compression="zstd")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         from hedgekit.data.quality import find_gaps
 
         merged_meta = dict(old.meta) if old is not None else {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hedgekit.data.store import atomic_write_bytes  # temp file + rename: nothing half-written
+from hedgekit._files import atomic_write_bytes  # temp file + rename: nothing half-written
 
 __all__ = ["backtest_table", "write_html", "write_png"]
 
