@@ -97,3 +97,36 @@ def test_inverse_held_at_the_exact_target_delta_never_trades(entry, now, coins):
                          contracts=contracts, entry_price=entry)]
     p = plan(doc, positions=held)
     assert p.trades == ()
+
+
+def test_book_file_positions_reach_the_plan_cli(tmp_path, run_cli, monkeypatch):
+    import json
+
+    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path / "store"))
+    path = tmp_path / "held.yaml"
+    path.write_text("prices: {BTC: 75000}\n"
+                    "holdings: [{asset: BTC, amount: 10}]\n"
+                    "hedge: {venues: [binance-coinm], leverage: 1}\n"
+                    "positions:\n"
+                    "  - {venue: binance-coinm, symbol: BTCUSD_PERP, contracts: -6800, entry_price: 68000}\n")
+    code, out, err = run_cli("plan", str(path), "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["trades"] == []
+    assert (doc["legs"][0]["current_contracts"], doc["legs"][0]["trade_contracts"]) == (-6800, 0)
+    code, out, _ = run_cli("plan", str(path))
+    assert code == 0 and "Trades: none" in out
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ("max_price_age: -1\n", "error: max_price_age: must be a duration > 0 like 90s, 15m, 1h or 2d (got -1)"),
+    ("positions: [{venue: ftx, symbol: BTCUSDT, contracts: -1}]\n", "error: positions[0].venue: unknown venue"),
+    ("positions: [{venue: okx, symbol: NOPE, contracts: -1}]\n", "error: positions[0].symbol: not listed for okx"),
+])
+def test_bad_position_and_price_age_entries_name_the_field(tmp_path, run_cli, monkeypatch, extra, message):
+    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path / "store"))
+    path = tmp_path / "bad.yaml"
+    path.write_text("prices: {BTC: 75000}\nholdings: [{asset: BTC, amount: 10}]\n" + extra)
+    code, out, err = run_cli("plan", str(path))
+    assert code == 2 and out == ""
+    assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err

@@ -5,6 +5,7 @@ wording, ``holdings[3].amount: must be >= 0 (got -5)`` or ``policies[1].band: mu
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from hedgekit.errors import InputError
 
-__all__ = ["field_path", "from_validation_error", "read_yaml"]
+__all__ = ["duration_seconds", "field_path", "from_validation_error", "read_yaml"]
 
 # pydantic error type -> our message; ``{ge}`` etc. are filled from the error's context
 _MESSAGES = {
@@ -72,6 +73,23 @@ def from_validation_error(exc: ValidationError, prefix: str = "") -> InputError:
     if kind == "missing":  # its "input" is the enclosing mapping: name the field, not the mapping
         return InputError(field_name, message, show_value=False)
     return InputError(field_name, message, err.get("input"))
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def duration_seconds(field: str, value: Any) -> float:
+    """A positive duration as written in a book file: ``90s``, ``15m``, ``1h``, ``2d`` or a
+    number of seconds. InputError naming ``field`` otherwise."""
+    text = str(value).strip().lower()
+    number, unit = (text[:-1], text[-1]) if text[-1:] in _UNITS else (text, "s")
+    try:
+        seconds = float(number) * _UNITS[unit]
+    except ValueError:
+        raise InputError(field, "must be a duration like 90s, 15m, 1h or 2d", value) from None
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
+        raise InputError(field, "must be a duration > 0 like 90s, 15m, 1h or 2d", value)
+    return seconds
 
 
 def _fmt(value: Any) -> str:

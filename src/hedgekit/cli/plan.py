@@ -20,11 +20,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 def plan_command(portfolio: PortfolioArg, json: JsonOpt = False) -> None:
     """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, warnings."""
     from hedgekit.market.sources import snapshot_for
-    from hedgekit.planner import plan
+    from hedgekit.planner import held_from_book, plan
     from hedgekit.portfolio import load_portfolio
 
     book = load_portfolio(portfolio)
-    emit(plan(book, snapshot_for(book)), json, "render_plan")
+    emit(plan(book, snapshot_for(book), positions=held_from_book(book)), json, "render_plan")
 
 
 def emit(result: object, as_json: bool, renderer: str) -> None:

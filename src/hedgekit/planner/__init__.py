@@ -17,7 +17,7 @@ from hedgekit.planner.core import file_snapshot, plan
 from hedgekit.planner.legs import margin_spec
 from hedgekit.planner.needs import market_needs
 from hedgekit.planner.result import HedgeLeg, HedgePlan, PlanWarning, RoundingOption
-from hedgekit.planner.trades import HeldPosition, Trade, with_trades
+from hedgekit.planner.trades import HeldPosition, Trade, held_from_book, with_trades
 
 __all__ = ["HedgeLeg", "HedgePlan", "HeldPosition", "PlanWarning", "RoundingOption", "Trade",
-           "file_snapshot", "margin_spec", "market_needs", "plan", "with_trades"]
+           "file_snapshot", "held_from_book", "margin_spec", "market_needs", "plan", "with_trades"]

@@ -14,6 +14,7 @@ second full hedge:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,9 +22,10 @@ from typing import Any
 from hedgekit.errors import InputError
 from hedgekit.instruments import Instrument, Side
 from hedgekit.planner.result import HedgeLeg, HedgePlan
+from hedgekit.portfolio import Portfolio
 from hedgekit.venues import get_venue
 
-__all__ = ["HeldPosition", "Trade", "with_trades"]
+__all__ = ["HeldPosition", "Trade", "held_from_book", "with_trades"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -80,10 +82,14 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
     ``accounts`` maps a venue to the account that trades there when nothing is held on it yet.
     Inverse positions need their entry price (InputError naming the position otherwise).
     """
+    held = tuple(held)
     prices = p.prices
     books: dict[tuple[str, str], _Book] = {}
     for i, h in enumerate(held):
-        inst = h.resolve()
+        try:
+            inst = h.resolve()
+        except InputError as exc:
+            raise exc.within(f"positions[{i}]") from None
         price = prices.get(inst.base)
         entry = h.entry_price or price
         if entry is None:
@@ -109,6 +115,7 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
                 targets[i] -= b.delta * targets[i] / total
             del orphans[key]  # kept as it is; the planned legs trade the rest
     trades: list[Trade] = []
+    notes = list(p.notes)
     for i, leg in enumerate(legs):
         b = books.get((leg.venue, leg.symbol))
         current = b.contracts if b else 0.0
@@ -117,8 +124,14 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
         exact = (targets[i] - held_delta) / per_contract
         mode = "nearest" if leg.fixed else p.policy.rounding.value
         size = leg.instrument.round_contracts(abs(exact), mode)
-        trade = size if exact > 0 else -size
+        trade = 0.0 if size == 0 else (size if exact > 0 else -size)
         legs[i] = replace(leg, current_contracts=current, trade_contracts=trade)
+        kept = abs(current + trade)
+        if b and leg.instrument.is_inverse and not math.isclose(kept, leg.contracts):
+            notes.append(f"{leg.symbol}@{leg.venue}: {kept:,.10g} contracts after the trade hedge "
+                         f"the target {abs(targets[i]):,.6g} {leg.hedge_asset}, because a held "
+                         "inverse position keeps the delta of its entry price (face / entry); "
+                         f"a fresh position at {leg.price:,.2f} would need {leg.contracts:,.10g}")
         if size > 0:
             account = b.accounts[0] if b and b.accounts else (accounts or {}).get(leg.venue)
             trades.append(_trade(account, leg.venue, leg.symbol, current, trade))
@@ -126,7 +139,7 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
         if b.contracts != 0:
             trades.append(_trade(b.accounts[0] if b.accounts else None, venue, symbol,
                                  b.contracts, -b.contracts))
-    return replace(p, legs=tuple(legs), trades=tuple(trades), held=tuple(held))
+    return replace(p, legs=tuple(legs), trades=tuple(trades), held=tuple(held), notes=tuple(notes))
 
 
 def _target_delta(leg: HedgeLeg) -> float:
@@ -139,3 +152,13 @@ def _trade(account: str | None, venue: str, symbol: str, current: float, trade: 
     reduce_only = current != 0 and (trade > 0) != (current > 0) and abs(trade) <= abs(current)
     return Trade(account=account, venue=venue, symbol=symbol, side="buy" if trade > 0 else "sell",
                  contracts=abs(trade), reduce_only=reduce_only)
+
+
+def held_from_book(portfolio: Portfolio) -> list[HeldPosition] | None:
+    """The book file's ``positions:`` as held positions (None when the file has no section)."""
+    if portfolio.positions is None:
+        return None
+    return [HeldPosition(venue=e.venue, symbol=e.symbol,
+                         side=Side.SHORT if e.contracts < 0 else Side.LONG,
+                         contracts=abs(e.contracts), entry_price=e.entry_price, account=e.account)
+            for e in portfolio.positions]

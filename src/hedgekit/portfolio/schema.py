@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from hedgekit._validation import from_validation_error, read_yaml
+from hedgekit._validation import duration_seconds, from_validation_error, read_yaml
 from hedgekit.errors import InputError
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "InstrumentChoice",
     "LPModel",
     "Portfolio",
+    "PositionEntry",
     "Rounding",
     "ScenarioSettings",
     "load_portfolio",
@@ -304,13 +305,44 @@ class ScenarioSettings(_Model):
         return _symbol(value)
 
 
+class PositionEntry(_Model):
+    """One entry of ``positions``: a futures position held where no API is connected.
+
+    ``contracts`` is signed (short < 0) in the venue's contracts; ``entry_price`` is needed for
+    inverse contracts (their delta is face / entry), else today's price is assumed.
+    """
+
+    venue: str
+    symbol: str
+    contracts: Finite
+    entry_price: Pos | None = None
+    account: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> PositionEntry:
+        from hedgekit.venues import get_venue
+
+        get_venue(self.venue)
+        if self.contracts == 0:
+            raise InputError("contracts", "must not be 0 (short < 0, long > 0)", self.contracts)
+        return self
+
+
 class Portfolio(_Model):
-    """A validated portfolio file: holdings, offline prices, hedge policy, scenario settings."""
+    """A validated portfolio file: holdings, offline prices, hedge policy, scenario settings,
+    positions already held and how old a price may be."""
 
     holdings: list[Holding] = Field(min_length=1)
     prices: dict[str, Pos] = Field(default_factory=dict)
     hedge: HedgePolicy = Field(default_factory=HedgePolicy)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
+    positions: list[PositionEntry] | None = None
+    max_price_age: float | None = None  # seconds; written 15m, 1h, ...
+
+    @field_validator("max_price_age", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else duration_seconds("", value)  # named by its location
 
     @field_validator("prices", mode="before")
     @classmethod
@@ -339,7 +371,7 @@ def parse_portfolio(data: Any) -> Portfolio:
     unknown = set(data) - set(Portfolio.model_fields)
     if unknown:
         raise InputError(min(unknown), "unknown section; expected holdings, prices, hedge, "
-                         "scenario", show_value=False)
+                         "scenario, positions, max_price_age", show_value=False)
     holdings = data.get("holdings")
     if not isinstance(holdings, list) or not holdings:
         raise InputError("holdings", "must be a non-empty list of entries", holdings)

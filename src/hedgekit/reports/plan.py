@@ -67,6 +67,9 @@ def plan_renderable(plan: Any) -> Group:
     legs = _table("Hedge legs", "asset", "contract", "type", "side", "contracts",
                   "notional USD", "notional coin", "ratio target", "after rounding",
                   right_from=4)
+    if plan.held is not None:
+        for name in ("held", "trade"):
+            legs.add_column(name, justify="right")
     rounding = _table("Rounding to the lot (residual = target - hedged; > 0 under-hedged)",
                       "leg", "exact", "chosen", "residual USD", "round down", "residual",
                       "round up", "residual")
@@ -78,7 +81,9 @@ def plan_renderable(plan: Any) -> Group:
         legs.add_row(leg.asset, f"{leg.symbol}@{leg.venue}", leg.contract_type.value, leg.side.value,
                      f"{leg.contracts:g}", _money(leg.notional_usd),
                      f"{_num(leg.notional_coin)} {leg.hedge_asset}",
-                     f"{leg.hedge_ratio_target:.1%}", f"{leg.hedge_ratio_effective:.2%}")
+                     f"{leg.hedge_ratio_target:.1%}", f"{leg.hedge_ratio_effective:.2%}",
+                     *([] if leg.trade_contracts is None else
+                       [f"{leg.current_contracts:+g}", f"{leg.trade_contracts:+g}"]))
         down, up = leg.alternatives
         rounding.add_row(tag, f"{leg.contracts_exact:,.4f}", f"{leg.contracts:g} ({leg.rounding})",
                          f"{leg.residual_usd:+,.0f} ({leg.residual_pct:+.2f}%)",
@@ -99,6 +104,9 @@ def plan_renderable(plan: Any) -> Group:
                           + ("; * rate assumed (hedge.default_funding_rate_8h)" if assumed else ""),
                           style="dim"))
 
+    if plan.held is not None:
+        parts.append(_trades_table(plan))
+
     t = plan.totals()
     parts.append(Text.assemble(
         ("Totals: ", "bold"),
@@ -115,6 +123,18 @@ def plan_renderable(plan: Any) -> Group:
             parts.append(Text(title, style="bold"))
             parts += [Text(f"- {line}", style=style) for line in lines]
     return Group(*parts)
+
+
+def _trades_table(plan: Any) -> Any:
+    """Held vs target per leg, then the trades that close the gap (the difference only)."""
+    if not plan.trades:
+        return Text("Trades: none: what is held matches the plan.", style="bold")
+    table = _table("Trades (target - held)", "account", "contract", "side", "contracts",
+                   "reduce only", right_from=3)
+    for t in plan.trades:
+        table.add_row(t.account or "-", f"{t.symbol}@{t.venue}", t.side, f"{t.contracts:g}",
+                      "yes" if t.reduce_only else "no")
+    return table
 
 
 def scenario_renderable(result: Any) -> Group:
