@@ -17,14 +17,27 @@ PortfolioArg = Annotated[Path, typer.Argument(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
-def plan_command(portfolio: PortfolioArg, json: JsonOpt = False) -> None:
+StrictOpt = Annotated[bool, typer.Option(
+    "--strict", help="Refuse (exit 2) when a price is older than max_price_age or prices are "
+    "further apart than it, instead of warning.")]
+
+
+def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictOpt = False) -> None:
     """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, warnings."""
+    from datetime import datetime, timezone
+
+    from hedgekit.errors import InputError
     from hedgekit.market.sources import snapshot_for
     from hedgekit.planner import held_from_book, plan
     from hedgekit.portfolio import load_portfolio
 
     book = load_portfolio(portfolio)
-    emit(plan(book, snapshot_for(book), positions=held_from_book(book)), json, "render_plan")
+    result = plan(book, snapshot_for(book), positions=held_from_book(book),
+                  now=datetime.now(timezone.utc))
+    stale = [w for w in result.warnings if w.code == "stale-price"]
+    if strict and stale:
+        raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)
+    emit(result, json, "render_plan")
 
 
 def emit(result: object, as_json: bool, renderer: str) -> None:

@@ -8,7 +8,7 @@ reason (betas), so the planner can say exactly what is missing.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from hedgekit.errors import DataError, InputError
 from hedgekit.market.snapshot import (
@@ -115,4 +115,5 @@ def _estimate(need: BetaNeed, store) -> BetaEstimate:
 
 
 def _utc(ts) -> datetime:
-    return ts.to_pydatetime()
+    out = ts.to_pydatetime()
+    return out if out.tzinfo is not None else out.replace(tzinfo=timezone.utc)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from datetime import datetime
 
 from hedgekit.market.snapshot import FILE, STORE, MarketSnapshot
 from hedgekit.planner.allocation import allocate
@@ -28,7 +29,11 @@ from hedgekit.planner.result import HedgeLeg, HedgePlan, PlanWarning
 from hedgekit.planner.selection import candidates
 from hedgekit.planner.sizing import beta_for
 from hedgekit.planner.trades import HeldPosition, with_trades
-from hedgekit.planner.warnings import plan_warnings
+from hedgekit.planner.warnings import (
+    DEFAULT_MAX_PRICE_AGE,
+    freshness_warnings,
+    plan_warnings,
+)
 from hedgekit.portfolio import Exposure, Portfolio, compute_exposures
 
 __all__ = ["file_snapshot", "plan"]
@@ -41,7 +46,8 @@ def file_snapshot(portfolio: Portfolio) -> MarketSnapshot:
 
 def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | None = None, *,
          prices: Mapping[str, float] | None = None,
-         positions: Iterable[HeldPosition] | None = None) -> HedgePlan:
+         positions: Iterable[HeldPosition] | None = None,
+         now: datetime | None = None) -> HedgePlan:
     """Build the hedge plan of ``portfolio`` under its ``hedge`` policy on ``market``.
 
     ``market`` is a :class:`~hedgekit.market.MarketSnapshot` (see
@@ -52,7 +58,10 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
     (unknown venue or symbol, no future for an asset, missing beta or price, leverage above the
     venue's maximum). With ``positions`` (what is held now) every leg gains
     ``current_contracts`` and ``trade_contracts`` and the plan its ``trades``: the difference
-    between target and held exposure (:mod:`hedgekit.planner.trades`).
+    between target and held exposure (:mod:`hedgekit.planner.trades`). ``now`` (the caller's
+    clock; the planner has none) dates the prices: one older than the book's
+    ``max_price_age`` (default 15 minutes), or prices further apart than that, give a
+    ``stale-price`` warning.
 
     >>> from hedgekit import parse_portfolio, plan
     >>> book = parse_portfolio({"prices": {"BTC": 65000}, "holdings": [{"asset": "BTC",
@@ -112,6 +121,7 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
     hedge_plan = HedgePlan(exposure=exposure, policy=policy, legs=tuple(legs), warnings=(),
                            prices=px, notes=tuple(notes), scenario=portfolio.scenario,
                            market=market)
+    warnings += freshness_warnings(market, px, portfolio.max_price_age or DEFAULT_MAX_PRICE_AGE, now)
     hedge_plan = replace(hedge_plan, warnings=tuple(warnings + plan_warnings(hedge_plan)))
     return hedge_plan if positions is None else with_trades(hedge_plan, positions)
 

@@ -219,8 +219,20 @@ class HedgePlan:
             "pools": [p.to_dict() for p in self.exposure.pools],
             "policy": self.policy.model_dump(mode="json"),
             "prices": dict(self.prices),
+            "price_sources": self.price_sources(),
             **({} if self.held is None else {"trades": [t.to_dict() for t in self.trades]}),
         }
+
+    def price_sources(self) -> dict[str, dict[str, Any]]:
+        """Where each price the plan used came from and when: ``{asset: {value, source, kind,
+        as_of}}`` (``source`` ``file`` for prices typed into the book, ``as_of`` None then)."""
+        points = self.market.prices if self.market is not None else {}
+        out = {}
+        for asset, value in self.prices.items():
+            point = points.get(asset)
+            out[asset] = (point.to_dict() if point is not None else
+                          {"value": value, "source": "default", "kind": "stablecoin", "as_of": None})
+        return out
 
     def to_frame(self):
         """One row per leg (the scalar fields of :meth:`HedgeLeg.to_dict`); needs pandas."""

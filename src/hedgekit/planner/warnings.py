@@ -5,18 +5,58 @@ Read-only over a finished :class:`HedgePlan`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
 from hedgekit.margin import tier_for
+from hedgekit.market.snapshot import MarketSnapshot
 from hedgekit.planner.legs import margin_spec
 from hedgekit.planner.result import HedgeLeg, HedgePlan, PlanWarning
 from hedgekit.portfolio import Collateral
 from hedgekit.venues import exchange_of, get_venue
 
-__all__ = ["CONCENTRATION", "HIGH_LEVERAGE", "ROUNDING_SLACK", "TINY_HEDGE", "plan_warnings"]
+__all__ = ["CONCENTRATION", "DEFAULT_MAX_PRICE_AGE", "HIGH_LEVERAGE", "ROUNDING_SLACK", "TINY_HEDGE",
+           "freshness_warnings", "plan_warnings"]
 
 HIGH_LEVERAGE = 3.0      # hedge legs above this leverage get a warning
 TINY_HEDGE = 0.5         # a leg hedging less than this fraction of its target is flagged
 CONCENTRATION = 0.5      # without max_share_per_venue, flag a venue above this share
 ROUNDING_SLACK = 0.005   # lot rounding may push a capped venue this far above its share
+DEFAULT_MAX_PRICE_AGE = 15 * 60.0  # seconds; the book's max_price_age overrides it
+
+
+def freshness_warnings(market: MarketSnapshot, used: Mapping[str, float], max_age: float,
+                       now: datetime | None) -> list[PlanWarning]:
+    """``stale-price`` warnings for the dated prices the plan used: each one older than
+    ``max_age`` seconds at ``now``, and the pair furthest apart when that is more than
+    ``max_age`` (a 2025 close beside a 2026 one). Undated prices (typed in a file) are the
+    user's statement and are not judged."""
+    dated = [(a, p, p.as_of) for a, p in market.prices.items() if a in used and p.as_of is not None]
+    out = []
+    if now is not None:
+        for asset, p, as_of in dated:
+            age = (now - as_of).total_seconds()
+            if age > max_age:
+                out.append(PlanWarning(code="stale-price", asset=asset, message=(
+                    f"{asset}: the {p.kind} price {p.value:,.6g} USD ({p.source}) is from "
+                    f"{as_of:%Y-%m-%d %H:%M} UTC, {_age(age)} old (max_price_age {_age(max_age)})")))
+    if len(dated) > 1:
+        old = min(dated, key=lambda d: d[2])
+        new = max(dated, key=lambda d: d[2])
+        apart = (new[2] - old[2]).total_seconds()
+        if apart > max_age:
+            out.append(PlanWarning(code="stale-price", message=(
+                f"prices are {_age(apart)} apart: {old[0]} from {old[2]:%Y-%m-%d %H:%M}, "
+                f"{new[0]} from {new[2]:%Y-%m-%d %H:%M} UTC (max_price_age {_age(max_age)}); "
+                "the plan mixes markets of different times")))
+    return out
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400.0), ("h", 3600.0), ("m", 60.0)):
+        if seconds >= size:
+            return f"{seconds / size:,.1f}{unit}"
+    return f"{seconds:.0f}s"
 
 
 def plan_warnings(p: HedgePlan) -> list[PlanWarning]:

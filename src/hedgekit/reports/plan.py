@@ -106,6 +106,13 @@ def plan_renderable(plan: Any) -> Group:
 
     if plan.held is not None:
         parts.append(_trades_table(plan))
+    sources = plan.price_sources()
+    if any(p["source"] not in ("file", "given", "default") for p in sources.values()):
+        prices = _table("Prices used", "asset", "price USD", "source", "kind", "as of (UTC)")
+        for asset, p in sources.items():
+            prices.add_row(asset, _price(p["value"]), p["source"], p["kind"],
+                           (p["as_of"] or "-").replace("T", " ")[:16])
+        parts.append(prices)
 
     t = plan.totals()
     parts.append(Text.assemble(

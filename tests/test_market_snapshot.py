@@ -1,0 +1,69 @@
+"""The market snapshot: sources and times of every price, stale-price warnings (issue 10)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from hedgekit.market import MarketSnapshot, PricePoint
+from hedgekit.planner import plan
+from hedgekit.portfolio import parse_portfolio
+
+UTC = timezone.utc
+
+
+def book(**extra):
+    return parse_portfolio({"holdings": [{"asset": "BTC", "amount": 1}, {"asset": "ETH", "amount": 10}],
+                            "hedge": {"venues": ["binance-usdm"]}, **extra})
+
+
+def snap(btc_at: datetime, eth_at: datetime) -> MarketSnapshot:
+    return MarketSnapshot(prices={
+        "BTC": PricePoint(value=84_000, source="store", as_of=btc_at),
+        "ETH": PricePoint(value=2_200, source="live:binance-usdm", as_of=eth_at, kind="mark")})
+
+
+def test_prices_older_than_max_price_age_or_far_apart_warn():
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    p = plan(book(), snap(now - timedelta(days=1), now - timedelta(minutes=1)), now=now)
+    stale = [w for w in p.warnings if w.code == "stale-price"]
+    # BTC is a day old (> 15 min default); ETH one minute (fresh); 23h59m apart -> "24.0h"
+    assert [w.asset for w in stale] == ["BTC", None]
+    assert "1.0d old (max_price_age 15.0m)" in stale[0].message
+    assert "prices are 24.0h apart: BTC from 2026-02-28 12:00, ETH from 2026-03-01 11:59" in stale[1].message
+    fresh = plan(book(), snap(now - timedelta(minutes=5), now - timedelta(minutes=1)), now=now)
+    assert "stale-price" not in {w.code for w in fresh.warnings}
+    # a longer max_price_age in the book accepts the day-old close
+    relaxed = plan(book(max_price_age="2d"), snap(now - timedelta(days=1), now), now=now)
+    assert "stale-price" not in {w.code for w in relaxed.warnings}
+
+
+def test_every_price_says_where_it_came_from():
+    now = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    p = plan(book(), snap(now, now), now=now)
+    src = p.to_dict()["price_sources"]
+    assert src["BTC"] == {"value": 84_000, "source": "store", "kind": "close",
+                          "as_of": "2026-03-01T12:00:00+00:00"}
+    assert src["ETH"]["source"] == "live:binance-usdm" and src["ETH"]["kind"] == "mark"
+    typed = plan(book(prices={"BTC": 84_000, "ETH": 2_200}), now=now)
+    assert typed.to_dict()["price_sources"]["BTC"] == {"value": 84_000, "source": "file",
+                                                       "kind": "close", "as_of": None}
+    assert "stale-price" not in {w.code for w in typed.warnings}  # typed prices are not judged
+
+
+def test_strict_refuses_a_stale_store_price(data_dir, tmp_path, run_cli, monkeypatch):
+    from hedgekit.data import import_path
+
+    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path / "store"))
+    import_path(data_dir / "prices" / "binance_spot_daily_8coins_2020-01_2026-02" / "BTC_1D.json.gz")
+    path = tmp_path / "b.yaml"
+    path.write_text("holdings: [{asset: BTC, amount: 1}]\nhedge: {venues: [binance-usdm]}\n")
+    code, out, err = run_cli("plan", str(path), "--json")
+    assert code == 0
+    import json
+
+    doc = json.loads(out)
+    assert doc["price_sources"]["BTC"]["source"] == "store"
+    assert "stale-price" in {w["code"] for w in doc["warnings"]}
+    code, out, err = run_cli("plan", str(path), "--strict")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("error: --strict: stale-price: BTC: the close price")
