@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -170,3 +171,56 @@ def test_mixing_dated_and_perpetual_hedges_is_refused():
     cfg["assets"][1]["hedge"] = CME["assets"][0]["hedge"]
     with pytest.raises(InputError, match=r"assets\[0\]\.hedge: cannot mix perpetual and dated"):
         parse_config(cfg)
+
+
+def test_run_config_from_a_file_matches_an_independent_account(store, data_dir, tmp_path):
+    """run_config on a YAML file: 1 BTC unhedged is buy-and-hold; 1 BTC shorted once at 1x without
+    costs ends at spot + short PnL + funding, each summed here from the raw Binance files."""
+    from hedgekit.backtest import run_config
+
+    config = {
+        "start": "2021-01-01", "end": "2024-12-31", "reserve_usd": 1_000_000.0,
+        "assets": [{"asset": "BTC", "coins": 1.0, "spot_venue": "binance",
+                    "hedge": {"venue": "binance-usdm", "symbol": "BTCUSDT", "fee": 0.0}}],
+        "policies": [{"name": "none", "method": "none"},
+                     # one short of 1 BTC at the first close, never traded again (band 1000%)
+                     {"name": "short", "ratio": 1.0, "band": 10.0, "leverage": 1.0, "topup": 0.5}],
+    }
+    path = tmp_path / "one.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    res = run_config(path, data_dir=store)
+
+    def klines(name):
+        frame = pd.read_csv(data_dir / name)
+        frame.index = pd.to_datetime(frame["open_time"], utc=True)
+        return frame
+
+    spot = klines("futures/binance_spot_BTCUSDT_1d_2021-2024.csv.gz")["close"]
+    perp = klines("futures/binance_usdm_perp_BTCUSDT_1d_2021-2024.csv.gz")
+    reserve = 1_000_000.0
+    none = res.to_frame("none")["equity_usd"].to_numpy()
+    np.testing.assert_allclose(none, spot.to_numpy() + reserve, rtol=1e-12)
+    assert res["none"].total_return == pytest.approx(
+        (spot.iloc[-1] + reserve) / (spot.iloc[0] + reserve) - 1.0, rel=1e-12)
+
+    short = res["short"]
+    held = short.contracts[:, 0]
+    # 1 BTC x ratio 1 is a whole number of 0.001-BTC lots (BTCUSDT contract: 1 BTC, lot 0.001)
+    assert (held == held[0]).all() and held[0] == pytest.approx(1.0)
+    assert short.liquidations == 0 and short.fees_usd == 0.0
+    # funding: every settlement paid by a position held from a previous close (from day 2 on);
+    # reference = the file's mark price where it has one, else the perp open for the 00:00
+    # settlement and the day's perp close for the others (daily bars carry no intrabar mark)
+    raw = pd.read_csv(data_dir / "funding/binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz")
+    when = pd.to_datetime(raw["funding_time"], utc=True, format="ISO8601").dt.floor("h")
+    funding = 0.0
+    for ts, rate, mark in zip(when, raw["funding_rate"], raw["mark_price"]):
+        if ts < pd.Timestamp("2021-01-02", tz="UTC"):
+            continue
+        day = perp.loc[ts.floor("D")]
+        ref = mark if mark > 0 else (day["open"] if ts.hour == 0 else day["close"])
+        funding += held[0] * ref * rate  # a short receives rate x notional
+    assert short.funding_usd == pytest.approx(funding, rel=1e-12)
+    short_pnl = held[0] * (perp["close"].iloc[0] - perp["close"].iloc[-1])
+    expected = spot.iloc[-1] + reserve + short_pnl + funding  # cash 0: the margin was borrowed
+    assert short.final_equity_usd == pytest.approx(expected, rel=1e-12)

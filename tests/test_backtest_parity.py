@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from hedgekit.backtest import _reference as ref
+from hedgekit.backtest import kernels
 from hedgekit.backtest.engine import AssetSpec, Policy, _kernel_args, align_market, run_policy_arrays
 from hedgekit.instruments import Instrument
 
@@ -79,7 +80,7 @@ def assert_parity(assets, market, policy, *, cash=0.0, reserve=0.0):
     np.testing.assert_array_equal(out["contracts"], np.array(r.contracts))
     liq = [(int(b), int(j)) for b, j in zip(*np.nonzero(out["flags"] & 2))]
     assert liq == sorted(r.liquidations)
-    assert int(out["scalars"][2]) == r.rebalances
+    assert int(out["scalars"][kernels.S_REBALANCES]) == r.rebalances
     return out, r
 
 
@@ -118,7 +119,7 @@ def test_topups_from_reserve_match_reference(binance):
     assets, market, _ = binance
     policy = Policy(name="topup", ratio=1.0, band=0.05, leverage=4.0, topup=0.15)
     out, r = assert_parity(assets, market, policy, cash=10_000.0, reserve=40_000.0)
-    assert r.topups > 0 and out["scalars"][7] == r.topups
+    assert r.topups > 0 and out["scalars"][kernels.S_TOPUPS] == r.topups
 
 
 def test_inverse_book_matches_reference(binance, data_dir):
@@ -141,8 +142,9 @@ def test_rolls_match_reference(binance):
     rolled = market.__class__(**{**{f: getattr(market, f) for f in market.__dataclass_fields__},
                                  "roll_to": roll})
     out, r = assert_parity(assets, rolled, Policy(name="roll", ratio=1.0, band=0.1, leverage=2.0))
-    assert r.rolls == out["scalars"][4] > 0
-    assert math.isclose(out["scalars"][6] / out["scalars"][4], 0.008, rel_tol=1e-9)
+    assert r.rolls == out["scalars"][kernels.S_ROLLS] > 0
+    sc = out["scalars"]
+    assert math.isclose(sc[kernels.S_ROLL_BASIS] / sc[kernels.S_ROLLS], 0.008, rel_tol=1e-9)
 
 
 def test_tiered_maintenance_matches_reference(binance):

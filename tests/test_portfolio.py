@@ -209,3 +209,72 @@ def test_lp_gamma_loss_is_negative_both_ways():
     expected = (_virtual_reserve_value(5000, 3850, 3000, 4000) - _virtual_reserve_value(5000, 3500, 3000, 4000)
                 - pool.amount_base * 350)
     assert pool.gamma_loss(0.1) == pytest.approx(expected, rel=1e-9)
+
+
+# ------------------------------------------------------------------ one-sided pool amounts
+# Uniswap v3 whitepaper 6.2.1 (eqs 6.29-6.30), for Pa <= P <= Pb:
+#   x = L (1/sqrt(P) - 1/sqrt(Pb)),  y = L (sqrt(P) - sqrt(Pa));
+# below Pa the position is all base (P clamps to Pa, y = 0), above Pb all quote (P clamps to Pb,
+# x = 0). So amounts with y = 0 fix L = x / (1/sqrt(Pa) - 1/sqrt(Pb)) and x = 0 fix
+# L = y / (sqrt(Pb) - sqrt(Pa)). Constant product (v2): x = L/sqrt(P), y = L sqrt(P).
+PA, PB = 3000.0, 4000.0
+
+
+def _pool(price, **amounts):
+    p = parse_portfolio({"prices": {"ETH": price}, "holdings": [
+        {"kind": "lp", "pool": "ETH/USDC", "model": "concentrated", "lower": PA, "upper": PB,
+         **amounts}]})
+    return compute_exposures(p)
+
+
+def test_concentrated_all_base_below_the_range_stays_all_base():
+    ex = _pool(2500.0, amount_base=10.0, amount_quote=0.0)
+    L = 10.0 / (1 / math.sqrt(PA) - 1 / math.sqrt(PB))
+    pool = ex.pools[0]
+    assert pool.liquidity == pytest.approx(L, rel=1e-12)
+    assert pool.entry_price == PA  # all base: the amounts sit at (or below) the lower end
+    assert ex.get("ETH").delta_coin == pytest.approx(10.0, rel=1e-12)
+    assert ex.get("USDC").amount == 0.0
+    assert not pool.in_range
+
+
+def test_concentrated_all_quote_above_the_range_stays_all_quote():
+    ex = _pool(5000.0, amount_base=0.0, amount_quote=20_000.0)
+    L = 20_000.0 / (math.sqrt(PB) - math.sqrt(PA))
+    pool = ex.pools[0]
+    assert pool.liquidity == pytest.approx(L, rel=1e-12)
+    assert pool.entry_price == PB  # all quote: at (or above) the upper end
+    assert ex.get("ETH").delta_coin == 0.0
+    assert ex.get("USDC").amount == pytest.approx(20_000.0, rel=1e-12)
+
+
+def test_concentrated_all_base_is_rebalanced_when_the_price_is_inside_the_range():
+    P = 3500.0
+    ex = _pool(P, amount_base=10.0, amount_quote=0.0)
+    L = 10.0 / (1 / math.sqrt(PA) - 1 / math.sqrt(PB))
+    x = L * (1 / math.sqrt(P) - 1 / math.sqrt(PB))
+    y = L * (math.sqrt(P) - math.sqrt(PA))
+    assert ex.get("ETH").delta_coin == pytest.approx(x, rel=1e-12)
+    assert ex.get("USDC").amount == pytest.approx(y, rel=1e-12)
+    assert 0 < x < 10.0 and y > 0
+    assert any("re-balanced" in n for n in ex.unhedgeable)
+
+
+@pytest.mark.parametrize("amounts", [{"amount_base": 10.0, "amount_quote": 0.0},
+                                     {"amount_base": 0.0, "amount_quote": 30_000.0}])
+def test_constant_product_one_sided_amount_is_taken_at_the_current_price(amounts):
+    # 10 ETH at P = 3000: L = x sqrt(P) = 10 sqrt(3000); 30,000 USDC: L = y / sqrt(P), the same L
+    P = 3000.0
+    p = parse_portfolio({"prices": {"ETH": P}, "holdings": [
+        {"kind": "lp", "pool": "ETH/USDC", "model": "constant-product", **amounts}]})
+    ex = compute_exposures(p)
+    L = 10.0 * math.sqrt(P)
+    assert ex.pools[0].liquidity == pytest.approx(L, rel=1e-12)
+    assert ex.pools[0].entry_price == P
+    assert ex.get("ETH").delta_coin == pytest.approx(L / math.sqrt(P), rel=1e-12)
+    assert ex.get("USDC").amount == pytest.approx(L * math.sqrt(P), rel=1e-12)
+
+
+def test_constant_product_one_sided_amount_needs_a_price():
+    with pytest.raises(InputError, match="^amount_quote: a constant-product position holds both"):
+        lp_liquidity_from_amounts("constant-product", 10.0, 0.0)

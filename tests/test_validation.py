@@ -28,21 +28,19 @@ def _raised(parse, doc) -> InputError:
     return info.value
 
 
-def _set(path: tuple, value):
+_DELETE = object()
+
+
+def _set(path: tuple, value=_DELETE):
+    """A change to the example config: set (or delete) the entry at ``path``."""
     def change(data):
         *parents, last = path
         for key in parents:
             data = data[key]
-        data[last] = value
-    return change
-
-
-def _delete(path: tuple):
-    def change(data):
-        *parents, last = path
-        for key in parents:
-            data = data[key]
-        del data[last]
+        if value is _DELETE:
+            del data[last]
+        else:
+            data[last] = value
     return change
 
 
@@ -58,7 +56,7 @@ def _delete(path: tuple):
     ({"holdings": [{**BTC, "colour": "red"}]}, "holdings[0].colour: unknown field (got 'red')",
      _set(("assets", 0, "colour"), "red"), "assets[0].colour: unknown field (got 'red')"),
     ({"holdings": [{"asset": "BTC"}]}, "holdings[0].amount: is required",
-     _delete(("assets", 0, "coins")), "assets[0].coins: is required"),
+     _set(("assets", 0, "coins")), "assets[0].coins: is required"),
     ({"holdings": [{"asset": "BTC", "amount": "ten"}]},
      "holdings[0].amount: must be a finite number (got 'ten')",
      _set(("assets", 0, "coins"), "ten"), "assets[0].coins: must be a finite number (got 'ten')"),

@@ -464,7 +464,7 @@ def run_backtest(assets: Sequence[AssetSpec], market: Market, policies: Sequence
     strategies = []
     for i, policy in enumerate(policies):
         out = run_policy_arrays(args, policy, bpy)
-        metrics = np.empty(5)
+        metrics = np.empty(k.N_METRICS)
         k.equity_metrics(out["equity"], base, initial, bpy, metrics)
         strategies.append(StrategyResult.from_kernel(policy, out, metrics))
         if progress is not None:
@@ -494,10 +494,13 @@ def sweep(assets: Sequence[AssetSpec], market: Market, policies: Sequence[Policy
     scalars = np.empty((len(policies), k.N_SCALARS))
     k.run_sweep(*args, pf, pi, equity, scalars)
     base = run_policy_arrays(args, Policy(name="_unhedged", method=Method.NONE), bpy)["equity"]
-    metrics = np.empty((len(policies), 5))
+    metrics = np.empty((len(policies), k.N_METRICS))
     k.sweep_metrics(equity, base, initial_value(assets, market, cash, reserve), bpy, metrics)
-    frame = pd.DataFrame(metrics, columns=["total_return", "volatility", "max_drawdown", "cvar_95",
-                                           "hedge_effectiveness"])
+    frame = pd.DataFrame({"total_return": metrics[:, k.MET_TOTAL_RETURN],
+                          "volatility": metrics[:, k.MET_VOLATILITY],
+                          "max_drawdown": metrics[:, k.MET_MAX_DRAWDOWN],
+                          "cvar_95": metrics[:, k.MET_CVAR_95],
+                          "hedge_effectiveness": metrics[:, k.MET_HEDGE_EFFECTIVENESS]})
     frame.insert(0, "final_equity_usd", equity[:, -1])
     frame["funding_usd"] = scalars[:, k.S_FUNDING]
     frame["fees_usd"] = scalars[:, k.S_FEES]

@@ -76,6 +76,14 @@ S_TOPUP_USD = 8
 S_MARGIN_LOST = 9  # USD of margin lost at liquidations
 N_SCALARS = 10
 
+# metrics of an equity curve (equity_metrics, sweep_metrics)
+MET_TOTAL_RETURN = 0
+MET_VOLATILITY = 1  # annualised, sample
+MET_MAX_DRAWDOWN = 2  # > 0, fraction of the peak
+MET_CVAR_95 = 3  # > 0, mean loss of the worst 5% bar returns
+MET_HEDGE_EFFECTIVENESS = 4  # 1 - Var(hedged returns) / Var(unhedged returns)
+N_METRICS = 5
+
 _LOT_EPS = 1e-9
 
 
@@ -512,12 +520,12 @@ def equity_metrics(equity, base, initial, bars_per_year, out):
 
     ``initial`` is the book's value before the first trade (fees of the opening trade count).
 
-    out: total_return, volatility (annualised, sample), max_drawdown (> 0, fraction of the peak),
-    cvar_95 (> 0, mean loss of the worst 5% bar returns), hedge_effectiveness
-    (1 - Var(hedged returns) / Var(unhedged returns)).
+    ``out`` (N_METRICS) is written at the MET_* positions: total return, volatility
+    (annualised, sample), max drawdown (> 0, fraction of the peak), CVaR 95 (> 0, mean loss of
+    the worst 5% bar returns), hedge effectiveness (1 - Var(hedged) / Var(unhedged) returns).
     """
     T = equity.shape[0]
-    out[0] = equity[T - 1] / initial - 1.0
+    out[MET_TOTAL_RETURN] = equity[T - 1] / initial - 1.0
     m = T - 1
     r = np.empty(m)
     rb = np.empty(m)
@@ -532,23 +540,23 @@ def equity_metrics(equity, base, initial, bars_per_year, out):
         if dd > mdd:
             mdd = dd
     if m < 2:
-        out[1] = math.nan
-        out[3] = math.nan
-        out[4] = math.nan
-        out[2] = mdd
+        out[MET_VOLATILITY] = math.nan
+        out[MET_CVAR_95] = math.nan
+        out[MET_HEDGE_EFFECTIVENESS] = math.nan
+        out[MET_MAX_DRAWDOWN] = mdd
         return
     v = np.var(r) * m / (m - 1)
     vb = np.var(rb) * m / (m - 1)
-    out[1] = math.sqrt(v * bars_per_year)
-    out[2] = mdd
+    out[MET_VOLATILITY] = math.sqrt(v * bars_per_year)
+    out[MET_MAX_DRAWDOWN] = mdd
     srt = np.sort(r)
     k = max(1, int(math.ceil(0.05 * m)))
-    out[3] = -np.mean(srt[:k])
-    out[4] = 1.0 - v / vb if vb > 0.0 else math.nan
+    out[MET_CVAR_95] = -np.mean(srt[:k])
+    out[MET_HEDGE_EFFECTIVENESS] = 1.0 - v / vb if vb > 0.0 else math.nan
 
 
 @njit(cache=True, parallel=True)
 def sweep_metrics(equity, base, initial, bars_per_year, out):
-    """:func:`equity_metrics` for every row of ``equity`` (P, T) into ``out`` (P, 5)."""
+    """:func:`equity_metrics` for every row of ``equity`` (P, T) into ``out`` (P, N_METRICS)."""
     for p in prange(equity.shape[0]):
         equity_metrics(equity[p], base, initial, bars_per_year, out[p])

@@ -49,9 +49,11 @@ class StrategyResult:
         rolls = int(sc[k.S_ROLLS])
         return cls(
             name=policy.name, method=str(policy.method), final_equity_usd=float(out["equity"][-1]),
-            total_return=float(metrics[0]), volatility=float(metrics[1]),
-            max_drawdown=float(metrics[2]), cvar_95=float(metrics[3]),
-            hedge_effectiveness=float(metrics[4]), funding_usd=float(sc[k.S_FUNDING]),
+            total_return=float(metrics[k.MET_TOTAL_RETURN]),
+            volatility=float(metrics[k.MET_VOLATILITY]),
+            max_drawdown=float(metrics[k.MET_MAX_DRAWDOWN]), cvar_95=float(metrics[k.MET_CVAR_95]),
+            hedge_effectiveness=float(metrics[k.MET_HEDGE_EFFECTIVENESS]),
+            funding_usd=float(sc[k.S_FUNDING]),
             fees_usd=float(sc[k.S_FEES]), rebalances=int(sc[k.S_REBALANCES]),
             liquidations=int(sc[k.S_LIQUIDATIONS]), rolls=rolls,
             roll_cost_usd=float(sc[k.S_ROLL_COST]),
