@@ -97,6 +97,14 @@ def pick_series(
     return cands[0]
 
 
+def _checked_step(freq: str) -> int | None:
+    """The bar length of ``freq`` in ns (None for months); InputError on an unknown frequency."""
+    try:
+        return freq_step(freq)
+    except ValueError as exc:
+        raise InputError("freq", str(exc), freq) from None
+
+
 def _grid(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     step = freq_step(freq)
     if step is None:
@@ -146,10 +154,7 @@ def load_prices(
         raise InputError("ffill_limit", "must be an integer >= 1 with gap_policy='ffill'", ffill_limit)
     if not assets:
         raise InputError("assets", "must name at least one asset", list(assets))
-    try:
-        freq_step(freq)
-    except ValueError as exc:
-        raise InputError("freq", str(exc), freq) from None
+    _checked_step(freq)
     st = _store(store)
     lo = to_utc(start) if start is not None else None
     hi = to_utc(end) if end is not None else None
@@ -219,10 +224,7 @@ def load_gapless_prices(
 
     >>> load_gapless_prices(["SOL", "BTC"], start="2022-01-01")  # doctest: +SKIP
     """
-    try:
-        step = freq_step(freq)
-    except ValueError as exc:
-        raise InputError("freq", str(exc), freq) from None
+    step = _checked_step(freq)
     if step is None:
         raise InputError("freq", "monthly bars have no fixed length to check gaps against", freq)
     columns = []
