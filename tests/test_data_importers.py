@@ -311,3 +311,28 @@ def test_whole_folder_imports_or_refuses_every_file(data_dir, tmp_path):
     for info in store.catalog()[:40]:
         df = store.read(info.kind, info.venue, info.symbol, info.freq)
         assert df.index.is_monotonic_increasing and not df.index.has_duplicates and str(df.index.tz) == "UTC"
+
+
+def _funding_csv(tmp_path, hours_utc: list[int]) -> Path:
+    """A one-venue ``Symbol,Date,Funding Rate`` file settling at ``hours_utc`` for three days."""
+    rows = [f"BTC-USDT,2024-01-{day:02d} {h:02d}:00:00,0.0001" for day in (1, 2, 3) for h in hours_utc]
+    path = tmp_path / "BTC-USDT_examplex_funding_history.csv"
+    path.write_text("Symbol,Date,Funding Rate\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_clock_check_reads_the_settlement_hours_from_venues(tmp_path, monkeypatch):
+    # The settlement schedule is a venue fact: with no schedule for 'examplex' nothing is checked;
+    # once venues says it settles at 00/08/16 UTC, a file at 03/11/19 is 3 h ahead and refused.
+    from hedgekit import venues
+
+    opts = ImportOptions(venue="examplex")
+    path = _funding_csv(tmp_path, [3, 11, 19])
+    _, [s] = parse_file(path, opts)
+    assert s.freq == "8h"
+    monkeypatch.setattr(venues, "FUNDING_SETTLEMENT_HOURS_UTC", {"examplex": (0, 8, 16)})
+    with pytest.raises(Refused, match="settles at 03/11/19 h in this file, but examplex settles at 00/08/16 UTC"):
+        parse_file(path, opts)
+    monkeypatch.setattr(venues, "FUNDING_SETTLEMENT_HOURS_UTC", {"examplex": (3, 11, 19)})
+    _, [s] = parse_file(path, opts)
+    assert s.frame.index[0] == pd.Timestamp("2024-01-01 03:00", tz="UTC")

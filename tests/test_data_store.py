@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hedgekit.data import Store, continuous_future, import_path, load_funding, load_ohlc, load_prices
+from hedgekit.data import (
+    Store,
+    continuous_future,
+    import_path,
+    load_funding,
+    load_gapless_prices,
+    load_ohlc,
+    load_prices,
+)
 from hedgekit.data.store import DATA_DIR_ENV, resolve_data_dir
 from hedgekit.errors import DataError, InputError
 
@@ -237,3 +245,38 @@ def test_continuous_future_volume_rule(data_dir, tmp_path):
         continuous_future("cme", "MET", roll_rule="oi", store=store)
     with pytest.raises(DataError, match="no dated futures"):
         continuous_future("cme", "XYZ", store=store)
+
+
+# --------------------------------------------------------------------------- load_gapless_prices
+def test_gapless_prices_keep_each_coins_own_span(tmp_path):
+    # AAA trades Jan 1-10, CCC only from Jan 6: both load, CCC is empty before its listing.
+    store = Store(tmp_path)
+    days = [str(d) for d in pd.date_range("2024-01-01", "2024-01-10", freq="D")]
+    store.write("price", "x", "AAA/USD", "1d", _frame(days, list(range(1, 11))))
+    store.write("price", "x", "CCC/USD", "1d", _frame(days[5:], [50.0, 51.0, 52.0, 53.0, 54.0]))
+    df = load_gapless_prices(["AAA", "CCC"], store=store)
+    assert list(df.columns) == ["AAA", "CCC"]
+    assert len(df) == 10 and df["AAA"].tolist() == list(range(1, 11))
+    assert df["CCC"].isna().sum() == 5 and df["CCC"].first_valid_index() == pd.Timestamp("2024-01-06", tz="UTC")
+    assert df.attrs["sources"] == {"AAA": "price/x/AAA/USD/1d", "CCC": "price/x/CCC/USD/1d"}
+
+
+def test_gapless_prices_inside_the_window_ignore_holes_outside_it(tmp_path):
+    # BBB's hole is Jan 4-6; Jan 7-10 has none.
+    df = load_gapless_prices(["BBB"], start="2024-01-07", store=_gappy_store(tmp_path))
+    assert df.index[0] == pd.Timestamp("2024-01-07", tz="UTC") and len(df) == 4
+
+
+def test_gapless_prices_refuse_a_hole_naming_coin_series_count_and_first_bar(tmp_path):
+    # BBB lacks Jan 4, 5 and 6 (indices 3-5 of Jan 1-10): 3 missing daily bars, the first Jan 4.
+    with pytest.raises(DataError) as exc:
+        load_gapless_prices(["AAA", "BBB"], store=_gappy_store(tmp_path))
+    assert str(exc.value) == ("BBB: 3 missing 1d bar(s) in price/x/BBB/USD/1d, first at 2024-01-04 00:00:00+00:00 "
+                              "(narrow --start/--end)")
+
+
+def test_gapless_prices_refuse_frequencies_without_a_fixed_step(tmp_path):
+    with pytest.raises(InputError, match="freq"):
+        load_gapless_prices(["AAA"], freq="1M", store=_gappy_store(tmp_path))
+    with pytest.raises(InputError, match="freq"):
+        load_gapless_prices(["AAA"], freq="daily", store=_gappy_store(tmp_path))

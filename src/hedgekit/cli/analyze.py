@@ -54,31 +54,6 @@ def _hedge_specs(against: list[str], hedge_kind: str) -> list[tuple[str, str, st
     return specs
 
 
-def _load(coins: list[str], *, kind: str, venue, freq, start, end, store, sources: dict):
-    """One column per coin, each over its own stored span inside [start, end]; a hole inside a
-    span raises DataError (coins listed at different dates are fine, gaps are never filled)."""
-    import pandas as pd
-
-    from hedgekit.data import load_prices
-    from hedgekit.errors import DataError
-
-    step = pd.Timedelta(int(freq[:-1]), unit={"m": "min", "h": "h", "d": "D", "w": "W"}[freq[-1].lower()])
-    columns = []
-    for coin in coins:
-        df = load_prices([coin], kind=kind, venue=venue, freq=freq, start=start, end=end,
-                         gap_policy="drop", store=store)
-        col = df[coin]
-        source = df.attrs.get("sources", {}).get(coin, f"{kind}/{coin}")
-        grid = pd.date_range(col.index[0], col.index[-1], freq=step)
-        if len(grid) != len(col):
-            hole = grid.difference(col.index)
-            raise DataError(f"{coin}: {len(hole)} missing {freq} bar(s) in {source}, first at {hole[0]} "
-                            "(narrow --start/--end)")
-        columns.append(col)
-        sources[coin if kind == "price" else f"{coin}{PERP_SUFFIX}"] = source
-    return pd.concat(columns, axis=1)
-
-
 def _basket_prices(hedges, label: str = BASKET):
     """Equal-weight basket of the hedge instruments, rebalanced every period, as a price index."""
     import numpy as np
@@ -141,7 +116,7 @@ def analyze_command(
     if t0 is not None and t1 is not None and t1 <= t0:
         raise InputError("--end", f"must be after --start ({start})", end)
 
-    from hedgekit.data import Store
+    from hedgekit.data import Store, load_gapless_prices
     from hedgekit.estimators import analyze_pairs, periods_per_year
 
     try:
@@ -149,17 +124,18 @@ def analyze_command(
     except InputError:
         raise InputError("--freq", "must look like 1d, 8h, 1h, 15m or 1w", freq) from None
     store = Store(data_dir)
-    sources: dict[str, str] = {}
-    spot = _load(asset_list, kind="price", venue=venue, freq=freq, start=t0, end=t1, store=store,
-                 sources=sources)
+    spot = load_gapless_prices(asset_list, kind="price", venue=venue, freq=freq, start=t0, end=t1, store=store)
+    sources: dict[str, str] = dict(spot.attrs["sources"])
     specs = _hedge_specs(against_list, hedge_kind)
     hedge_frames = []
     for kind in ("price", "futures"):
         coins = [coin for _, coin, k in specs if k == kind]
         if coins:
-            frame = _load(coins, kind=kind, venue=hedge_venue or venue, freq=freq, start=t0, end=t1,
-                          store=store, sources=sources)
-            hedge_frames.append(frame.rename(columns={c: lbl for lbl, c, k in specs if k == kind}))
+            labels = {c: lbl for lbl, c, k in specs if k == kind}
+            frame = load_gapless_prices(coins, kind=kind, venue=hedge_venue or venue, freq=freq, start=t0, end=t1,
+                                        store=store)
+            sources.update({labels[c]: src for c, src in frame.attrs["sources"].items()})
+            hedge_frames.append(frame.rename(columns=labels))
     import pandas as pd
 
     hedges = pd.concat(hedge_frames, axis=1) if hedge_frames else pd.DataFrame()

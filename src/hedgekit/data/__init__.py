@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from hedgekit.data.importers import FORMATS, ImportOptions, ParsedSeries, Refused, detect_format, parse_file
 from hedgekit.data.ingest import FileResult, ImportReport, import_path
-from hedgekit.data.loaders import GapPolicy, RollRule, continuous_future, load_funding, load_ohlc, load_prices
+from hedgekit.data.loaders import (
+    GapPolicy,
+    RollRule,
+    continuous_future,
+    load_funding,
+    load_gapless_prices,
+    load_ohlc,
+    load_prices,
+)
 from hedgekit.data.quality import QualityIssue, QualityReport, check_quality
 from hedgekit.data.store import DATA_DIR_ENV, SeriesInfo, SeriesKind, Store, default_data_dir, resolve_data_dir
 
@@ -35,6 +43,7 @@ __all__ = [
     "detect_format",
     "import_path",
     "load_funding",
+    "load_gapless_prices",
     "load_ohlc",
     "load_prices",
     "parse_file",

@@ -15,7 +15,7 @@ from hedgekit.data.quality import freq_step
 from hedgekit.data.store import SeriesInfo, Store, to_utc
 from hedgekit.errors import DataError, InputError
 
-__all__ = ["GapPolicy", "continuous_future", "load_funding", "load_ohlc", "load_prices"]
+__all__ = ["GapPolicy", "continuous_future", "load_funding", "load_gapless_prices", "load_ohlc", "load_prices"]
 
 
 class GapPolicy(StrEnum):
@@ -97,6 +97,14 @@ def pick_series(
     return cands[0]
 
 
+def _checked_step(freq: str) -> int | None:
+    """The bar length of ``freq`` in ns (None for months); InputError on an unknown frequency."""
+    try:
+        return freq_step(freq)
+    except ValueError as exc:
+        raise InputError("freq", str(exc), freq) from None
+
+
 def _grid(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     step = freq_step(freq)
     if step is None:
@@ -146,10 +154,7 @@ def load_prices(
         raise InputError("ffill_limit", "must be an integer >= 1 with gap_policy='ffill'", ffill_limit)
     if not assets:
         raise InputError("assets", "must name at least one asset", list(assets))
-    try:
-        freq_step(freq)
-    except ValueError as exc:
-        raise InputError("freq", str(exc), freq) from None
+    _checked_step(freq)
     st = _store(store)
     lo = to_utc(start) if start is not None else None
     hi = to_utc(end) if end is not None else None
@@ -196,6 +201,48 @@ def load_prices(
                 f"{bad}: {n} missing {freq} value(s){limit} in {sources[bad]}, first hole {a} .. {b} "
                 f"(use gap_policy='drop' or 'ffill', or narrow start/end)"
             )
+    frame.attrs["sources"] = sources
+    return frame
+
+
+def load_gapless_prices(
+    coins: Sequence[str],
+    *,
+    kind: str = "price",
+    venue: str | None = None,
+    freq: str = "1d",
+    start: Any = None,
+    end: Any = None,
+    store: Store | None = None,
+) -> pd.DataFrame:
+    """Closes of ``coins``, one column each over the coin's own stored span inside [start, end].
+
+    Coins listed at different dates are fine (the frame is the outer join of their spans), but a
+    missing ``freq`` bar inside a span raises :class:`DataError` naming the coin, the series, how
+    many bars are missing and the first one: gaps are never filled, so returns computed from the
+    frame never span a hole. ``attrs["sources"]`` names the series chosen for each coin.
+
+    >>> load_gapless_prices(["SOL", "BTC"], start="2022-01-01")  # doctest: +SKIP
+    """
+    step = _checked_step(freq)
+    if step is None:
+        raise InputError("freq", "monthly bars have no fixed length to check gaps against", freq)
+    columns = []
+    sources: dict[str, str] = {}
+    for coin in coins:
+        df = load_prices([coin], kind=kind, venue=venue, freq=freq, start=start, end=end, gap_policy="drop",
+                         store=store)
+        name = df.columns[0]
+        col = df[name]
+        source = df.attrs.get("sources", {}).get(name, f"{kind}/{name}")
+        grid = pd.date_range(col.index[0], col.index[-1], freq=pd.Timedelta(step, unit="ns"))
+        if len(grid) != len(col):
+            hole = grid.difference(col.index)
+            raise DataError(f"{name}: {len(hole)} missing {freq} bar(s) in {source}, first at {hole[0]} "
+                            "(narrow --start/--end)")
+        columns.append(col)
+        sources[name] = source
+    frame = pd.concat(columns, axis=1)
     frame.attrs["sources"] = sources
     return frame
 

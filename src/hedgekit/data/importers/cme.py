@@ -62,7 +62,7 @@ def parse_cme_databento(path: Path, opts: ImportOptions) -> list[ParsedSeries]:
     df = pd.read_csv(path)
     venue = opts.venue or "cme"
     spread = df["symbol"].astype(str).str.contains("-")
-    notes = (f"{path.name}: skipped {int(spread.sum())} calendar-spread rows",) if spread.any() else ()
+    notes: tuple[str, ...] = (f"{path.name}: skipped {int(spread.sum())} calendar-spread rows",) if spread.any() else ()
     df = df[~spread]
     df = df.assign(_ts=_to_utc_index(df["ts_event"], path.name))
     out = []

@@ -49,7 +49,7 @@ def parse_long_ohlcv_csv(path: Path, opts: ImportOptions) -> list[ParsedSeries]:
     tcol = next(c for c in ("date", "day", "datetime", "timestamp") if c in df.columns)
     df["_ts"] = _to_utc_index(df[tcol], path.name)
     groups = ["exchange", "symbol"] if "exchange" in df.columns else ["symbol"]
-    default_venue = None if "exchange" in df.columns else _venue(path, opts)
+    default_venue = "" if "exchange" in df.columns else _venue(path, opts)  # "": each row names its venue
     out = []
     for key, g in df.groupby(groups, sort=True):
         key = key if isinstance(key, tuple) else (key,)
