@@ -88,5 +88,5 @@ def test_funding_is_zero_sum_and_longs_pay_on_positive_rate(kind, n, p, r):
     inst = {"linear": BTCUSDT, "inverse": COINM, "quanto": ETHUSD_Q}[kind]
     long_, short = funding_payment(inst, "long", n, p, r), funding_payment(inst, "short", n, p, r)
     assert long_ == pytest.approx(-short)
-    if r > 0:
+    if r > 1e-300:  # a subnormal rate underflows the payment to 0: no sign to check
         assert long_ < 0 < short
