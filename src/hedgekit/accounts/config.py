@@ -1,0 +1,178 @@
+"""The ``accounts:`` section of a book file: which venue accounts to read, and where their keys are.
+
+API keys never live in the book file: ``key_env: BINANCE`` reads ``BINANCE_API_KEY`` /
+``BINANCE_API_SECRET`` (/ ``BINANCE_PASSWORD``) from the environment, ``keyring: hedgekit/bybit``
+reads them from the OS keyring (see :mod:`hedgekit.accounts.credentials`). Errors name the entry
+and the field: ``accounts[2].api_url: must be http(s)://host[:port] with nothing else``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hedgekit.errors import InputError
+from hedgekit.venues import venue_names
+
+__all__ = ["PAPER_VENUE", "AccountConfig", "parse_accounts", "validate_api_url"]
+
+PAPER_VENUE = "paper"  # reserved for the paper venue of the executor; no keys, no client yet
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_ENV_PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+_URL_RULE = "must be http(s)://host[:port] with nothing else"
+
+
+def validate_api_url(url: str) -> str:
+    """``url`` as ``scheme://host[:port]`` (a trailing ``/`` is dropped); ValueError otherwise.
+
+    Anything beyond scheme, host and port (a path, query, fragment or user name) is refused:
+    ``api_url`` replaces only those three parts of every REST endpoint and keeps the paths.
+    """
+    text = str(url).strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises ValueError on a non-numeric or out-of-range port
+    except ValueError:
+        raise ValueError(_URL_RULE) from None
+    host = parts.hostname or ""
+    bracketed = parts.netloc.rsplit("@", 1)[-1].startswith("[")
+    ok = (parts.scheme in ("http", "https") and host and parts.username is None
+          and parts.path in ("", "/") and not parts.query and not parts.fragment
+          and "?" not in text and "#" not in text
+          and (bracketed or _HOST.match(host)))
+    if not ok:
+        raise ValueError(_URL_RULE)
+    netloc = f"[{host}]" if bracketed else host
+    return f"{parts.scheme}://{netloc}" + (f":{port}" if port is not None else "")
+
+
+class AccountConfig(BaseModel):
+    """One venue account, read-only.
+
+    Attributes:
+        name: unique label of the account in the book (``main``).
+        venue: a :mod:`hedgekit.venues` preset name (``binance-usdm``, ``okx``...) or ``paper``.
+        key_env: environment-variable prefix: ``PREFIX_API_KEY``, ``PREFIX_API_SECRET`` and, where
+            the venue needs one, ``PREFIX_PASSWORD`` (OKX passphrase). Hyperliquid and dYdX are
+            read by wallet address: ``PREFIX_WALLET_ADDRESS`` (``PREFIX_PRIVATE_KEY`` optional).
+        keyring: OS-keyring service holding the same entries under the user names ``api_key``,
+            ``api_secret``, ``password``, ``wallet_address``, ``private_key``.
+        testnet: use the venue's testnet (ccxt sandbox mode).
+        api_url: ``http(s)://host[:port]`` replacing scheme, host and port of every REST endpoint
+            of the venue (a gateway, a proxy, a local test server); paths are kept.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    venue: str
+    key_env: str | None = None
+    keyring: str | None = None
+    testnet: bool = False
+    api_url: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("must be letters, digits, '_', '.' or '-' (no spaces)")
+        return v
+
+    @field_validator("venue")
+    @classmethod
+    def _venue(cls, v: str) -> str:
+        key = v.strip().lower()
+        valid = [*venue_names(), PAPER_VENUE]
+        if key not in valid:
+            raise ValueError(f"unknown venue; one of {', '.join(valid)}")
+        return key
+
+    @field_validator("key_env")
+    @classmethod
+    def _key_env(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_PREFIX.match(v):
+            raise ValueError("must be an upper-case environment-variable prefix such as BINANCE")
+        return v
+
+    @field_validator("keyring")
+    @classmethod
+    def _keyring(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must name a keyring service such as hedgekit/bybit")
+        return v
+
+    @field_validator("api_url")
+    @classmethod
+    def _api_url(cls, v: str | None) -> str | None:
+        return None if v is None else validate_api_url(v)
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> AccountConfig:
+        if self.venue == PAPER_VENUE:
+            return self
+        if self.key_env is None and self.keyring is None:
+            raise ValueError("key_env: give key_env (environment-variable prefix) or keyring")
+        if self.key_env is not None and self.keyring is not None:
+            raise ValueError("keyring: give key_env or keyring, not both")
+        return self
+
+    @property
+    def is_paper(self) -> bool:
+        return self.venue == PAPER_VENUE
+
+
+def _error(err: dict[str, Any], index: int) -> InputError:
+    kind = err.get("type", "")
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    field = ".".join(str(p) for p in err.get("loc", ()))
+    if not field and ": " in msg:  # the model-level check names its field first
+        field, msg = msg.split(": ", 1)
+        return InputError(f"accounts[{index}].{field}", msg, None, show_value=False)
+    where = f"accounts[{index}].{field}" if field else f"accounts[{index}]"
+    if kind == "missing":
+        return InputError(where, "is required", None, show_value=False)
+    if kind == "extra_forbidden":
+        # never echo the value: a key pasted into the book file must not reach the terminal
+        return InputError(where, "unknown field (keys go in the environment or the keyring)",
+                          None, show_value=False)
+    value = err.get("input")
+    if isinstance(value, str) and "@" in value:  # user:password@host in a URL
+        return InputError(where, msg, None, show_value=False)
+    return InputError(where, msg if kind == "value_error" else msg.lower(), value)
+
+
+def parse_accounts(data: Any) -> tuple[AccountConfig, ...]:
+    """Validate the ``accounts:`` list of a book file (``None`` = no accounts).
+
+    The first problem raises :class:`InputError` naming ``accounts[i].field``; account names
+    must be unique.
+    """
+    if data is None:
+        return ()
+    if not isinstance(data, Sequence) or isinstance(data, str | bytes):
+        raise InputError("accounts", "must be a list of accounts", data)
+    out: list[AccountConfig] = []
+    for i, entry in enumerate(data):
+        if not isinstance(entry, dict):
+            raise InputError(f"accounts[{i}]", "must be a mapping with name and venue", entry)
+        try:
+            out.append(AccountConfig.model_validate(entry))
+        except ValidationError as exc:
+            raise _error(exc.errors()[0], i) from None
+    names = [a.name for a in out]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            raise InputError(f"accounts[{i}].name", "must be unique", name)
+    return tuple(out)

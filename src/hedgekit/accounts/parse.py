@@ -1,0 +1,403 @@
+"""Pure parsers: ccxt's unified answers -> hedgekit domain objects. No I/O, no ccxt import.
+
+Inputs are the plain dicts ccxt returns (``load_markets``, ``fetch_balance``,
+``fetch_positions``, ``fetch_open_orders``, ``fetch_tickers``, ``fetch_mark_prices``,
+``fetch_funding_rate(s)``, ``fetch_leverage_tiers``); field names follow ccxt's unified
+structures (docs.ccxt.com, "Unified API"). Symbols in the outputs are the venue's own ids
+(``BTCUSDT``, ``BTC-USDT-SWAP``, ``BTC-PERPETUAL``), as in :mod:`hedgekit.venues`.
+
+A record that cannot be parsed (a position in a symbol the market list does not know, a
+position without a side) becomes a :class:`~hedgekit.accounts.models.SkippedRecord` with its
+reason, never a crash and never silently dropped. Empty slots (zero contracts, zero balance)
+are dropped: they hold nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from hedgekit.accounts.models import (
+    Balance,
+    FundingInfo,
+    MarketQuote,
+    OpenOrder,
+    Position,
+    SkippedRecord,
+)
+from hedgekit.errors import DataError, InputError
+from hedgekit.instruments import ContractType, Instrument, MarginMode, Side
+from hedgekit.margin import MarginTier, build_tiers
+
+__all__ = [
+    "DECIMAL_PLACES",
+    "TICK_SIZE",
+    "contract_type_of",
+    "market_to_instrument",
+    "parse_balance",
+    "parse_funding_rate",
+    "parse_funding_rates",
+    "parse_instruments",
+    "parse_leverage_tiers",
+    "parse_orders",
+    "parse_position",
+    "parse_positions",
+    "parse_quotes",
+    "tiers_to_margin",
+    "to_time",
+    "venue_symbol",
+]
+
+# ccxt ``exchange.precisionMode`` values (ccxt/base/decimal_to_precision.py)
+DECIMAL_PLACES = 2
+TICK_SIZE = 4
+
+_Markets = Mapping[str, Mapping[str, Any]]
+
+
+def _num(value: Any) -> float | None:
+    """A finite float, or None for missing/empty/non-numeric values."""
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _positive(value: Any) -> float | None:
+    x = _num(value)
+    return x if x is not None and x > 0 else None
+
+
+def to_time(ms: Any) -> datetime | None:
+    """A UTC datetime from a ccxt millisecond timestamp (None when absent)."""
+    x = _num(ms)
+    if x is None or x <= 0:
+        return None
+    return datetime.fromtimestamp(x / 1000.0, tz=UTC)
+
+
+def venue_symbol(market: Mapping[str, Any]) -> str:
+    """The venue's own symbol of a ccxt market: its ``id`` (``BTCUSDT``), except where ccxt's id
+    is an asset index (Hyperliquid ``"0"``): there the coin name (``BTC``) the venue shows."""
+    mid = str(market.get("id", ""))
+    if mid.isdigit():
+        name = market.get("baseName") or (market.get("info") or {}).get("name")
+        if name:
+            return str(name)
+    return mid
+
+
+def contract_type_of(market: Mapping[str, Any]) -> ContractType:
+    """linear / inverse / quanto from ccxt's ``linear``/``inverse`` flags (quanto: neither)."""
+    if market.get("linear"):
+        return ContractType.LINEAR
+    if market.get("inverse"):
+        return ContractType.INVERSE
+    return ContractType.QUANTO
+
+
+def _step(value: Any, precision_mode: int) -> float | None:
+    """A size or price step from ccxt ``precision``: a tick size, or a count of decimals."""
+    x = _num(value)
+    if x is None:
+        return None
+    if precision_mode == TICK_SIZE:
+        return x if x > 0 else None
+    if precision_mode == DECIMAL_PLACES:
+        return 10.0 ** (-x)
+    return None  # significant digits: no fixed step
+
+
+def market_to_instrument(market: Mapping[str, Any], *, precision_mode: int = TICK_SIZE,
+                         funding_interval_hours: float | None = 8.0) -> Instrument:
+    """A ccxt market (swap or future) as an :class:`~hedgekit.instruments.Instrument`.
+
+    ``contract_size`` is ccxt's ``contractSize`` (coin per contract for linear, USD face for
+    inverse; 1 where ccxt gives none, as for Hyperliquid whose sizes are in coin); the lot is
+    the amount precision (in contracts), the tick the price precision, the minimum notional
+    ``limits.cost.min``. ``funding_interval_hours`` is the venue's (ccxt markets do not carry it).
+    """
+    kind = contract_type_of(market)
+    symbol = venue_symbol(market)
+    if not market.get("contract"):
+        raise InputError("market", f"{symbol} is not a futures contract", market.get("type"))
+    precision = market.get("precision") or {}
+    limits = market.get("limits") or {}
+    cost = limits.get("cost") or {}
+    expiry = to_time(market.get("expiry"))
+    return Instrument(
+        symbol=symbol,
+        contract_type=kind,
+        contract_size=_positive(market.get("contractSize")) or 1.0,
+        base=str(market.get("base") or ""),
+        quote=str(market.get("quote") or "USD"),
+        settle=str(market.get("settle") or ""),
+        tick_size=_step(precision.get("price"), precision_mode) or 0.0,
+        lot_size=_step(precision.get("amount"), precision_mode) or 1.0,
+        min_notional=_positive(cost.get("min")) or 0.0,
+        expiry=expiry,
+        funding_interval_hours=None if expiry is not None else funding_interval_hours,
+    )
+
+
+def parse_instruments(markets: _Markets, *, precision_mode: int = TICK_SIZE,
+                      funding_interval_hours: float | None = 8.0) -> dict[str, Instrument]:
+    """Every active swap/future of a ccxt market list, keyed by venue symbol (spot and options
+    are left out: hedgekit hedges with futures)."""
+    out: dict[str, Instrument] = {}
+    for market in markets.values():
+        if not market.get("contract") or market.get("option") or market.get("active") is False:
+            continue
+        inst = market_to_instrument(market, precision_mode=precision_mode,
+                                    funding_interval_hours=funding_interval_hours)
+        out[inst.symbol] = inst
+    return out
+
+
+def parse_balance(balance: Mapping[str, Any], *, account: str) -> tuple[Balance, ...]:
+    """Non-zero currencies of a ccxt ``fetch_balance`` answer (``total``/``free``/``used`` maps)."""
+    totals = balance.get("total") or {}
+    frees = balance.get("free") or {}
+    useds = balance.get("used") or {}
+    out: list[Balance] = []
+    for currency in sorted(set(totals) | set(frees)):
+        free, used = _num(frees.get(currency)), _num(useds.get(currency))
+        total = _num(totals.get(currency))
+        if total is None and free is not None:
+            total = free + (used or 0.0)
+        if not total:
+            continue
+        out.append(Balance(account=account, currency=str(currency), total=total, free=free, used=used))
+    return tuple(out)
+
+
+def _market_for(raw: Mapping[str, Any], markets: _Markets) -> Mapping[str, Any] | None:
+    symbol = raw.get("symbol")
+    return markets.get(symbol) if isinstance(symbol, str) else None
+
+
+def _raw_id(raw: Mapping[str, Any]) -> str:
+    info = raw.get("info") or {}
+    for key in ("symbol", "instId", "instrument_name", "coin"):
+        if isinstance(info, Mapping) and info.get(key):
+            return str(info[key])
+    return str(raw.get("symbol") or "?")
+
+
+def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: Mapping[str, Any],
+                   funding: FundingInfo | None = None, as_of: datetime | None = None,
+                   precision_mode: int = TICK_SIZE) -> Position | None:
+    """One ccxt position as a :class:`Position`; None for an empty slot (zero contracts).
+
+    Raises :class:`DataError` when a non-empty position has no side. ``notional_usd`` comes from
+    the contract's own math (:meth:`Instrument.notional_usd`); ``as_of`` is the venue's timestamp,
+    else the given fetch time.
+    """
+    contracts = _num(raw.get("contracts"))
+    if not contracts:
+        return None
+    side_text = str(raw.get("side") or "").lower()
+    if side_text in ("long", "short"):
+        side = Side(side_text)
+    else:
+        raise DataError(f"position {_raw_id(raw)}: the venue gave no side (got {raw.get('side')!r})")
+    contracts = abs(contracts)
+    kind = contract_type_of(market)
+    size = _positive(raw.get("contractSize")) or _positive(market.get("contractSize")) or 1.0
+    mark = _positive(raw.get("markPrice"))
+    inst = Instrument(symbol=venue_symbol(market), contract_type=kind, contract_size=size,
+                      base=str(market.get("base") or ""), quote=str(market.get("quote") or "USD"),
+                      settle=str(market.get("settle") or market.get("quote") or "USD"))
+    if kind is ContractType.INVERSE or (kind is ContractType.LINEAR and mark is not None):
+        notional = inst.notional_usd(contracts, mark or 1.0)  # inverse face value ignores the price
+    else:
+        notional = None
+    mode_text = str(raw.get("marginMode") or "").lower()
+    margin_mode = MarginMode(mode_text) if mode_text in ("cross", "isolated") else None
+    return Position(
+        account=account,
+        venue=venue,
+        symbol=inst.symbol,
+        contract_type=kind,
+        side=side,
+        contracts=contracts,
+        contract_size=size,
+        entry_price=_positive(raw.get("entryPrice")),
+        mark_price=mark,
+        notional_usd=notional,
+        unrealized_pnl=_num(raw.get("unrealizedPnl")),
+        pnl_currency=inst.settle,
+        margin_mode=margin_mode,
+        leverage=_positive(raw.get("leverage")),
+        liquidation_price_venue=_positive(raw.get("liquidationPrice")),
+        funding_rate=funding.rate if funding is not None else None,
+        next_funding_time=funding.next_time if funding is not None else None,
+        as_of=to_time(raw.get("timestamp")) or as_of,
+    )
+
+
+def parse_positions(raws: Iterable[Mapping[str, Any]], *, account: str, venue: str,
+                    markets: _Markets, funding: Mapping[str, FundingInfo] | None = None,
+                    as_of: datetime | None = None,
+                    ) -> tuple[tuple[Position, ...], tuple[SkippedRecord, ...]]:
+    """ccxt ``fetch_positions`` -> (positions, skipped). Hedge mode gives two records (long and
+    short) on one symbol; isolated and cross parse alike. A position whose symbol is not in
+    ``markets`` (ccxt unified symbol -> market) is skipped with its reason."""
+    positions: list[Position] = []
+    skipped: list[SkippedRecord] = []
+    funding = funding or {}
+    for raw in raws:
+        market = _market_for(raw, markets)
+        if market is None:
+            if _num(raw.get("contracts")):
+                skipped.append(SkippedRecord(
+                    account=account, kind="position", symbol=_raw_id(raw),
+                    reason="symbol not in the venue's market list (delisted, or markets not reloaded)"))
+            continue
+        try:
+            pos = parse_position(raw, account=account, venue=venue, market=market,
+                                 funding=funding.get(venue_symbol(market)), as_of=as_of)
+        except (DataError, InputError) as exc:
+            skipped.append(SkippedRecord(account=account, kind="position", symbol=venue_symbol(market),
+                                         reason=str(exc)))
+            continue
+        if pos is not None:
+            positions.append(pos)
+    return tuple(positions), tuple(skipped)
+
+
+def parse_orders(raws: Iterable[Mapping[str, Any]], *, account: str, markets: _Markets,
+                 ) -> tuple[tuple[OpenOrder, ...], tuple[SkippedRecord, ...]]:
+    """ccxt ``fetch_open_orders`` -> (orders, skipped). ``contracts`` is what remains open."""
+    orders: list[OpenOrder] = []
+    skipped: list[SkippedRecord] = []
+    for raw in raws:
+        market = _market_for(raw, markets)
+        side_text = str(raw.get("side") or "").lower()
+        if market is None or side_text not in ("buy", "sell"):
+            why = "symbol not in the venue's market list" if market is None else "no side"
+            skipped.append(SkippedRecord(account=account, kind="order", symbol=_raw_id(raw), reason=why))
+            continue
+        remaining = _num(raw.get("remaining"))
+        contracts = remaining if remaining is not None else _num(raw.get("amount"))
+        if not contracts:
+            continue
+        orders.append(OpenOrder(
+            account=account,
+            symbol=venue_symbol(market),
+            side=Side.LONG if side_text == "buy" else Side.SHORT,
+            contracts=abs(contracts),
+            price=_positive(raw.get("price")),
+            order_type=str(raw.get("type") or ""),
+            reduce_only=bool(raw.get("reduceOnly")),
+            order_id=str(raw.get("id") or ""),
+            as_of=to_time(raw.get("timestamp")),
+        ))
+    return tuple(orders), tuple(skipped)
+
+
+def _latest(*times: datetime | None) -> datetime | None:
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
+def parse_quotes(tickers: Mapping[str, Mapping[str, Any]], *, markets: _Markets,
+                 mark_prices: Mapping[str, Mapping[str, Any]] | None = None,
+                 ) -> dict[str, MarketQuote]:
+    """ccxt tickers (and, where the venue serves them apart, ``fetch_mark_prices``) -> quotes by
+    venue symbol. Mark and index come from the mark-price answer when given, else the ticker's
+    ``markPrice``/``indexPrice``; ``last`` from the ticker. Symbols not in ``markets`` are left out."""
+    marks = mark_prices or {}
+    out: dict[str, MarketQuote] = {}
+    for symbol in set(tickers) | set(marks):
+        market = markets.get(symbol)
+        if market is None or not market.get("contract"):
+            continue
+        t = tickers.get(symbol) or {}
+        m = marks.get(symbol) or {}
+        out[venue_symbol(market)] = MarketQuote(
+            symbol=venue_symbol(market),
+            mark=_positive(m.get("markPrice")) or _positive(t.get("markPrice")),
+            index=_positive(m.get("indexPrice")) or _positive(t.get("indexPrice")),
+            last=_positive(t.get("last")),
+            as_of=_latest(to_time(t.get("timestamp")), to_time(m.get("timestamp"))),
+        )
+    return out
+
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$")
+
+
+def _interval_hours(text: Any) -> float | None:
+    match = _INTERVAL.match(str(text or ""))
+    if not match:
+        return None
+    n, unit = float(match.group(1)), match.group(2)
+    return n / 60.0 if unit == "m" else n * 24.0 if unit == "d" else n
+
+
+def parse_funding_rate(raw: Mapping[str, Any], *, market: Mapping[str, Any],
+                       default_interval_hours: float | None = None) -> FundingInfo | None:
+    """A ccxt funding-rate structure -> :class:`FundingInfo` (None without a rate).
+
+    ``next_time`` is ccxt's ``fundingTimestamp`` (the next settlement), else
+    ``nextFundingTimestamp``; the interval is ccxt's ``interval`` (``"8h"``) or the venue default.
+    """
+    rate = _num(raw.get("fundingRate"))
+    if rate is None:
+        return None
+    return FundingInfo(
+        symbol=venue_symbol(market),
+        rate=rate,
+        interval_hours=_interval_hours(raw.get("interval")) or default_interval_hours,
+        next_time=to_time(raw.get("fundingTimestamp")) or to_time(raw.get("nextFundingTimestamp")),
+        as_of=to_time(raw.get("timestamp")),
+    )
+
+
+def parse_funding_rates(raws: Mapping[str, Mapping[str, Any]], *, markets: _Markets,
+                        default_interval_hours: float | None = None) -> dict[str, FundingInfo]:
+    """ccxt ``fetch_funding_rates`` (unified symbol -> structure) -> FundingInfo by venue symbol."""
+    out: dict[str, FundingInfo] = {}
+    for symbol, raw in raws.items():
+        market = markets.get(symbol)
+        if market is None:
+            continue
+        info = parse_funding_rate(raw, market=market, default_interval_hours=default_interval_hours)
+        if info is not None:
+            out[info.symbol] = info
+    return out
+
+
+def tiers_to_margin(tiers: Iterable[Mapping[str, Any]], *, symbol: str = "") -> tuple[MarginTier, ...]:
+    """ccxt leverage tiers (``minNotional``, ``maxNotional``, ``maintenanceMarginRate``,
+    ``maxLeverage``) -> :class:`~hedgekit.margin.MarginTier` via :func:`hedgekit.margin.build_tiers`,
+    which computes each tier's maintenance amount from the floors (Binance leverage-bracket FAQ).
+    Bounds are in the tier's currency (ccxt ``currency``: the settle currency). A table that is
+    not contiguous raises :class:`DataError` naming the symbol."""
+    rows = []
+    for t in sorted(tiers, key=lambda t: _num(t.get("minNotional")) or 0.0):
+        rows.append((_num(t.get("minNotional")) or 0.0, _num(t.get("maxNotional")),
+                     _num(t.get("maintenanceMarginRate")), _num(t.get("maxLeverage"))))
+    try:
+        return build_tiers(rows)
+    except InputError as exc:
+        raise DataError(f"leverage tiers of {symbol or '?'}: {exc}") from None
+
+
+def parse_leverage_tiers(raws: Mapping[str, Iterable[Mapping[str, Any]]], *, markets: _Markets,
+                         ) -> dict[str, tuple[MarginTier, ...]]:
+    """ccxt ``fetch_leverage_tiers`` (unified symbol -> tiers) -> MarginTier tables by venue symbol."""
+    out: dict[str, tuple[MarginTier, ...]] = {}
+    for symbol, tiers in raws.items():
+        market = markets.get(symbol)
+        if market is None:
+            continue
+        out[venue_symbol(market)] = tiers_to_margin(tiers, symbol=venue_symbol(market))
+    return out
