@@ -65,7 +65,7 @@ def _error(doc) -> str:
     ({"holdings": [BTC], "hedge": {"instruments": {"BTC": {"venue": "okx", "symbol": "X", "contract_size": 1}}}},
      "hedge.instruments.BTC[0].contract_type: a custom contract needs contract_type, contract_size and base"),
     ({"holdings": []}, "holdings: must be a non-empty list of entries (got [])"),
-    ({"holdings": [BTC], "hedges": {}}, "hedges: unknown section; expected holdings, prices, hedge, scenario, positions, max_price_age"),
+    ({"holdings": [BTC], "hedges": {}}, "hedges: unknown section; expected holdings, prices, hedge, scenario, positions, max_price_age, accounts"),
 ])
 def test_malformed_portfolio_names_entry_and_field(doc, message):
     assert _error(doc) == message

@@ -192,7 +192,8 @@ class VenuePreset:
         """The first listed perpetual on ``base`` (optionally of ``contract_type``), else None."""
         want = ContractType(contract_type) if contract_type else None
         for inst in self.instruments.values():
-            if inst.base.upper() == base.upper() and (want is None or inst.contract_type is want):
+            if (inst.base.upper() == base.upper() and inst.is_perpetual
+                    and (want is None or inst.contract_type is want)):
                 return inst
         return None
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -32,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import quote
 
 from hedgekit._files import atomic_path, atomic_write_bytes
+from hedgekit._paths import DATA_DIR_ENV, default_data_dir, resolve_data_dir
 from hedgekit.errors import DataError, InputError
 
 if TYPE_CHECKING:
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DATA_DIR_ENV", "SeriesInfo", "SeriesKind", "Store", "default_data_dir", "resolve_data_dir"]
 
-DATA_DIR_ENV = "HEDGEKIT_DATA_DIR"
 CATALOG_VERSION = 1
 MAX_HOLES = 1000
 
@@ -50,27 +49,6 @@ class SeriesKind(StrEnum):
     FUNDING = "funding"
     INDEX = "index"
     MARK = "mark"
-
-
-def default_data_dir() -> Path:
-    """The per-user data directory: ``$XDG_DATA_HOME/hedgekit`` (``~/.local/share/hedgekit``)."""
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Application Support"
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "hedgekit"
-
-
-def resolve_data_dir(path: str | os.PathLike[str] | None = None) -> Path:
-    """Data directory precedence: explicit ``path`` > env ``HEDGEKIT_DATA_DIR`` > user data dir."""
-    if path is not None and str(path) != "":
-        return Path(path).expanduser()
-    env = os.environ.get(DATA_DIR_ENV)
-    if env:
-        return Path(env).expanduser()
-    return default_data_dir()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

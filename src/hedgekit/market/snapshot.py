@@ -16,6 +16,10 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from hedgekit.instruments import Instrument
+from hedgekit.margin import MarginTier
+from hedgekit.venues import VenuePreset, get_venue
+
 __all__ = [
     "BetaEstimate",
     "BetaNeed",
@@ -120,11 +124,27 @@ class MarketSnapshot:
     prices: Mapping[str, PricePoint] = field(default_factory=dict)
     funding: Mapping[tuple[str, str], FundingPoint] = field(default_factory=dict)
     betas: Mapping[tuple[str, str, str], BetaEstimate] = field(default_factory=dict)
+    # synced market lists: venue -> venue symbol -> contract spec / maintenance tiers
+    instruments: Mapping[str, Mapping[str, Instrument]] = field(default_factory=dict)
+    tiers: Mapping[str, Mapping[str, tuple[MarginTier, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "prices", _frozen(self.prices))
-        object.__setattr__(self, "funding", _frozen(self.funding))
-        object.__setattr__(self, "betas", _frozen(self.betas))
+        for name in ("prices", "funding", "betas", "instruments", "tiers"):
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    def venue(self, name: str) -> VenuePreset:
+        """The venue preset ``name`` with the contracts and tiers synced from its market list
+        (a synced spec replaces the preset's of the same symbol; presets keep their order so
+        the planner's default choice does not depend on the venue's listing order)."""
+        preset = get_venue(name)
+        synced = self.instruments.get(preset.name, {})
+        tiers = self.tiers.get(preset.name, {})
+        if not synced and not tiers:
+            return preset
+        merged = {sym: synced.get(sym, inst) for sym, inst in preset.instruments.items()}
+        merged.update((sym, inst) for sym, inst in synced.items() if sym not in merged)
+        return replace(preset, instruments=MappingProxyType(merged),
+                       tier_tables=MappingProxyType({**preset.tier_tables, **tiers}))
 
     @classmethod
     def from_prices(cls, prices: Mapping[str, float], source: str = GIVEN,

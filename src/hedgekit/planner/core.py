@@ -84,7 +84,7 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
     own_future: list[str] = []
     plans: dict[str, tuple[str, float, Exposure]] = {}
     for e in exposure.risky:
-        hedge_asset, cands = candidates(e.asset, policy, px)
+        hedge_asset, cands = candidates(e.asset, policy, px, market)
         beta = beta_for(e.asset, hedge_asset, policy, market, notes, own_future)
         plans[e.asset] = (hedge_asset, beta, e)
         free = [c for c in cands if c[2] is None or c[2].contracts is None]
@@ -101,7 +101,7 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
 
     legs: list[HedgeLeg] = []
     for asset, (hedge_asset, beta, e) in plans.items():
-        _, cands = candidates(asset, policy, px)
+        _, cands = candidates(asset, policy, px, market)
         fixed = [c for c in cands if c[2] is not None and c[2].contracts is not None]
         # hand-picked contract counts: the leg covers the whole exposure at that count
         for venue, inst, choice in fixed:
@@ -117,7 +117,7 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
                                   exposure_usd=share_of_exposure, beta=beta, policy=policy,
                                   market=market, prices=px, fixed_contracts=None,
                                   where=f"hedge ({asset})", notes=notes))
-    legs = merge_positions(legs, notes)
+    legs = merge_positions(legs, notes, market)
     hedge_plan = HedgePlan(exposure=exposure, policy=policy, legs=tuple(legs), warnings=(),
                            prices=px, notes=tuple(notes), scenario=portfolio.scenario,
                            market=market)

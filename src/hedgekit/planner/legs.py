@@ -19,7 +19,7 @@ from hedgekit.market.snapshot import MarketSnapshot
 from hedgekit.planner.result import HedgeLeg
 from hedgekit.planner.sizing import contract_value_usd, funding_rate, rounding_options
 from hedgekit.portfolio import Collateral, HedgePolicy, price_of
-from hedgekit.venues import VenuePreset, get_venue
+from hedgekit.venues import VenuePreset
 
 __all__ = ["CARRY_DAYS", "margin_spec", "merge_positions", "price_leg"]
 
@@ -129,7 +129,7 @@ def _liquidation(venue: VenuePreset, inst: Instrument, side: Side, contracts: fl
                              taker_fee=venue.taker_fee, convention=venue.convention, **kwargs)
 
 
-def merge_positions(legs: list[HedgeLeg], notes: list[str]) -> list[HedgeLeg]:
+def merge_positions(legs: list[HedgeLeg], notes: list[str], market: MarketSnapshot) -> list[HedgeLeg]:
     """Legs of several assets on the same venue, symbol and side are one exchange position:
     its liquidation price (and tier) is that of the combined size and margin."""
     groups: dict[tuple[str, str, Side], list[int]] = {}
@@ -142,7 +142,7 @@ def merge_positions(legs: list[HedgeLeg], notes: list[str]) -> list[HedgeLeg]:
         first = legs[idx[0]]
         contracts = sum(legs[i].contracts for i in idx)
         wallet = sum(legs[i].initial_margin for i in idx)
-        res = _liquidation(get_venue(venue_name), first.instrument, side, contracts, first.price,
+        res = _liquidation(market.venue(venue_name), first.instrument, side, contracts, first.price,
                            wallet, first.settle_usd)
         liq = res.liquidation_price
         dist = None if liq is None else 100.0 * (liq / first.price - 1.0)

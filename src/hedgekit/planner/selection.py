@@ -3,10 +3,11 @@ policy's venues, else a proxy (``hedge.proxies`` or the benchmark)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from hedgekit.errors import InputError
 from hedgekit.instruments import ContractType, Instrument
+from hedgekit.market.snapshot import MarketSnapshot
 from hedgekit.portfolio import HedgePolicy, InstrumentChoice, price_of
 from hedgekit.venues import VenuePreset, get_venue
 
@@ -18,17 +19,19 @@ PREFERRED_TYPES = (ContractType.LINEAR, ContractType.INVERSE, ContractType.QUANT
 Candidate = tuple[VenuePreset, Instrument, InstrumentChoice | None]
 
 
-def candidates(asset: str, policy: HedgePolicy, prices: Mapping[str, float] | None = None
-               ) -> tuple[str, list[Candidate]]:
+def candidates(asset: str, policy: HedgePolicy, prices: Mapping[str, float] | None = None,
+               market: MarketSnapshot | None = None) -> tuple[str, list[Candidate]]:
     """``(hedge asset, candidates in preference order)`` for one exposure.
 
-    With ``prices`` the hedge asset must have one (InputError naming the field otherwise)."""
+    With ``prices`` the hedge asset must have one (InputError naming the field otherwise);
+    with ``market`` the venues include the contracts synced from their market lists."""
+    venue_of = market.venue if market is not None else get_venue
     if asset in policy.instruments:
         out: list[Candidate] = []
         for j, choice in enumerate(policy.instruments[asset]):
             where = f"hedge.instruments.{asset}[{j}]"
             try:
-                venue = get_venue(choice.venue)
+                venue = venue_of(choice.venue)
                 inst = custom_instrument(choice) if choice.is_custom else venue.instrument(choice.symbol)
             except InputError as exc:
                 raise exc.within(where) from None
@@ -40,7 +43,7 @@ def candidates(asset: str, policy: HedgePolicy, prices: Mapping[str, float] | No
         if prices is not None:
             price_of(out[0][1].base, prices, f"hedge.instruments.{asset}")
         return out[0][1].base, out
-    venues = [_venue(name, i) for i, name in enumerate(policy.venues)]
+    venues = [_venue(venue_of, name, i) for i, name in enumerate(policy.venues)]
     types = (ContractType(policy.contract_type),) if policy.contract_type else PREFERRED_TYPES
 
     def listed(base: str) -> list[Candidate]:
@@ -80,8 +83,8 @@ def custom_instrument(choice: InstrumentChoice) -> Instrument:
                       settle=choice.settle or "", lot_size=choice.lot_size)
 
 
-def _venue(name: str, i: int) -> VenuePreset:
+def _venue(venue_of: Callable[[str], VenuePreset], name: str, i: int) -> VenuePreset:
     try:
-        return get_venue(name)
+        return venue_of(name)
     except InputError as exc:
         raise exc.relabel(f"hedge.venues[{i}]") from None

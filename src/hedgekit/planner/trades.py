@@ -21,6 +21,7 @@ from typing import Any
 
 from hedgekit.errors import InputError
 from hedgekit.instruments import Instrument, Side
+from hedgekit.market.snapshot import MarketSnapshot
 from hedgekit.planner.result import HedgeLeg, HedgePlan
 from hedgekit.portfolio import Portfolio
 from hedgekit.venues import get_venue
@@ -41,8 +42,12 @@ class HeldPosition:
     account: str | None = None
     instrument: Instrument | None = None  # when the venue's market list was synced
 
-    def resolve(self) -> Instrument:
-        return self.instrument or get_venue(self.venue).instrument(self.symbol)
+    def resolve(self, market: MarketSnapshot | None = None) -> Instrument:
+        """The contract held: the synced spec, else the venue's (as synced into ``market``)."""
+        if self.instrument is not None:
+            return self.instrument
+        venue = market.venue(self.venue) if market is not None else get_venue(self.venue)
+        return venue.instrument(self.symbol)
 
     @property
     def signed_contracts(self) -> float:
@@ -87,7 +92,7 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
     books: dict[tuple[str, str], _Book] = {}
     for i, h in enumerate(held):
         try:
-            inst = h.resolve()
+            inst = h.resolve(p.market)
         except InputError as exc:
             raise exc.within(f"positions[{i}]") from None
         price = prices.get(inst.base)

@@ -13,7 +13,7 @@ from hedgekit.market.snapshot import MarketSnapshot
 from hedgekit.planner.legs import margin_spec
 from hedgekit.planner.result import HedgeLeg, HedgePlan, PlanWarning
 from hedgekit.portfolio import Collateral
-from hedgekit.venues import exchange_of, get_venue
+from hedgekit.venues import VenuePreset, exchange_of, get_venue
 
 __all__ = ["CONCENTRATION", "DEFAULT_MAX_PRICE_AGE", "HIGH_LEVERAGE", "ROUNDING_SLACK", "TINY_HEDGE",
            "freshness_warnings", "plan_warnings"]
@@ -113,7 +113,7 @@ def plan_warnings(p: HedgePlan) -> list[PlanWarning]:
         if leg.instrument.is_quanto:
             warn("quanto-settle", f"{tag}: a quanto pays its PnL in {leg.settle}, so the hedge's "
                  f"USD value also moves with {leg.settle}/USD", leg.asset)
-        tier_max = _tier_max_leverage(leg)
+        tier_max = _tier_max_leverage(p, leg)
         if tier_max is not None and leg.leverage > tier_max:
             warn("tier-leverage", f"{tag}: {leg.notional_settle:,.6g} {leg.settle} of notional "
                  f"sits in a margin tier that allows at most {tier_max:g}x (asked {leg.leverage:g}x)",
@@ -132,8 +132,12 @@ def plan_warnings(p: HedgePlan) -> list[PlanWarning]:
     return out
 
 
-def _tier_max_leverage(leg: HedgeLeg) -> float | None:
-    spec = margin_spec(get_venue(leg.venue), leg.instrument, leg.contracts, leg.price, leg.settle_usd)
+def _venue(p: HedgePlan, name: str) -> VenuePreset:
+    return p.market.venue(name) if p.market is not None else get_venue(name)
+
+
+def _tier_max_leverage(p: HedgePlan, leg: HedgeLeg) -> float | None:
+    spec = margin_spec(_venue(p, leg.venue), leg.instrument, leg.contracts, leg.price, leg.settle_usd)
     if "tiers" not in spec:
         return None
     return tier_for(spec["tiers"], leg.notional_settle).max_leverage

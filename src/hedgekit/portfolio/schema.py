@@ -338,6 +338,7 @@ class Portfolio(_Model):
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
     positions: list[PositionEntry] | None = None
     max_price_age: float | None = None  # seconds; written 15m, 1h, ...
+    accounts: tuple[Any, ...] = ()      # hedgekit.accounts.AccountConfig, checked by parse_accounts
 
     @field_validator("max_price_age", mode="before")
     @classmethod
@@ -371,7 +372,10 @@ def parse_portfolio(data: Any) -> Portfolio:
     unknown = set(data) - set(Portfolio.model_fields)
     if unknown:
         raise InputError(min(unknown), "unknown section; expected holdings, prices, hedge, "
-                         "scenario, positions, max_price_age", show_value=False)
+                         "scenario, positions, max_price_age, accounts", show_value=False)
+    from hedgekit.accounts.config import parse_accounts
+
+    accounts = parse_accounts(data.get("accounts"))
     holdings = data.get("holdings")
     if not isinstance(holdings, list) or not holdings:
         raise InputError("holdings", "must be a non-empty list of entries", holdings)
@@ -384,7 +388,7 @@ def parse_portfolio(data: Any) -> Portfolio:
         except ValidationError as exc:
             raise from_validation_error(exc, f"holdings[{i}]") from None
     try:
-        portfolio = Portfolio.model_validate({**data, "holdings": parsed})
+        portfolio = Portfolio.model_validate({**data, "holdings": parsed, "accounts": accounts})
     except ValidationError as exc:
         raise from_validation_error(exc) from None
     return portfolio
