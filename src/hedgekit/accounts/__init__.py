@@ -19,7 +19,7 @@ _EXPORTS: dict[str, str] = {
     "Credentials": "hedgekit.accounts.credentials",
     "FundingInfo": "hedgekit.accounts.models",
     "MarketQuote": "hedgekit.accounts.models",
-    "MarketState": "hedgekit.accounts.fetch",
+    "MarketState": "hedgekit.accounts.models",
     "OpenOrder": "hedgekit.accounts.models",
     "Position": "hedgekit.accounts.models",
     "Redactor": "hedgekit.accounts.credentials",

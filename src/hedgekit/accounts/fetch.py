@@ -9,7 +9,6 @@ parsers of :mod:`hedgekit.accounts.parse`. Symbols in and out are the venue's ow
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from hedgekit.accounts.models import (
     Balance,
     FundingInfo,
     MarketQuote,
+    MarketState,
     OpenOrder,
     Position,
     SkippedRecord,
@@ -170,18 +170,6 @@ def read_account(client: AccountClient, *, now: datetime | None = None,
         skipped = skipped + skipped_orders
     return AccountState(account=client.account, venue=client.venue, as_of=as_of, balances=balances,
                         positions=positions, open_orders=orders, skipped=skipped)
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class MarketState:
-    """A venue's public state read through one account: contract specs, prices, funding, tiers."""
-
-    venue: str
-    as_of: datetime
-    instruments: Mapping[str, Instrument] = field(default_factory=dict)
-    quotes: Mapping[str, MarketQuote] = field(default_factory=dict)
-    funding: Mapping[str, FundingInfo] = field(default_factory=dict)
-    tiers: Mapping[str, tuple[MarginTier, ...]] = field(default_factory=dict)
 
 
 def read_market(client: AccountClient, symbols: Iterable[str] | None = None, *,

@@ -7,17 +7,20 @@ field; times are timezone-aware UTC ``datetime`` values (``None`` when the venue
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hedgekit.instruments import ContractType, MarginMode, Side
+from hedgekit.instruments import ContractType, Instrument, MarginMode, Side
+from hedgekit.margin import MarginTier
 
 __all__ = [
     "AccountState",
     "Balance",
     "FundingInfo",
     "MarketQuote",
+    "MarketState",
     "OpenOrder",
     "Position",
     "SkippedRecord",
@@ -88,6 +91,7 @@ class Position(_Record):
     funding_rate: float | None
     next_funding_time: datetime | None
     as_of: datetime | None
+    collateral: float | None = None  # margin backing an isolated position, in pnl_currency
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -155,3 +159,15 @@ class AccountState(_Record):
         want = Side(side) if side is not None else None
         return tuple(p for p in self.positions
                      if p.symbol == symbol and (want is None or p.side is want))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class MarketState:
+    """A venue's public state read through one account: contract specs, prices, funding, tiers."""
+
+    venue: str
+    as_of: datetime
+    instruments: Mapping[str, Instrument] = field(default_factory=dict)
+    quotes: Mapping[str, MarketQuote] = field(default_factory=dict)
+    funding: Mapping[str, FundingInfo] = field(default_factory=dict)
+    tiers: Mapping[str, tuple[MarginTier, ...]] = field(default_factory=dict)

@@ -239,6 +239,7 @@ def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: 
         funding_rate=funding.rate if funding is not None else None,
         next_funding_time=funding.next_time if funding is not None else None,
         as_of=to_time(raw.get("timestamp")) or as_of,
+        collateral=_positive(raw.get("collateral")) or _positive(raw.get("initialMargin")),
     )
 
 

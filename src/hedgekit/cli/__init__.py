@@ -36,12 +36,15 @@ def version() -> None:
 
 
 # Command modules in the order their groups appear in --help.
-_COMMAND_MODULES = ("plan", "scenario", "calc", "data", "analyze", "backtest")
+_COMMAND_MODULES = ("plan", "scenario", "sync", "calc", "data", "analyze", "backtest")
+
+
+_MODULE_OF = {"sync": "live"}  # command group -> module, where they differ
 
 
 def _register_commands() -> None:
     for name in _COMMAND_MODULES:
-        modname = f"hedgekit.cli.{name}"
+        modname = f"hedgekit.cli.{_MODULE_OF.get(name, name)}"
         try:
             module = importlib.import_module(modname)
         except ModuleNotFoundError as exc:  # a command group not built yet

@@ -20,10 +20,17 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 StrictOpt = Annotated[bool, typer.Option(
     "--strict", help="Refuse (exit 2) when a price is older than max_price_age or prices are "
     "further apart than it, instead of warning.")]
+LiveOpt = Annotated[bool, typer.Option(
+    "--live", help="Sync the book's accounts first (network); by default a book with accounts "
+    "is planned on the last 'hedgekit sync'.")]
+DataDirOpt = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Data directory (default: HEDGEKIT_DATA_DIR, else the user data dir).",
+    show_default=False)]
 
 
-def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictOpt = False) -> None:
-    """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, warnings."""
+def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictOpt = False,
+                 live: LiveOpt = False, data_dir: DataDirOpt = None) -> None:
+    """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, trades."""
     from datetime import datetime, timezone
 
     from hedgekit.errors import InputError
@@ -32,12 +39,36 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
     from hedgekit.portfolio import load_portfolio
 
     book = load_portfolio(portfolio)
-    result = plan(book, snapshot_for(book), positions=held_from_book(book),
+    synced = None
+    held = held_from_book(book)
+    if book.accounts:
+        from hedgekit.live.book import held_positions, load_live_book
+
+        if live:
+            from hedgekit.cli.live import run_sync
+
+            run_sync(book, data_dir, quiet=json)
+        synced = load_live_book(book, data_dir)
+        if synced.never_synced:
+            name = synced.never_synced[0]
+            index = next(i for i, a in enumerate(book.accounts) if a.name == name)
+            raise InputError(f"accounts[{index}]", f"account {name} has never been synced, so what "
+                             "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
+                             show_value=False)
+        held = [*(held or []), *held_positions(synced)]
+    store = None if data_dir is None else _store(data_dir)
+    result = plan(book, snapshot_for(book, live=synced, store=store), positions=held,
                   now=datetime.now(timezone.utc))
     stale = [w for w in result.warnings if w.code == "stale-price"]
     if strict and stale:
         raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)
     emit(result, json, "render_plan")
+
+
+def _store(data_dir: Path):
+    from hedgekit.data import Store
+
+    return Store(data_dir)
 
 
 def emit(result: object, as_json: bool, renderer: str) -> None:

@@ -1,24 +1,36 @@
-"""Assembling the market snapshot of a book from its sources, in order: the book file, then
-the local data store for whatever the file lacks."""
+"""Assembling the market snapshot of a book from its sources, in order: the live venues (the
+last ``hedgekit sync``), the book file, then the local data store for whatever is still
+missing. An earlier source wins."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from hedgekit.market.snapshot import MarketSnapshot
 from hedgekit.planner import file_snapshot, market_needs
 from hedgekit.portfolio import Portfolio
 
+if TYPE_CHECKING:
+    from hedgekit.live.book import LiveBook
+
 __all__ = ["snapshot_for"]
 
 
-def snapshot_for(portfolio: Portfolio, *, use_store: bool = True, store=None) -> MarketSnapshot:
-    """The snapshot ``hedgekit plan`` plans on: the file's prices, completed from the data
-    store (``store``, default the user's) with missing prices, betas to estimate and recent
-    funding when ``use_store``."""
-    snap = file_snapshot(portfolio)
+def snapshot_for(portfolio: Portfolio, *, use_store: bool = True, store=None,
+                 live: LiveBook | None = None) -> MarketSnapshot:
+    """The snapshot ``hedgekit plan`` plans on: the synced venues' marks, funding and market
+    lists (``live``), the file's prices, then the data store (``store``, default the user's)
+    for missing prices, betas to estimate and recent funding when ``use_store``."""
+    snap = MarketSnapshot()
+    if live is not None:
+        from hedgekit.live.book import live_market
+
+        snap = live_market(live, snap)
+    snap = snap.with_prices(file_snapshot(portfolio).prices)
     if not use_store:
         return snap
     needs = market_needs(portfolio)
-    if not (needs.prices or needs.betas or needs.funding):
+    if not (any(a not in snap.prices for a in needs.prices) or needs.betas or needs.funding):
         return snap
     from hedgekit.market.store import from_store
 

@@ -123,7 +123,12 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
                            market=market)
     warnings += freshness_warnings(market, px, portfolio.max_price_age or DEFAULT_MAX_PRICE_AGE, now)
     hedge_plan = replace(hedge_plan, warnings=tuple(warnings + plan_warnings(hedge_plan)))
-    return hedge_plan if positions is None else with_trades(hedge_plan, positions)
+    if positions is None:
+        return hedge_plan
+    trading = {}
+    for account in portfolio.accounts:  # the first account on a venue trades there
+        trading.setdefault(account.venue, account.name)
+    return with_trades(hedge_plan, positions, trading)
 
 
 def _price_notes(portfolio: Portfolio, market: MarketSnapshot) -> list[str]:

@@ -10,7 +10,7 @@ import math
 
 from hedgekit.errors import InputError
 from hedgekit.instruments import Instrument
-from hedgekit.market.snapshot import MarketSnapshot
+from hedgekit.market.snapshot import STORE, MarketSnapshot
 from hedgekit.planner.result import RoundingOption
 from hedgekit.portfolio import HedgeMethod, HedgePolicy
 from hedgekit.venues import VenuePreset
@@ -69,14 +69,20 @@ def beta_for(asset: str, hedge_asset: str, policy: HedgePolicy, market: MarketSn
 
 def funding_rate(policy: HedgePolicy, venue: VenuePreset, inst: Instrument, hedge_asset: str,
                  market: MarketSnapshot, notes: list[str]) -> tuple[float, bool]:
-    """``(rate per 8h, assumed?)``: the file's rate for the symbol or coin, else the recent mean
-    in the market snapshot (``recent_funding_days``), else the policy's default."""
+    """``(rate per 8h, assumed?)``: the file's rate for the symbol or coin, else the venue's
+    current rate in the market snapshot (synced), else the recent stored mean
+    (``recent_funding_days``), else the policy's default."""
     rates = policy.funding_rates
     for key in (inst.symbol.upper(), hedge_asset):
         if key in rates:
             return rates[key], False
+    point = market.funding_for(venue.name, inst.symbol)
+    if point is not None and point.source != STORE:
+        when = "" if point.as_of is None else f" at {point.as_of:%Y-%m-%d %H:%M} UTC"
+        notes.append(f"{inst.symbol}@{venue.name}: funding {point.rate_8h:.4%}/8h is the venue's "
+                     f"current rate ({point.source}{when})")
+        return point.rate_8h, False
     if policy.recent_funding_days:
-        point = market.funding_for(venue.name, inst.symbol)
         if point is not None:
             span = ("" if point.first is None or point.last is None else
                     f" {point.first:%Y-%m-%d} to {point.last:%Y-%m-%d}")
