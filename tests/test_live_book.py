@@ -102,3 +102,31 @@ def test_bad_account_entries_name_the_field(tmp_path, run_cli, monkeypatch, acco
     code, out, err = run_cli("sync", str(path))
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith(message), err
+
+
+def test_readme_live_section_runs_offline_as_written(run_cli, tmp_path, monkeypatch):
+    import contextlib
+    import io
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(root)
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("<!-- BEGIN live -->"):readme.index("<!-- END live -->")]
+    code, out, err = run_cli("plan", "examples/live-book.yaml", "--json")
+    assert code == 0, err
+    trades = json.loads(out)["trades"]
+    shown = section[section.index('"trades": ['):]
+    shown = json.loads(shown[len('"trades": '):shown.index("]") + 1])
+    assert trades == shown
+    code, out, err = run_cli("positions", "examples/live-book.yaml", "--json")
+    assert code == 0, err
+    assert [p["symbol"] for p in json.loads(out)["positions"]] == ["BTCUSD_PERP", "ETHUSDT"]
+    snippet = section[section.index("```python") + len("```python"):]
+    snippet = snippet[:snippet.index("```")]
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(snippet, "README live", "exec"), {})
+    expected = snippet.rsplit("# ", 1)[1].strip()  # the comment after print(...) is its output
+    assert printed.getvalue().strip() == expected

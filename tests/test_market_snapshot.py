@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from hedgekit.market import MarketSnapshot, PricePoint
 from hedgekit.planner import plan
+from hedgekit.errors import InputError
 from hedgekit.portfolio import parse_portfolio
+from hedgekit.venues import get_venue
 
 UTC = timezone.utc
 
@@ -67,3 +71,28 @@ def test_strict_refuses_a_stale_store_price(data_dir, tmp_path, run_cli, monkeyp
     code, out, err = run_cli("plan", str(path), "--strict")
     assert code == 2 and out == "" and err.count("\n") == 1
     assert err.startswith("error: --strict: stale-price: BTC: the close price")
+
+
+def test_a_contract_synced_from_the_venue_list_can_be_planned():
+    # DOGE has no preset contract on okx; once okx's market list is synced, DOGE-USDT-SWAP (1,000
+    # DOGE per contract, lot 1) hedges DOGE with its own future: 250,000 DOGE -> 250 contracts
+    from hedgekit.instruments import Instrument
+    from hedgekit.margin import MarginTier
+
+    doge = Instrument(symbol="DOGE-USDT-SWAP", contract_type="linear", contract_size=1000, base="DOGE",
+                      quote="USDT", lot_size=1)
+    tiers = (MarginTier(floor=0, cap=float("inf"), mmr=0.02, max_leverage=50),)
+    doc = parse_portfolio({"prices": {"DOGE": 0.2}, "holdings": [{"asset": "DOGE", "amount": 250_000}],
+                           "hedge": {"venues": ["okx"], "leverage": 2}})
+    with pytest.raises(InputError, match="hedge.benchmark: no price for BTC"):
+        plan(doc)  # without the synced list: no DOGE future, so the BTC proxy, which has no price
+    snap = MarketSnapshot.from_prices({"DOGE": 0.2})
+    snap = MarketSnapshot(prices=snap.prices, instruments={"okx": {"DOGE-USDT-SWAP": doge}},
+                          tiers={"okx": {"DOGE-USDT-SWAP": tiers}})
+    (leg,) = plan(doc, snap).legs
+    assert (leg.symbol, leg.hedge_asset, leg.contracts) == ("DOGE-USDT-SWAP", "DOGE", 250.0)
+    # the synced tier gives the MMR: isolated short at 2x, W = 25,000 USDT on 50,000 notional,
+    # q = 250,000 DOGE; OKX folds the taker fee into the rate (fee-in-mmr):
+    # LP = (W + q*EP) / (q*(MMR + fee) + q)
+    fee = get_venue("okx").taker_fee
+    assert leg.liquidation_price == pytest.approx(75_000 / (250_000 * (0.02 + fee) + 250_000), rel=1e-12)

@@ -112,6 +112,7 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
     # held contracts that no leg uses still hedge their coin: take them off that coin's legs
     planned = {(leg.venue, leg.symbol) for leg in legs}
     orphans = {k: b for k, b in books.items() if k not in planned}
+    absorbed: list[str] = []
     for key, b in list(orphans.items()):
         idx = [i for i, leg in enumerate(legs) if leg.hedge_asset == b.inst.base]
         total = sum(targets[i] for i in idx)
@@ -119,8 +120,11 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
             for i in idx:
                 targets[i] -= b.delta * targets[i] / total
             del orphans[key]  # kept as it is; the planned legs trade the rest
+            absorbed.append(f"{b.inst.base}: {b.delta:+,.6g} {b.inst.base} of delta is held in "
+                            f"{key[1]}@{key[0]}, a contract the plan does not use; it is kept and "
+                            f"the planned {b.inst.base} legs trade only the rest")
     trades: list[Trade] = []
-    notes = list(p.notes)
+    notes = [*p.notes, *absorbed]
     for i, leg in enumerate(legs):
         b = books.get((leg.venue, leg.symbol))
         current = b.contracts if b else 0.0

@@ -20,7 +20,8 @@ def _num(x: Any, fmt: str = ",.6g") -> str:
 
 def render_positions(report: dict[str, Any], console: Console | None = None) -> None:
     parts: list[Any] = []
-    table = Table(title=f"Positions (synced {report['as_of'] or 'never'})", title_justify="left",
+    synced = f" (synced {report['as_of'][:16].replace('T', ' ')} UTC)" if report["as_of"] else ""
+    table = Table(title=f"Positions{synced}", title_justify="left",
                   title_style="bold", header_style="bold")
     for i, name in enumerate(("account", "contract", "side", "contracts", "entry", "mark",
                               "notional USD", "uPnL", "mode", "liq (venue)", "liq (hedgekit)",
