@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from hedgekit.errors import InputError
 from hedgekit.market import MarketSnapshot, PricePoint
 from hedgekit.planner import plan
-from hedgekit.errors import InputError
 from hedgekit.portfolio import parse_portfolio
 from hedgekit.venues import get_venue
 
@@ -96,3 +96,33 @@ def test_a_contract_synced_from_the_venue_list_can_be_planned():
     # LP = (W + q*EP) / (q*(MMR + fee) + q)
     fee = get_venue("okx").taker_fee
     assert leg.liquidation_price == pytest.approx(75_000 / (250_000 * (0.02 + fee) + 250_000), rel=1e-12)
+
+
+def test_a_stored_price_from_a_flagged_series_is_never_used_silently(tmp_path):
+    # 40 daily closes of a made-up coin whose last 8 are stuck at 2.0: `data check` calls a
+    # run of 7+ unchanged closes "stale"; a plan built on that price says so.
+    from hedgekit.data import Store, import_path
+    from hedgekit.market import snapshot_for
+
+    rows = ["date,symbol,open,high,low,close,volume"]
+    for day in range(40):
+        close = 1.0 + day / 100 if day < 32 else 2.0
+        rows.append(f"2026-01-{1 + day:02d},ZZZ,{close},{close * 1.01},{close * 0.99},{close},10"
+                    if day < 31 else
+                    f"2026-02-{day - 30:02d},ZZZ,{close},{close * 1.01},{close * 0.99},{close},10")
+    path = tmp_path / "zzz.csv"
+    path.write_text("\n".join(rows) + "\n")
+    store = Store(tmp_path / "store")
+    report = import_path(path, store=store, format="long-ohlcv-csv", venue="test")
+    assert not report.refused, report
+    doc = parse_portfolio({"holdings": [{"asset": "ZZZ", "amount": 1000}],
+                           "hedge": {"method": "notional", "venues": ["binance-usdm"],
+                                     "benchmark": "BTC"},
+                           "prices": {"BTC": 80_000}})
+    snap = snapshot_for(doc, store=store)
+    point = snap.prices["ZZZ"]
+    assert point.value == 2.0 and point.problems and point.problems[0].startswith("stale ")
+    p = plan(doc, snap, now=datetime(2026, 2, 10, tzinfo=UTC))
+    (w,) = [w for w in p.warnings if w.code == "bad-price-series"]
+    assert w.asset == "ZZZ" and "close unchanged at 2" in w.message
+    assert p.to_dict()["price_sources"]["ZZZ"]["problems"] == list(point.problems)

@@ -47,10 +47,17 @@ class PricePoint:
     source: str
     as_of: datetime | None = None
     kind: str = "close"  # close | mark | index | last
+    series: str | None = None         # the stored series it was read from
+    problems: tuple[str, ...] = ()    # what `hedgekit data check` flags near this price
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "source": self.source, "kind": self.kind,
-                "as_of": None if self.as_of is None else self.as_of.isoformat()}
+        out = {"value": self.value, "source": self.source, "kind": self.kind,
+               "as_of": None if self.as_of is None else self.as_of.isoformat()}
+        if self.series is not None:
+            out["series"] = self.series
+        if self.problems:
+            out["problems"] = list(self.problems)
+        return out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -25,6 +25,8 @@ from hedgekit.market.snapshot import (
 __all__ = ["from_store"]
 
 _LOOKUP_ERRORS = (DataError, InputError, KeyError, ValueError, OSError)
+QUALITY_WINDOW_DAYS = 90  # data-check problems this close to a stored price are reported with it
+_BAD_PRICE_CHECKS = frozenset({"non_positive", "absurd", "ohlc_inconsistent", "stale"})
 
 
 def from_store(needs: MarketNeeds, base: MarketSnapshot | None = None, *, store=None
@@ -64,9 +66,28 @@ def _prices(assets: list[str], store) -> dict[str, PricePoint]:
         column = frame[asset].dropna() if asset in frame else None
         if column is None or column.empty:
             continue
+        series = frame.attrs.get("sources", {}).get(asset)
         out[asset] = PricePoint(value=float(column.iloc[-1]), source=STORE,
-                                as_of=_utc(column.index[-1]), kind="close")
+                                as_of=_utc(column.index[-1]), kind="close", series=series,
+                                problems=_problems(asset, column.index[-1], store))
     return out
+
+
+def _problems(asset: str, last, store) -> tuple[str, ...]:
+    """What the data check flags in the stored bars of ``asset`` over the
+    ``QUALITY_WINDOW_DAYS`` before the price used: bad, absurd, inconsistent or stale prices."""
+    import pandas as pd
+
+    from hedgekit.data import check_quality, load_ohlc
+
+    try:
+        bars = load_ohlc(asset, freq="1d", start=last - pd.Timedelta(days=QUALITY_WINDOW_DAYS),
+                         store=store)
+    except _LOOKUP_ERRORS:
+        return ()
+    report = check_quality(bars, "1d", series=str(bars.attrs.get("source", asset)))
+    return tuple(f"{i.check} {i.start[:10]}..{i.end[:10]}: {i.detail}" for i in report.issues
+                 if i.check in _BAD_PRICE_CHECKS)
 
 
 def _recent_funding(need: FundingNeed, store) -> FundingPoint | None:

@@ -40,6 +40,13 @@ def freshness_warnings(market: MarketSnapshot, used: Mapping[str, float], max_ag
                 out.append(PlanWarning(code="stale-price", asset=asset, message=(
                     f"{asset}: the {p.kind} price {p.value:,.6g} USD ({p.source}) is from "
                     f"{as_of:%Y-%m-%d %H:%M} UTC, {_age(age)} old (max_price_age {_age(max_age)})")))
+    for asset, p, _ in dated:
+        if p.problems:
+            out.append(PlanWarning(code="bad-price-series", asset=asset, message=(
+                f"{asset}: the stored series {p.series or ''} behind its price has data-check "
+                f"problems in the last days before it: {'; '.join(p.problems[:3])}"
+                + (f" (and {len(p.problems) - 3} more)" if len(p.problems) > 3 else "")
+                + "; check it with 'hedgekit data check' or give the price under prices:")))
     if len(dated) > 1:
         old = min(dated, key=lambda d: d[2])
         new = max(dated, key=lambda d: d[2])
