@@ -76,6 +76,17 @@ def _unified(client: AccountClient, symbols: Iterable[str]) -> list[str]:
     return out
 
 
+def _by_type(markets: Mapping[str, Mapping[str, Any]], unified: list[str] | None) -> list[list[str] | None]:
+    """Symbols split by market type (ccxt asks one type per bulk call: swaps apart from futures);
+    ``[None]`` (all symbols of the default type) when no symbols are given."""
+    if unified is None:
+        return [None]
+    groups: dict[str, list[str]] = {}
+    for symbol in unified:
+        groups.setdefault(str(markets[symbol].get("type")), []).append(symbol)
+    return list(groups.values())
+
+
 def load_instruments(client: AccountClient, *, reload: bool = False) -> dict[str, Instrument]:
     """Every listed swap/future of the account's venue as an Instrument, by venue symbol."""
     markets = _markets(client, reload=reload)
@@ -114,9 +125,12 @@ def read_open_orders(client: AccountClient) -> tuple[tuple[OpenOrder, ...], tupl
 def read_quotes(client: AccountClient, symbols: Iterable[str] | None = None) -> dict[str, MarketQuote]:
     """Mark, index and last price by venue symbol (all contracts when ``symbols`` is None)."""
     markets = _markets(client)
-    unified = _unified(client, symbols) if symbols is not None else None
-    tickers = client.call("fetch_tickers", unified)
-    marks = client.call("fetch_mark_prices", unified) if client.has("fetchMarkPrices") else None
+    tickers: dict[str, Any] = {}
+    marks: dict[str, Any] | None = {} if client.has("fetchMarkPrices") else None
+    for group in _by_type(markets, _unified(client, symbols) if symbols is not None else None):
+        tickers.update(client.call("fetch_tickers", group))
+        if marks is not None:
+            marks.update(client.call("fetch_mark_prices", group))
     quotes = parse_quotes(tickers, markets=markets, mark_prices=marks)
     if symbols is not None:
         wanted = set(symbols)

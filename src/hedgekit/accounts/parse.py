@@ -190,6 +190,48 @@ def _raw_id(raw: Mapping[str, Any]) -> str:
     return str(raw.get("symbol") or "?")
 
 
+# Venue fields that give a position's direction when ccxt leaves ``side`` empty (ccxt derives
+# Binance's side from the sign of ``notional``/``notionalValue``, which COIN-M rows may lack).
+_SIDE_WORDS = {"long": Side.LONG, "short": Side.SHORT, "buy": Side.LONG, "sell": Side.SHORT}
+_SIDE_FIELDS = ("positionSide", "posSide", "side", "direction")   # Binance, OKX, Bybit, Deribit
+_SIGNED_FIELDS = ("positionAmt", "pos", "szi", "size")           # Binance, OKX, Hyperliquid, Deribit
+
+
+def _side(raw: Mapping[str, Any]) -> Side | None:
+    """ccxt's ``side``, else the venue's own direction field, else the sign of its signed size."""
+    side = _SIDE_WORDS.get(str(raw.get("side") or "").lower())
+    if side is not None:
+        return side
+    info = raw.get("info")
+    if not isinstance(info, Mapping):
+        return None
+    for key in _SIDE_FIELDS:
+        side = _SIDE_WORDS.get(str(info.get(key) or "").lower())
+        if side is not None:
+            return side
+    for key in _SIGNED_FIELDS:
+        x = _num(info.get(key))
+        if x:
+            return Side.LONG if x > 0 else Side.SHORT
+    return None
+
+
+def _margin_mode(raw: Mapping[str, Any]) -> MarginMode | None:
+    """ccxt's ``marginMode``, else the venue's field: Bybit ``tradeMode`` (0 cross, 1 isolated,
+    v5 position docs), OKX ``mgnMode``, Binance ``marginType``."""
+    words = {"cross": MarginMode.CROSS, "crossed": MarginMode.CROSS, "isolated": MarginMode.ISOLATED}
+    mode = words.get(str(raw.get("marginMode") or "").lower())
+    info = raw.get("info")
+    if mode is not None or not isinstance(info, Mapping):
+        return mode
+    for key in ("mgnMode", "marginType"):
+        mode = words.get(str(info.get(key) or "").lower())
+        if mode is not None:
+            return mode
+    trade_mode = str(info.get("tradeMode", ""))
+    return {"0": MarginMode.CROSS, "1": MarginMode.ISOLATED}.get(trade_mode)
+
+
 def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: Mapping[str, Any],
                    funding: FundingInfo | None = None, as_of: datetime | None = None,
                    precision_mode: int = TICK_SIZE) -> Position | None:
@@ -202,10 +244,8 @@ def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: 
     contracts = _num(raw.get("contracts"))
     if not contracts:
         return None
-    side_text = str(raw.get("side") or "").lower()
-    if side_text in ("long", "short"):
-        side = Side(side_text)
-    else:
+    side = _side(raw)
+    if side is None:
         raise DataError(f"position {_raw_id(raw)}: the venue gave no side (got {raw.get('side')!r})")
     contracts = abs(contracts)
     kind = contract_type_of(market)
@@ -218,8 +258,6 @@ def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: 
         notional = inst.notional_usd(contracts, mark or 1.0)  # inverse face value ignores the price
     else:
         notional = None
-    mode_text = str(raw.get("marginMode") or "").lower()
-    margin_mode = MarginMode(mode_text) if mode_text in ("cross", "isolated") else None
     return Position(
         account=account,
         venue=venue,
@@ -233,7 +271,7 @@ def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: 
         notional_usd=notional,
         unrealized_pnl=_num(raw.get("unrealizedPnl")),
         pnl_currency=inst.settle,
-        margin_mode=margin_mode,
+        margin_mode=_margin_mode(raw),
         leverage=_positive(raw.get("leverage")),
         liquidation_price_venue=_positive(raw.get("liquidationPrice")),
         funding_rate=funding.rate if funding is not None else None,
@@ -375,6 +413,19 @@ def parse_funding_rates(raws: Mapping[str, Mapping[str, Any]], *, markets: _Mark
     return out
 
 
+def _rate(tier: Mapping[str, Any]) -> float | None:
+    """The tier's maintenance rate as a fraction. ccxt passes Bybit's ``maintenanceMargin``
+    through as is, and Bybit's risk-limit docs example quotes it in percent (MM "0.5", IM "1"
+    at 100x): a tier whose initial rate times max leverage is 100 rather than 1 is in percent."""
+    mmr = _num(tier.get("maintenanceMarginRate"))
+    info = tier.get("info")
+    im = _num(info.get("initialMargin")) if isinstance(info, Mapping) else None
+    lev = _num(tier.get("maxLeverage"))
+    if mmr is not None and im and lev and math.isclose(im * lev, 100.0, rel_tol=0.02):
+        return mmr / 100.0
+    return mmr
+
+
 def tiers_to_margin(tiers: Iterable[Mapping[str, Any]], *, symbol: str = "") -> tuple[MarginTier, ...]:
     """ccxt leverage tiers (``minNotional``, ``maxNotional``, ``maintenanceMarginRate``,
     ``maxLeverage``) -> :class:`~hedgekit.margin.MarginTier` via :func:`hedgekit.margin.build_tiers`,
@@ -384,7 +435,7 @@ def tiers_to_margin(tiers: Iterable[Mapping[str, Any]], *, symbol: str = "") -> 
     rows = []
     for t in sorted(tiers, key=lambda t: _num(t.get("minNotional")) or 0.0):
         rows.append((_num(t.get("minNotional")) or 0.0, _num(t.get("maxNotional")),
-                     _num(t.get("maintenanceMarginRate")), _num(t.get("maxLeverage"))))
+                     _rate(t), _num(t.get("maxLeverage"))))
     try:
         return build_tiers(rows)
     except InputError as exc:

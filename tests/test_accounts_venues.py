@@ -1,0 +1,118 @@
+"""Each venue through ccxt, with answers from the venue's API docs stubbed at the transport.
+
+Bodies and their source pages: ``fixtures/venues/<venue>/*.json`` (``source`` and ``note``
+fields). Expected values are read off those bodies; derived numbers are worked out in the test.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import responses
+from venue_stubs import stub_venue
+
+from hedgekit.accounts import make_client, read_account, read_market
+from hedgekit.accounts.config import AccountConfig
+from hedgekit.instruments import ContractType, MarginMode, Side
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+ENV = {"V_API_KEY": "venue-key-1", "V_API_SECRET": "venue-secret-2", "V_PASSWORD": "venue-pass-3",
+       "V_WALLET_ADDRESS": "0x" + "ab" * 20}
+
+
+def _read(venue, symbols):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        stub_venue(rsps, venue)
+        client = make_client(AccountConfig(name="acct", venue=venue, key_env="V"), environ=ENV)
+        state = read_account(client, now=NOW)
+        market = read_market(client, symbols, now=NOW)
+        calls = [c.request.url for c in rsps.calls]
+    return state, market, calls
+
+
+def _ms(ms):
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+# --------------------------------------------------------------------------- Binance COIN-M
+def test_binance_coinm_inverse_positions_balances_and_market():
+    state, market, _ = _read("binance-coinm", ["BTCUSD_PERP"])
+    by_symbol = {p.symbol: p for p in state.positions}
+    assert sorted(by_symbol) == ["BTCUSD_201225", "BTCUSD_PERP"]  # the two empty hedge slots dropped
+    q = by_symbol["BTCUSD_201225"]
+    # docs hedge-mode row: LONG 1 contract (the rows carry no notionalValue, so ccxt leaves the
+    # side empty; it comes from positionSide), cross, 125x
+    assert (q.side, q.contracts, q.margin_mode, q.leverage) == (Side.LONG, 1.0, MarginMode.CROSS, 125.0)
+    assert q.contract_type is ContractType.INVERSE and q.contract_size == 100.0 and q.pnl_currency == "BTC"
+    # inverse PnL = n*C*(1/entry - 1/mark) = 100*(1/11707.70000003 - 1/11788.66626667) = 5.866e-05 BTC,
+    # the docs' unRealizedProfit (independent check of the body)
+    assert 100 * (1 / 11707.70000003 - 1 / 11788.66626667) == pytest.approx(q.unrealized_pnl, abs=5e-9)
+    assert q.notional_usd == 100.0  # inverse notional is the USD face: 1 x 100 USD
+    perp = by_symbol["BTCUSD_PERP"]
+    # 6800 contracts of 100 USD = 680,000 USD face; sized at 68,000 that is 10 BTC of cover
+    assert (perp.side, perp.contracts, perp.margin_mode) == (Side.SHORT, 6800.0, MarginMode.ISOLATED)
+    assert perp.notional_usd == 680_000.0 and perp.notional_usd / perp.entry_price == pytest.approx(10.0)
+    assert perp.funding_rate == 0.00071003 and perp.next_funding_time == _ms(1596096000000)
+    assert q.funding_rate is None  # a quarterly future has no funding
+    assert [(b.currency, b.total) for b in state.balances] == [("BTC", 0.00241969)]
+    inst = market.instruments["BTCUSD_PERP"]
+    assert (inst.contract_type, inst.contract_size, inst.settle, inst.tick_size, inst.lot_size) == (
+        ContractType.INVERSE, 100.0, "BTC", 0.1, 1.0)
+    quarterly = market.instruments["BTCUSD_201225"]
+    assert quarterly.expiry == _ms(1608883200000) and quarterly.funding_interval_hours is None
+    assert (market.quotes["BTCUSD_PERP"].mark, market.quotes["BTCUSD_PERP"].last) == (11029.69574559, 9651.6)
+    # COIN-M brackets are in coin: [0, 50] BTC at 0.4%, [50, 100] at 0.5%, cum 50*(0.005-0.004)
+    tiers = market.tiers["BTCUSD_PERP"]
+    assert [(t.floor, t.cap, t.mmr) for t in tiers] == [(0.0, 50.0, 0.004), (50.0, 100.0, 0.005)]
+    assert tiers[1].cum == pytest.approx(0.05)
+
+
+# --------------------------------------------------------------------------- Bybit
+def test_bybit_linear_hedge_mode_cross_and_isolated():
+    state, market, calls = _read("bybit-linear", ["BTCUSDT"])
+    long_, short = state.positions
+    # positionIdx 1 Buy 0.5 @ 27000 cross (tradeMode 0); positionIdx 2 Sell 0.2 @ 28000 isolated
+    assert (long_.side, long_.contracts, long_.entry_price, long_.margin_mode) == (
+        Side.LONG, 0.5, 27000.0, MarginMode.CROSS)
+    assert (short.side, short.contracts, short.entry_price, short.margin_mode) == (
+        Side.SHORT, 0.2, 28000.0, MarginMode.ISOLATED)
+    assert long_.notional_usd == pytest.approx(0.5 * 28224.50) and short.notional_usd == pytest.approx(0.2 * 28224.50)
+    assert long_.liquidation_price_venue == 24500.10 and short.leverage == 5.0
+    assert long_.funding_rate == 0.0001 and long_.next_funding_time == _ms(1760371200000)
+    # wallet: USDT walletBalance 10000.5, availableToWithdraw 7223.28; the zero BTC row dropped
+    assert [(b.currency, b.total, b.free) for b in state.balances] == [("USDT", 10000.5, 7223.28)]
+    assert [(o.symbol, o.side, o.contracts, o.price) for o in state.open_orders] == [
+        ("ETHUSDT", Side.LONG, 0.1, 1600.0)]
+    inst = market.instruments["BTCUSDT"]
+    assert (inst.tick_size, inst.lot_size, inst.min_notional) == (0.1, 0.001, 5.0)
+    q = market.quotes["BTCUSDT"]
+    assert (q.mark, q.index, q.last) == (28224.50, 28220.10, 28230.00)
+    # risk limits: 0.5% to 2,000,000 USDT, then 1%; the maintenance amount of tier 2 is
+    # 2,000,000*(1% - 0.5%) = 10,000, the venue's own mmDeduction
+    tiers = market.tiers["BTCUSDT"]
+    assert [(t.cap, t.mmr) for t in tiers] == [(2_000_000.0, 0.005), (4_000_000.0, 0.01)]
+    assert tiers[1].cum == pytest.approx(10_000.0)
+    assert any("category=linear" in u for u in calls) and not any("category=inverse" in u for u in calls)
+
+
+def test_bybit_inverse_short_from_the_docs_example():
+    state, market, calls = _read("bybit-inverse", ["BTCUSD"])
+    (pos,) = state.positions
+    assert (pos.symbol, pos.side, pos.contracts, pos.contract_type) == ("BTCUSD", Side.SHORT, 300.0,
+                                                                         ContractType.INVERSE)
+    # inverse: 300 contracts of 1 USD; uPnL = -300*(1/27464.50441675 - 1/28224.50) = -0.00029413 BTC,
+    # the docs' unrealisedPnl
+    assert pos.notional_usd == 300.0 and pos.pnl_currency == "BTC"
+    assert -300 * (1 / 27464.50441675 - 1 / 28224.50) == pytest.approx(pos.unrealized_pnl, abs=5e-9)
+    assert pos.margin_mode is MarginMode.CROSS and pos.liquidation_price_venue is None  # liqPrice ""
+    assert [(b.currency, b.total) for b in state.balances] == [("BTC", 0.0125)]
+    assert state.open_orders == ()
+    assert market.instruments["BTCUSD"].settle == "BTC" and market.instruments["BTCUSD"].lot_size == 1.0
+    q = market.quotes["BTCUSD"]
+    assert (q.mark, q.index, q.last) == (114898.43, 114890.92, 120635.50)
+    assert market.funding["BTCUSD"].interval_hours == 8.0
+    tiers = market.tiers["BTCUSD"]
+    assert [(t.cap, t.mmr, t.max_leverage) for t in tiers] == [(150.0, 0.005, 100.0), (300.0, 0.01, 66.67)]
+    assert tiers[1].cum == pytest.approx(0.75)  # the venue's mmDeduction
+    assert any("category=inverse" in u for u in calls)
