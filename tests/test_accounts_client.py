@@ -10,6 +10,7 @@ import logging
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -17,7 +18,13 @@ import requests
 import responses
 from venue_stubs import body, routes, stub_venue
 
-from hedgekit.accounts import VenueError, make_client, read_account, read_market, read_positions
+from hedgekit.accounts import (
+    VenueError,
+    make_client,
+    read_account,
+    read_market,
+    read_positions,
+)
 from hedgekit.accounts.client import rewrite_api_urls
 from hedgekit.accounts.config import AccountConfig
 from hedgekit.errors import InputError
@@ -102,8 +109,9 @@ class _BinanceUSDM(BaseHTTPRequestHandler):
 
     key = "srv-key"
     secret = "srv-secret"
-    signed = {"/fapi/v3/account", "/fapi/v3/positionRisk", "/fapi/v1/leverageBracket", "/fapi/v1/openOrders"}
-    seen: list[str] = []
+    signed = frozenset({"/fapi/v3/account", "/fapi/v3/positionRisk", "/fapi/v1/leverageBracket",
+                        "/fapi/v1/openOrders"})
+    seen: ClassVar[list[str]] = []
 
     def log_message(self, *args):  # keep pytest output clean
         pass

@@ -116,3 +116,74 @@ def test_bybit_inverse_short_from_the_docs_example():
     assert [(t.cap, t.mmr, t.max_leverage) for t in tiers] == [(150.0, 0.005, 100.0), (300.0, 0.01, 66.67)]
     assert tiers[1].cum == pytest.approx(0.75)  # the venue's mmDeduction
     assert any("category=inverse" in u for u in calls)
+
+
+# --------------------------------------------------------------------------- OKX
+def test_okx_long_short_mode_and_an_inverse_net_position():
+    state, market, calls = _read("okx", ["BTC-USDT-SWAP", "BTC-USD-SWAP"])
+    long_, short, inv = state.positions
+    # posSide long 10 contracts cross, short 5 isolated (long/short mode); face 0.01 BTC each
+    assert (long_.symbol, long_.side, long_.contracts, long_.contract_size, long_.margin_mode) == (
+        "BTC-USDT-SWAP", Side.LONG, 10.0, 0.01, MarginMode.CROSS)
+    assert (short.side, short.contracts, short.margin_mode) == (Side.SHORT, 5.0, MarginMode.ISOLATED)
+    # linear notional = 10 * 0.01 BTC * mark 62891.9
+    assert long_.notional_usd == pytest.approx(10 * 0.01 * 62891.9)
+    assert long_.unrealized_pnl == pytest.approx(10 * 0.01 * (62891.9 - 62961.4))
+    # net mode: pos -3 is a short of 3 contracts of 100 USD, settled in BTC
+    assert (inv.symbol, inv.side, inv.contracts, inv.contract_type) == (
+        "BTC-USD-SWAP", Side.SHORT, 3.0, ContractType.INVERSE)
+    assert inv.notional_usd == 300.0 and inv.pnl_currency == "BTC"
+    assert inv.unrealized_pnl == pytest.approx(-300 * (1 / 60000 - 1 / 62891.9), abs=1e-10)
+    assert inv.funding_rate == -0.00005 and long_.next_funding_time == _ms(1724745600000)
+    assert [(b.currency, b.total, b.free, b.used) for b in state.balances] == [("USDT", 1000.5, 800.25, 200.25)]
+    assert [(o.symbol, o.side, o.contracts, o.reduce_only) for o in state.open_orders] == [
+        ("BTC-USDT-SWAP", Side.LONG, 2.0, True)]
+    assert market.instruments["BTC-USDT-SWAP"].contract_size == 0.01
+    assert market.instruments["BTC-USD-SWAP"].contract_type is ContractType.INVERSE
+    assert market.quotes["BTC-USDT-SWAP"].mark == 62891.9 and market.quotes["BTC-USDT-SWAP"].last == 62892.9
+    assert market.tiers == {}  # OKX tiers are by contract count (fetchMarketLeverageTiers): not converted
+    assert any("instType=SWAP" in u for u in calls)
+
+
+# --------------------------------------------------------------------------- Deribit
+def test_deribit_inverse_perpetual_sized_in_usd():
+    state, market, _ = _read("deribit", ["BTC-PERPETUAL"])
+    (pos,) = state.positions
+    # docs: size 50 (USD) = 5 contracts of 10 USD; ccxt reports the 50 as "contracts"
+    assert (pos.symbol, pos.side, pos.contracts, pos.contract_size) == ("BTC-PERPETUAL", Side.LONG, 5.0, 10.0)
+    assert pos.notional_usd == 50.0  # the docs' size; size_currency 0.006687487 BTC x index 7476.65 ~ 50
+    assert 0.006687487 * 7476.65 == pytest.approx(pos.notional_usd, rel=1e-3)
+    assert (pos.entry_price, pos.mark_price, pos.leverage, pos.liquidation_price_venue) == (7440.18, 7476.65, 34.0, 1.74)
+    assert pos.as_of == NOW  # the venue gives no time: the fetch time
+    assert pos.funding_rate == pytest.approx(-0.00025056853702101664)
+    # account summary: equity 302.61869214 BTC, available 301.38059622
+    (bal,) = state.balances
+    assert (bal.currency, bal.total, bal.free) == ("BTC", 302.61869214, 301.38059622)
+    inst = market.instruments["BTC-PERPETUAL"]
+    # a perpetual (ccxt gives it a year-3000 expiry); lot = min_trade_amount 10 USD = 1 contract
+    assert inst.is_perpetual and inst.lot_size == 1.0 and inst.tick_size == 0.5
+    assert market.quotes["BTC-PERPETUAL"].mark == 7476.65 and "ETH-22FEB19-140-P" not in market.quotes
+
+
+# --------------------------------------------------------------------------- Hyperliquid
+def test_hyperliquid_isolated_long_and_cross_short():
+    state, market, _ = _read("hyperliquid", ["BTC", "ETH"])
+    eth, btc = state.positions
+    # docs: ETH szi 0.0335 @ 2986.3, isolated 20x, positionValue 100.02765
+    assert (eth.symbol, eth.side, eth.contracts, eth.margin_mode, eth.leverage) == (
+        "ETH", Side.LONG, 0.0335, MarginMode.ISOLATED, 20.0)
+    assert eth.notional_usd == pytest.approx(100.02765) and eth.pnl_currency == "USDC"
+    assert (btc.side, btc.contracts, btc.margin_mode) == (Side.SHORT, 0.5, MarginMode.CROSS)
+    # the mark is positionValue / size: 21625 / 0.5 = 43250; uPnL -0.5*(43250-43000) = -125
+    assert btc.mark_price == pytest.approx(43250.0) and btc.unrealized_pnl == -125.0
+    assert btc.funding_rate == 0.0000125
+    # hourly funding (the preset's 1 h interval): the next settlement is on the next whole hour
+    assert btc.next_funding_time is not None and btc.next_funding_time.minute == 0
+    (bal,) = state.balances
+    assert (bal.currency, bal.total, bal.free) == ("USDC", 13109.482328, 13104.514502)
+    assert [(o.symbol, o.side, o.contracts, o.price, o.reduce_only) for o in state.open_orders] == [
+        ("BTC", Side.LONG, 0.1, 40000.0, True)]
+    inst = market.instruments["BTC"]
+    assert (inst.contract_size, inst.lot_size, inst.settle, inst.funding_interval_hours) == (1.0, 1e-05, "USDC", 1.0)
+    q = market.quotes["BTC"]
+    assert (q.mark, q.index, q.last) == (14.3161, 14.32, 14.314)  # markPx, oraclePx, midPx of the docs example

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import ccxt
+import ccxt  # type: ignore[import-untyped]
 
 from hedgekit.accounts.config import AccountConfig, validate_api_url
 from hedgekit.accounts.credentials import Credentials, Redactor, resolve_credentials

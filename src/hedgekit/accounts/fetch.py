@@ -25,6 +25,7 @@ from hedgekit.accounts.models import (
     SkippedRecord,
 )
 from hedgekit.accounts.parse import (
+    AMOUNT_IN_SIZE_UNITS,
     TICK_SIZE,
     parse_balance,
     parse_funding_rate,
@@ -91,7 +92,8 @@ def load_instruments(client: AccountClient, *, reload: bool = False) -> dict[str
     """Every listed swap/future of the account's venue as an Instrument, by venue symbol."""
     markets = _markets(client, reload=reload)
     return parse_instruments(markets, precision_mode=int(getattr(client.exchange, "precisionMode", TICK_SIZE)),
-                             funding_interval_hours=get_venue(client.venue).funding_interval_hours)
+                             funding_interval_hours=get_venue(client.venue).funding_interval_hours,
+                             amount_in_size_units=client.venue in AMOUNT_IN_SIZE_UNITS)
 
 
 def read_balances(client: AccountClient) -> tuple[Balance, ...]:
@@ -119,18 +121,24 @@ def read_positions(client: AccountClient, *, now: datetime | None = None,
 def read_open_orders(client: AccountClient) -> tuple[tuple[OpenOrder, ...], tuple[SkippedRecord, ...]]:
     """Resting orders of every symbol (what is pending beside the held positions)."""
     markets = _markets(client)
-    return parse_orders(client.call("fetch_open_orders"), account=client.account, markets=markets)
+    return parse_orders(client.call("fetch_open_orders"), account=client.account, markets=markets,
+                        venue=client.venue)
 
 
 def read_quotes(client: AccountClient, symbols: Iterable[str] | None = None) -> dict[str, MarketQuote]:
     """Mark, index and last price by venue symbol (all contracts when ``symbols`` is None)."""
+    symbols = list(symbols) if symbols is not None else None
     markets = _markets(client)
+    # Mark and index where the venue serves them apart from tickers: a mark-price call, else the
+    # funding-rate structures, which carry both (Hyperliquid's tickers have neither).
+    marks_call = ("fetch_mark_prices" if client.has("fetchMarkPrices")
+                  else "fetch_funding_rates" if client.has("fetchFundingRates") else None)
     tickers: dict[str, Any] = {}
-    marks: dict[str, Any] | None = {} if client.has("fetchMarkPrices") else None
+    marks: dict[str, Any] = {}
     for group in _by_type(markets, _unified(client, symbols) if symbols is not None else None):
         tickers.update(client.call("fetch_tickers", group))
-        if marks is not None:
-            marks.update(client.call("fetch_mark_prices", group))
+        if marks_call is not None:
+            marks.update(client.call(marks_call, group))
     quotes = parse_quotes(tickers, markets=markets, mark_prices=marks)
     if symbols is not None:
         wanted = set(symbols)
@@ -143,6 +151,7 @@ def read_funding(client: AccountClient, symbols: Iterable[str] | None = None) ->
 
     One bulk call where ccxt has ``fetchFundingRates``; otherwise one call per symbol (then
     ``symbols`` is needed: without it the result is empty)."""
+    symbols = list(symbols) if symbols is not None else None
     markets = _markets(client)
     default = get_venue(client.venue).funding_interval_hours
     if client.has("fetchFundingRates"):
@@ -153,8 +162,8 @@ def read_funding(client: AccountClient, symbols: Iterable[str] | None = None) ->
     if symbols is None or not client.has("fetchFundingRate"):
         return {}
     result: dict[str, FundingInfo] = {}
-    for unified in _unified(client, symbols):
-        info = parse_funding_rate(client.call("fetch_funding_rate", unified), market=markets[unified],
+    for one in _unified(client, symbols):
+        info = parse_funding_rate(client.call("fetch_funding_rate", one), market=markets[one],
                                   default_interval_hours=default)
         if info is not None:
             result[info.symbol] = info
@@ -167,6 +176,7 @@ def read_tiers(client: AccountClient, symbols: Iterable[str] | None = None,
     Bybit); empty elsewhere (the presets' tables stay the fallback)."""
     if not client.has("fetchLeverageTiers"):
         return {}
+    symbols = list(symbols) if symbols is not None else None
     markets = _markets(client)
     unified = _unified(client, symbols) if symbols is not None else None
     return parse_leverage_tiers(client.call("fetch_leverage_tiers", unified), markets=markets)

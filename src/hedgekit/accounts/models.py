@@ -43,7 +43,8 @@ class _Record:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: _plain(getattr(self, name)) for name in self.__slots__}  # type: ignore[attr-defined]
+        names: tuple[str, ...] = self.__slots__  # type: ignore[attr-defined]  # the dataclass's slots
+        return {name: _plain(getattr(self, name)) for name in names}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
