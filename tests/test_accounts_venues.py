@@ -24,7 +24,8 @@ ENV = {"V_API_KEY": "venue-key-1", "V_API_SECRET": "venue-secret-2", "V_PASSWORD
 def _read(venue, symbols):
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         stub_venue(rsps, venue)
-        client = make_client(AccountConfig(name="acct", venue=venue, key_env="V"), environ=ENV)
+        client = make_client(AccountConfig(name="acct", venue=venue, key_env="V"), environ=ENV,
+                             rate_limit=False)
         state = read_account(client, now=NOW)
         market = read_market(client, symbols, now=NOW)
         calls = [c.request.url for c in rsps.calls]
