@@ -202,3 +202,12 @@ def test_instrument_tiers_feed_hedgekit_margin(rsps):
 def test_ccxt_pacing_and_timeout_are_set_by_default():
     client = make_client(AccountConfig(name="main", venue="binance-usdm", key_env="BN"), environ=ENV, timeout=2.5)
     assert client.exchange.enableRateLimit is True and client.exchange.timeout == 2500
+
+
+def test_funding_failure_is_recorded_and_positions_still_count(rsps):
+    stub_venue(rsps, "binance-usdm", skip=("/fapi/v1/premiumIndex",))
+    rsps.add("GET", "https://fapi.binance.com/fapi/v1/premiumIndex", status=503, body="busy")
+    positions, skipped = read_positions(_client(), now=NOW)
+    assert len(positions) == 3 and all(p.funding_rate is None for p in positions)
+    assert [(s.kind, s.symbol) for s in skipped] == [("funding", "BTCUSDT,ETHUSDT")]
+    assert "fetch_funding_rates: venue unavailable" in skipped[0].reason

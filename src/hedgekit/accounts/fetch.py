@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hedgekit.accounts.client import AccountClient
-from hedgekit.accounts.errors import UnknownSymbol
+from hedgekit.accounts.errors import UnknownSymbol, VenueError
 from hedgekit.accounts.models import (
     AccountState,
     Balance,
@@ -106,16 +106,24 @@ def read_positions(client: AccountClient, *, now: datetime | None = None,
                    ) -> tuple[tuple[Position, ...], tuple[SkippedRecord, ...]]:
     """Open positions (hedge-mode longs and shorts apart) and the records that could not be
     parsed. ``funding`` (by venue symbol) fills ``funding_rate``/``next_funding_time``; without
-    it the rates of the held perpetuals are read too."""
+    it the rates of the held perpetuals are read too, and a failure there is recorded as a
+    skipped ``funding`` record (the positions still count: funding only annotates them)."""
     markets = _markets(client)
     raws = client.call("fetch_positions")
+    missed: tuple[SkippedRecord, ...] = ()
     if funding is None:
         held = sorted({venue_symbol(markets[r["symbol"]]) for r in raws
                        if r.get("symbol") in markets and r.get("contracts")
                        and markets[r["symbol"]].get("swap")})
-        funding = read_funding(client, held) if held else {}
-    return parse_positions(raws, account=client.account, venue=client.venue, markets=markets,
-                           funding=funding, as_of=_now(now))
+        try:
+            funding = read_funding(client, held) if held else {}
+        except VenueError as exc:
+            funding = {}
+            missed = (SkippedRecord(account=client.account, kind="funding", symbol=",".join(held),
+                                    reason=str(exc)),)
+    positions, skipped = parse_positions(raws, account=client.account, venue=client.venue,
+                                         markets=markets, funding=funding, as_of=_now(now))
+    return positions, skipped + missed
 
 
 def read_open_orders(client: AccountClient) -> tuple[tuple[OpenOrder, ...], tuple[SkippedRecord, ...]]:

@@ -134,7 +134,7 @@ class SkippedRecord(_Record):
     """A record the parser could not turn into a domain object, and why (never silent)."""
 
     account: str
-    kind: str      # "position", "order", "balance"
+    kind: str      # "position", "order", "funding"
     symbol: str
     reason: str
 
