@@ -170,3 +170,15 @@ def test_tiers_build_their_maintenance_amounts():
         tiers_to_margin([{"minNotional": 0, "maxNotional": 10, "maintenanceMarginRate": 0.01, "maxLeverage": 10},
                          {"minNotional": 20, "maxNotional": 30, "maintenanceMarginRate": 0.02, "maxLeverage": 5}],
                         symbol="XYZ")
+
+
+def test_position_record_carries_the_issue_json_fields():
+    # `hedgekit positions --json` (issue 10); `liquidation_price` is hedgekit's own formula, added later
+    wanted = ["account", "venue", "symbol", "contract_type", "side", "contracts", "contract_size", "entry_price",
+              "mark_price", "notional_usd", "unrealized_pnl", "pnl_currency", "margin_mode", "leverage",
+              "liquidation_price_venue", "funding_rate", "next_funding_time"]
+    row = parse_position(_pos(), account="a", venue="v", market=_market(), as_of=NOW).to_dict()
+    assert [k for k in row if k in wanted] == wanted
+    assert row["side"] == "long" and row["contract_type"] == "linear" and row["as_of"] == NOW.isoformat()
+    assert list(parse_balance({"total": {"USDT": 1.0}}, account="a")[0].to_dict()) == [
+        "account", "currency", "total", "free", "used"]

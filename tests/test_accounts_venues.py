@@ -188,3 +188,23 @@ def test_hyperliquid_isolated_long_and_cross_short():
     assert (inst.contract_size, inst.lot_size, inst.settle, inst.funding_interval_hours) == (1.0, 1e-05, "USDC", 1.0)
     q = market.quotes["BTC"]
     assert (q.mark, q.index, q.last) == (14.3161, 14.32, 14.314)  # markPx, oraclePx, midPx of the docs example
+
+
+# Bybit v5 error codes (https://bybit-exchange.github.io/docs/v5/error): 10003 "API key is
+# invalid", 10006 "Too many visits. Exceeded the API Rate Limit." - answered with HTTP 200.
+@pytest.mark.parametrize(("code", "msg", "kind"), [
+    (10003, "API key is invalid.", "auth"),
+    (10006, "Too many visits. Exceeded the API Rate Limit.", "rate-limit"),
+])
+def test_bybit_error_codes_are_classified(code, msg, kind):
+    from hedgekit.accounts import VenueError, read_positions
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        stub_venue(rsps, "bybit-linear", skip=("/v5/position/list",))
+        rsps.add("GET", "https://api.bybit.com/v5/position/list",
+                 json={"retCode": code, "retMsg": msg, "result": {}, "retExtInfo": {}, "time": 1672211918471})
+        client = make_client(AccountConfig(name="acct", venue="bybit-linear", key_env="V"), environ=ENV,
+                             rate_limit=False)
+        with pytest.raises(VenueError) as err:
+            read_positions(client, now=NOW)
+    assert err.value.kind == kind and str(err.value).startswith("account acct (bybit-linear): fetch_positions: ")
+    assert "venue-key-1" not in str(err.value) and "venue-secret-2" not in str(err.value)
