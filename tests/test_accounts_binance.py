@@ -34,7 +34,8 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _client(**kw):
-    return make_client(AccountConfig(name="main", venue="binance-usdm", key_env="BN", **kw), environ=ENV)
+    return make_client(AccountConfig(name="main", venue="binance-usdm", key_env="BN", **kw), environ=ENV,
+                       rate_limit=False)  # ccxt pacing off: no real venue to spare
 
 
 @pytest.fixture
@@ -196,3 +197,17 @@ def test_instrument_tiers_feed_hedgekit_margin(rsps):
     # 20 ETH at 1000 = 20,000 USDT notional: tier 2, MM = 20000*0.01 - 35 = 165
     mm = maintenance_margin(inst, 20, 1000.0, tiers=market.tiers["ETHUSDT"])
     assert math.isclose(mm, 20000 * 0.01 - 35, rel_tol=1e-12)
+
+
+def test_ccxt_pacing_and_timeout_are_set_by_default():
+    client = make_client(AccountConfig(name="main", venue="binance-usdm", key_env="BN"), environ=ENV, timeout=2.5)
+    assert client.exchange.enableRateLimit is True and client.exchange.timeout == 2500
+
+
+def test_funding_failure_is_recorded_and_positions_still_count(rsps):
+    stub_venue(rsps, "binance-usdm", skip=("/fapi/v1/premiumIndex",))
+    rsps.add("GET", "https://fapi.binance.com/fapi/v1/premiumIndex", status=503, body="busy")
+    positions, skipped = read_positions(_client(), now=NOW)
+    assert len(positions) == 3 and all(p.funding_rate is None for p in positions)
+    assert [(s.kind, s.symbol) for s in skipped] == [("funding", "BTCUSDT,ETHUSDT")]
+    assert "fetch_funding_rates: venue unavailable" in skipped[0].reason

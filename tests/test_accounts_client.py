@@ -10,6 +10,7 @@ import logging
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -17,7 +18,13 @@ import requests
 import responses
 from venue_stubs import body, routes, stub_venue
 
-from hedgekit.accounts import VenueError, make_client, read_account, read_market, read_positions
+from hedgekit.accounts import (
+    VenueError,
+    make_client,
+    read_account,
+    read_market,
+    read_positions,
+)
 from hedgekit.accounts.client import rewrite_api_urls
 from hedgekit.accounts.config import AccountConfig
 from hedgekit.errors import InputError
@@ -66,7 +73,7 @@ def test_key_in_environment_never_appears_in_any_output(monkeypatch, caplog, cap
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
     cfg = AccountConfig(name="main", venue="binance-usdm", key_env="LEAK", api_url="http://127.0.0.1:9000")
-    client = make_client(cfg)
+    client = make_client(cfg, rate_limit=False)
     texts += [repr(client), repr(cfg), str(cfg.model_dump())]
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         stub_venue(rsps, "binance-usdm", host="http://127.0.0.1:9000")
@@ -102,8 +109,9 @@ class _BinanceUSDM(BaseHTTPRequestHandler):
 
     key = "srv-key"
     secret = "srv-secret"
-    signed = {"/fapi/v3/account", "/fapi/v3/positionRisk", "/fapi/v1/leverageBracket", "/fapi/v1/openOrders"}
-    seen: list[str] = []
+    signed = frozenset({"/fapi/v3/account", "/fapi/v3/positionRisk", "/fapi/v1/leverageBracket",
+                        "/fapi/v1/openOrders"})
+    seen: ClassVar[list[str]] = []
 
     def log_message(self, *args):  # keep pytest output clean
         pass
@@ -151,7 +159,8 @@ def local_binance():
 
 def test_local_server_through_api_url(local_binance):
     cfg = AccountConfig(name="local", venue="binance-usdm", key_env="SRV", api_url=local_binance)
-    client = make_client(cfg, environ={"SRV_API_KEY": "srv-key", "SRV_API_SECRET": "srv-secret"}, timeout=5)
+    client = make_client(cfg, environ={"SRV_API_KEY": "srv-key", "SRV_API_SECRET": "srv-secret"}, timeout=5,
+                         rate_limit=False)
     state = read_account(client, now=NOW)
     # the same docs bodies as the stubbed tests: two BTCUSDT hedge legs and one ETHUSDT short
     assert [(p.symbol, p.side.value, p.contracts) for p in state.positions] == [
@@ -165,7 +174,49 @@ def test_local_server_through_api_url(local_binance):
 def test_local_server_refuses_a_wrong_secret(local_binance):
     from hedgekit.accounts import VenueAuthError
     cfg = AccountConfig(name="local", venue="binance-usdm", key_env="SRV", api_url=local_binance)
-    client = make_client(cfg, environ={"SRV_API_KEY": "srv-key", "SRV_API_SECRET": "wrong-secret"}, timeout=5)
+    client = make_client(cfg, environ={"SRV_API_KEY": "srv-key", "SRV_API_SECRET": "wrong-secret"}, timeout=5,
+                         rate_limit=False)
     with pytest.raises(VenueAuthError) as err:
         read_account(client, now=NOW)
     assert "wrong-secret" not in str(err.value)
+
+
+# ccxt's load_markets, recorded call by call: only the preset's own market lists are fetched
+# (no private currency lists a read-only futures key may not reach).
+@pytest.mark.parametrize(("venue", "expected"), [
+    ("binance-usdm", ["GET /fapi/v1/exchangeInfo"]),
+    ("binance-coinm", ["GET /dapi/v1/exchangeInfo"]),
+    ("bybit-linear", ["GET /v5/market/instruments-info?category=linear&limit=1000",
+                      "GET /v5/market/instruments-info?category=linear&limit=1000&status=PreLaunch"]),
+    ("bybit-inverse", ["GET /v5/market/instruments-info?category=inverse&limit=1000",
+                       "GET /v5/market/instruments-info?category=inverse&limit=1000&status=PreLaunch"]),
+    ("okx", ["GET /api/v5/public/instruments?instType=SWAP", "GET /api/v5/public/instruments?instType=FUTURES"]),
+    ("deribit", ["GET /api/v2/public/get_instruments"]),
+    ("hyperliquid", ['POST /info {"type":"metaAndAssetCtxs"}']),
+])
+def test_load_markets_endpoints_per_venue(venue, expected):
+    from hedgekit.accounts import load_instruments
+    env = {"K_API_KEY": "k", "K_API_SECRET": "s", "K_PASSWORD": "p", "K_WALLET_ADDRESS": "0x" + "1" * 40}
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        stub_venue(rsps, venue)
+        client = make_client(AccountConfig(name="a", venue=venue, key_env="K"), environ=env, rate_limit=False)
+        instruments = load_instruments(client)
+        seen = []
+        for call in rsps.calls:
+            parts = urlsplit(call.request.url)
+            line = f"{call.request.method} {parts.path}" + (f"?{parts.query}" if parts.query else "")
+            if call.request.body:
+                body_text = call.request.body.decode() if isinstance(call.request.body, bytes) else call.request.body
+                line += " " + body_text.replace(" ", "")
+            seen.append(line)
+    assert seen == expected
+    assert instruments  # every venue's list parsed into at least one Instrument
+
+
+def test_a_venue_this_ccxt_lacks_is_named():
+    ccxt = pytest.importorskip("ccxt")
+    if hasattr(ccxt, "bitmex"):
+        pytest.skip("this ccxt ships bitmex")
+    with pytest.raises(InputError, match=r"^accounts\[1\]\.venue: ccxt .* has no exchange class 'bitmex'"):
+        make_client(AccountConfig(name="b", venue="bitmex", key_env="K"), index=1,
+                    environ={"K_API_KEY": "k", "K_API_SECRET": "s"})

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from hedgekit.accounts.config import AccountConfig, parse_accounts, validate_api_url
-from hedgekit.accounts.credentials import Redactor, Secret, credential_specs, redact, resolve_credentials
+from hedgekit.accounts.credentials import (
+    Redactor,
+    Secret,
+    credential_specs,
+    redact,
+    resolve_credentials,
+)
 from hedgekit.errors import InputError
 from hedgekit.venues import venue_names
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import ccxt
+import ccxt  # type: ignore[import-untyped]
 
 from hedgekit.accounts.config import AccountConfig, validate_api_url
 from hedgekit.accounts.credentials import Credentials, Redactor, resolve_credentials
@@ -179,11 +179,13 @@ class AccountClient:
 
 def make_client(config: AccountConfig, *, index: int = 0, credentials: Credentials | None = None,
                 environ: Mapping[str, str] | None = None, timeout: float = DEFAULT_TIMEOUT,
-                ) -> AccountClient:
+                rate_limit: bool = True) -> AccountClient:
     """Build the ccxt client of ``config`` (entry ``index`` of the book's ``accounts:``).
 
     Keys come from ``credentials`` or are resolved from ``environ``/the keyring. Markets are not
     loaded here (that is network I/O; see :func:`hedgekit.accounts.fetch.load_instruments`).
+    ``rate_limit`` keeps ccxt's own pacing between calls (weight-based on Binance: an all-symbol
+    ticker call waits 2 s); turn it off only for a local server or a gateway that paces itself.
     Raises :class:`InputError` naming ``accounts[i].<field>`` for a missing key, a venue this
     ccxt lacks, or a testnet ccxt does not offer.
     """
@@ -203,7 +205,7 @@ def make_client(config: AccountConfig, *, index: int = 0, credentials: Credentia
     settings: dict[str, Any] = {
         **creds.ccxt_config(),
         "timeout": round(timeout * 1000),  # ccxt wants ms
-        "enableRateLimit": True,
+        "enableRateLimit": rate_limit,
         "options": copy.deepcopy(_OPTIONS.get(preset.name, {})),
     }
     try:

@@ -9,7 +9,7 @@ and the field: ``accounts[2].api_url: must be http(s)://host[:port] with nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -133,7 +133,7 @@ class AccountConfig(BaseModel):
         return self.venue == PAPER_VENUE
 
 
-def _error(err: dict[str, Any], index: int) -> InputError:
+def _error(err: Mapping[str, Any], index: int) -> InputError:
     kind = err.get("type", "")
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     field = ".".join(str(p) for p in err.get("loc", ()))

@@ -162,7 +162,7 @@ def redact(text: object, secrets: Iterable[str | Secret] = ()) -> str:
 
 def _keyring_get(service: str, user: str, where: str) -> str | None:
     try:
-        import keyring  # optional extra "live"
+        import keyring  # type: ignore[import-not-found]  # optional extra "live"
     except ImportError:
         raise InputError(where, "the keyring package is not installed (pip install 'hedgekit[live]')",
                          None, show_value=False) from None

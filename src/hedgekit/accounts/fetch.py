@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hedgekit.accounts.client import AccountClient
-from hedgekit.accounts.errors import UnknownSymbol
+from hedgekit.accounts.errors import UnknownSymbol, VenueError
 from hedgekit.accounts.models import (
     AccountState,
     Balance,
@@ -25,6 +25,7 @@ from hedgekit.accounts.models import (
     SkippedRecord,
 )
 from hedgekit.accounts.parse import (
+    AMOUNT_IN_SIZE_UNITS,
     TICK_SIZE,
     parse_balance,
     parse_funding_rate,
@@ -76,11 +77,23 @@ def _unified(client: AccountClient, symbols: Iterable[str]) -> list[str]:
     return out
 
 
+def _by_type(markets: Mapping[str, Mapping[str, Any]], unified: list[str] | None) -> list[list[str] | None]:
+    """Symbols split by market type (ccxt asks one type per bulk call: swaps apart from futures);
+    ``[None]`` (all symbols of the default type) when no symbols are given."""
+    if unified is None:
+        return [None]
+    groups: dict[str, list[str]] = {}
+    for symbol in unified:
+        groups.setdefault(str(markets[symbol].get("type")), []).append(symbol)
+    return list(groups.values())
+
+
 def load_instruments(client: AccountClient, *, reload: bool = False) -> dict[str, Instrument]:
     """Every listed swap/future of the account's venue as an Instrument, by venue symbol."""
     markets = _markets(client, reload=reload)
     return parse_instruments(markets, precision_mode=int(getattr(client.exchange, "precisionMode", TICK_SIZE)),
-                             funding_interval_hours=get_venue(client.venue).funding_interval_hours)
+                             funding_interval_hours=get_venue(client.venue).funding_interval_hours,
+                             amount_in_size_units=client.venue in AMOUNT_IN_SIZE_UNITS)
 
 
 def read_balances(client: AccountClient) -> tuple[Balance, ...]:
@@ -93,30 +106,47 @@ def read_positions(client: AccountClient, *, now: datetime | None = None,
                    ) -> tuple[tuple[Position, ...], tuple[SkippedRecord, ...]]:
     """Open positions (hedge-mode longs and shorts apart) and the records that could not be
     parsed. ``funding`` (by venue symbol) fills ``funding_rate``/``next_funding_time``; without
-    it the rates of the held perpetuals are read too."""
+    it the rates of the held perpetuals are read too, and a failure there is recorded as a
+    skipped ``funding`` record (the positions still count: funding only annotates them)."""
     markets = _markets(client)
     raws = client.call("fetch_positions")
+    missed: tuple[SkippedRecord, ...] = ()
     if funding is None:
         held = sorted({venue_symbol(markets[r["symbol"]]) for r in raws
                        if r.get("symbol") in markets and r.get("contracts")
                        and markets[r["symbol"]].get("swap")})
-        funding = read_funding(client, held) if held else {}
-    return parse_positions(raws, account=client.account, venue=client.venue, markets=markets,
-                           funding=funding, as_of=_now(now))
+        try:
+            funding = read_funding(client, held) if held else {}
+        except VenueError as exc:
+            funding = {}
+            missed = (SkippedRecord(account=client.account, kind="funding", symbol=",".join(held),
+                                    reason=str(exc)),)
+    positions, skipped = parse_positions(raws, account=client.account, venue=client.venue,
+                                         markets=markets, funding=funding, as_of=_now(now))
+    return positions, skipped + missed
 
 
 def read_open_orders(client: AccountClient) -> tuple[tuple[OpenOrder, ...], tuple[SkippedRecord, ...]]:
     """Resting orders of every symbol (what is pending beside the held positions)."""
     markets = _markets(client)
-    return parse_orders(client.call("fetch_open_orders"), account=client.account, markets=markets)
+    return parse_orders(client.call("fetch_open_orders"), account=client.account, markets=markets,
+                        venue=client.venue)
 
 
 def read_quotes(client: AccountClient, symbols: Iterable[str] | None = None) -> dict[str, MarketQuote]:
     """Mark, index and last price by venue symbol (all contracts when ``symbols`` is None)."""
+    symbols = list(symbols) if symbols is not None else None
     markets = _markets(client)
-    unified = _unified(client, symbols) if symbols is not None else None
-    tickers = client.call("fetch_tickers", unified)
-    marks = client.call("fetch_mark_prices", unified) if client.has("fetchMarkPrices") else None
+    # Mark and index where the venue serves them apart from tickers: a mark-price call, else the
+    # funding-rate structures, which carry both (Hyperliquid's tickers have neither).
+    marks_call = ("fetch_mark_prices" if client.has("fetchMarkPrices")
+                  else "fetch_funding_rates" if client.has("fetchFundingRates") else None)
+    tickers: dict[str, Any] = {}
+    marks: dict[str, Any] = {}
+    for group in _by_type(markets, _unified(client, symbols) if symbols is not None else None):
+        tickers.update(client.call("fetch_tickers", group))
+        if marks_call is not None:
+            marks.update(client.call(marks_call, group))
     quotes = parse_quotes(tickers, markets=markets, mark_prices=marks)
     if symbols is not None:
         wanted = set(symbols)
@@ -129,6 +159,7 @@ def read_funding(client: AccountClient, symbols: Iterable[str] | None = None) ->
 
     One bulk call where ccxt has ``fetchFundingRates``; otherwise one call per symbol (then
     ``symbols`` is needed: without it the result is empty)."""
+    symbols = list(symbols) if symbols is not None else None
     markets = _markets(client)
     default = get_venue(client.venue).funding_interval_hours
     if client.has("fetchFundingRates"):
@@ -139,8 +170,8 @@ def read_funding(client: AccountClient, symbols: Iterable[str] | None = None) ->
     if symbols is None or not client.has("fetchFundingRate"):
         return {}
     result: dict[str, FundingInfo] = {}
-    for unified in _unified(client, symbols):
-        info = parse_funding_rate(client.call("fetch_funding_rate", unified), market=markets[unified],
+    for one in _unified(client, symbols):
+        info = parse_funding_rate(client.call("fetch_funding_rate", one), market=markets[one],
                                   default_interval_hours=default)
         if info is not None:
             result[info.symbol] = info
@@ -153,6 +184,7 @@ def read_tiers(client: AccountClient, symbols: Iterable[str] | None = None,
     Bybit); empty elsewhere (the presets' tables stay the fallback)."""
     if not client.has("fetchLeverageTiers"):
         return {}
+    symbols = list(symbols) if symbols is not None else None
     markets = _markets(client)
     unified = _unified(client, symbols) if symbols is not None else None
     return parse_leverage_tiers(client.call("fetch_leverage_tiers", unified), markets=markets)

@@ -46,7 +46,8 @@ class _Record:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: _plain(getattr(self, name)) for name in self.__slots__}  # type: ignore[attr-defined]
+        names: tuple[str, ...] = self.__slots__  # type: ignore[attr-defined]  # the dataclass's slots
+        return {name: _plain(getattr(self, name)) for name in names}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -137,7 +138,7 @@ class SkippedRecord(_Record):
     """A record the parser could not turn into a domain object, and why (never silent)."""
 
     account: str
-    kind: str      # "position", "order", "balance"
+    kind: str      # "position", "order", "funding"
     symbol: str
     reason: str
 

@@ -33,6 +33,7 @@ from hedgekit.instruments import ContractType, Instrument, MarginMode, Side
 from hedgekit.margin import MarginTier, build_tiers
 
 __all__ = [
+    "AMOUNT_IN_SIZE_UNITS",
     "DECIMAL_PLACES",
     "TICK_SIZE",
     "contract_type_of",
@@ -56,6 +57,12 @@ DECIMAL_PLACES = 2
 TICK_SIZE = 4
 
 _Markets = Mapping[str, Mapping[str, Any]]
+
+# Venues whose ccxt amounts are in the contract's size unit, not in contracts: Deribit sizes
+# perpetuals and inverse futures in USD and linear futures in coin ("For perpetual and inverse
+# futures the amount is in USD units", docs.deribit.com private/get_positions), while ccxt lists
+# contractSize 10 for BTC-PERPETUAL. There a hedgekit contract count is amount / contract_size.
+AMOUNT_IN_SIZE_UNITS = frozenset({"deribit"})
 
 
 def _num(value: Any) -> float | None:
@@ -115,13 +122,17 @@ def _step(value: Any, precision_mode: int) -> float | None:
 
 
 def market_to_instrument(market: Mapping[str, Any], *, precision_mode: int = TICK_SIZE,
-                         funding_interval_hours: float | None = 8.0) -> Instrument:
+                         funding_interval_hours: float | None = 8.0,
+                         amount_in_size_units: bool = False) -> Instrument:
     """A ccxt market (swap or future) as an :class:`~hedgekit.instruments.Instrument`.
 
     ``contract_size`` is ccxt's ``contractSize`` (coin per contract for linear, USD face for
     inverse; 1 where ccxt gives none, as for Hyperliquid whose sizes are in coin); the lot is
     the amount precision (in contracts), the tick the price precision, the minimum notional
     ``limits.cost.min``. ``funding_interval_hours`` is the venue's (ccxt markets do not carry it).
+    ``amount_in_size_units``: ccxt's amounts are in the size unit (see
+    :data:`AMOUNT_IN_SIZE_UNITS`), so the lot in contracts is the amount step / contract size.
+    A swap never expires (ccxt gives Deribit's perpetual a year-3000 expiry).
     """
     kind = contract_type_of(market)
     symbol = venue_symbol(market)
@@ -130,16 +141,18 @@ def market_to_instrument(market: Mapping[str, Any], *, precision_mode: int = TIC
     precision = market.get("precision") or {}
     limits = market.get("limits") or {}
     cost = limits.get("cost") or {}
-    expiry = to_time(market.get("expiry"))
+    expiry = None if market.get("swap") else to_time(market.get("expiry"))
+    size = _positive(market.get("contractSize")) or 1.0
+    lot = _step(precision.get("amount"), precision_mode) or (size if amount_in_size_units else 1.0)
     return Instrument(
         symbol=symbol,
         contract_type=kind,
-        contract_size=_positive(market.get("contractSize")) or 1.0,
+        contract_size=size,
         base=str(market.get("base") or ""),
         quote=str(market.get("quote") or "USD"),
         settle=str(market.get("settle") or ""),
         tick_size=_step(precision.get("price"), precision_mode) or 0.0,
-        lot_size=_step(precision.get("amount"), precision_mode) or 1.0,
+        lot_size=lot / size if amount_in_size_units else lot,
         min_notional=_positive(cost.get("min")) or 0.0,
         expiry=expiry,
         funding_interval_hours=None if expiry is not None else funding_interval_hours,
@@ -147,7 +160,8 @@ def market_to_instrument(market: Mapping[str, Any], *, precision_mode: int = TIC
 
 
 def parse_instruments(markets: _Markets, *, precision_mode: int = TICK_SIZE,
-                      funding_interval_hours: float | None = 8.0) -> dict[str, Instrument]:
+                      funding_interval_hours: float | None = 8.0,
+                      amount_in_size_units: bool = False) -> dict[str, Instrument]:
     """Every active swap/future of a ccxt market list, keyed by venue symbol (spot and options
     are left out: hedgekit hedges with futures)."""
     out: dict[str, Instrument] = {}
@@ -155,7 +169,8 @@ def parse_instruments(markets: _Markets, *, precision_mode: int = TICK_SIZE,
         if not market.get("contract") or market.get("option") or market.get("active") is False:
             continue
         inst = market_to_instrument(market, precision_mode=precision_mode,
-                                    funding_interval_hours=funding_interval_hours)
+                                    funding_interval_hours=funding_interval_hours,
+                                    amount_in_size_units=amount_in_size_units)
         out[inst.symbol] = inst
     return out
 
@@ -190,9 +205,50 @@ def _raw_id(raw: Mapping[str, Any]) -> str:
     return str(raw.get("symbol") or "?")
 
 
+# Venue fields that give a position's direction when ccxt leaves ``side`` empty (ccxt derives
+# Binance's side from the sign of ``notional``/``notionalValue``, which COIN-M rows may lack).
+_SIDE_WORDS = {"long": Side.LONG, "short": Side.SHORT, "buy": Side.LONG, "sell": Side.SHORT}
+_SIDE_FIELDS = ("positionSide", "posSide", "side", "direction")   # Binance, OKX, Bybit, Deribit
+_SIGNED_FIELDS = ("positionAmt", "pos", "szi", "size")           # Binance, OKX, Hyperliquid, Deribit
+
+
+def _side(raw: Mapping[str, Any]) -> Side | None:
+    """ccxt's ``side``, else the venue's own direction field, else the sign of its signed size."""
+    side = _SIDE_WORDS.get(str(raw.get("side") or "").lower())
+    if side is not None:
+        return side
+    info = raw.get("info")
+    if not isinstance(info, Mapping):
+        return None
+    for key in _SIDE_FIELDS:
+        side = _SIDE_WORDS.get(str(info.get(key) or "").lower())
+        if side is not None:
+            return side
+    for key in _SIGNED_FIELDS:
+        x = _num(info.get(key))
+        if x:
+            return Side.LONG if x > 0 else Side.SHORT
+    return None
+
+
+def _margin_mode(raw: Mapping[str, Any]) -> MarginMode | None:
+    """ccxt's ``marginMode``, else the venue's field: Bybit ``tradeMode`` (0 cross, 1 isolated,
+    v5 position docs), OKX ``mgnMode``, Binance ``marginType``."""
+    words = {"cross": MarginMode.CROSS, "crossed": MarginMode.CROSS, "isolated": MarginMode.ISOLATED}
+    mode = words.get(str(raw.get("marginMode") or "").lower())
+    info = raw.get("info")
+    if mode is not None or not isinstance(info, Mapping):
+        return mode
+    for key in ("mgnMode", "marginType"):
+        mode = words.get(str(info.get(key) or "").lower())
+        if mode is not None:
+            return mode
+    trade_mode = str(info.get("tradeMode", ""))
+    return {"0": MarginMode.CROSS, "1": MarginMode.ISOLATED}.get(trade_mode)
+
+
 def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: Mapping[str, Any],
-                   funding: FundingInfo | None = None, as_of: datetime | None = None,
-                   precision_mode: int = TICK_SIZE) -> Position | None:
+                   funding: FundingInfo | None = None, as_of: datetime | None = None) -> Position | None:
     """One ccxt position as a :class:`Position`; None for an empty slot (zero contracts).
 
     Raises :class:`DataError` when a non-empty position has no side. ``notional_usd`` comes from
@@ -202,14 +258,12 @@ def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: 
     contracts = _num(raw.get("contracts"))
     if not contracts:
         return None
-    side_text = str(raw.get("side") or "").lower()
-    if side_text in ("long", "short"):
-        side = Side(side_text)
-    else:
+    side = _side(raw)
+    if side is None:
         raise DataError(f"position {_raw_id(raw)}: the venue gave no side (got {raw.get('side')!r})")
-    contracts = abs(contracts)
     kind = contract_type_of(market)
     size = _positive(raw.get("contractSize")) or _positive(market.get("contractSize")) or 1.0
+    contracts = abs(contracts) / size if venue in AMOUNT_IN_SIZE_UNITS else abs(contracts)
     mark = _positive(raw.get("markPrice"))
     inst = Instrument(symbol=venue_symbol(market), contract_type=kind, contract_size=size,
                       base=str(market.get("base") or ""), quote=str(market.get("quote") or "USD"),
@@ -218,8 +272,6 @@ def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: 
         notional = inst.notional_usd(contracts, mark or 1.0)  # inverse face value ignores the price
     else:
         notional = None
-    mode_text = str(raw.get("marginMode") or "").lower()
-    margin_mode = MarginMode(mode_text) if mode_text in ("cross", "isolated") else None
     return Position(
         account=account,
         venue=venue,
@@ -233,7 +285,7 @@ def parse_position(raw: Mapping[str, Any], *, account: str, venue: str, market: 
         notional_usd=notional,
         unrealized_pnl=_num(raw.get("unrealizedPnl")),
         pnl_currency=inst.settle,
-        margin_mode=margin_mode,
+        margin_mode=_margin_mode(raw),
         leverage=_positive(raw.get("leverage")),
         liquidation_price_venue=_positive(raw.get("liquidationPrice")),
         funding_rate=funding.rate if funding is not None else None,
@@ -274,8 +326,9 @@ def parse_positions(raws: Iterable[Mapping[str, Any]], *, account: str, venue: s
 
 
 def parse_orders(raws: Iterable[Mapping[str, Any]], *, account: str, markets: _Markets,
-                 ) -> tuple[tuple[OpenOrder, ...], tuple[SkippedRecord, ...]]:
-    """ccxt ``fetch_open_orders`` -> (orders, skipped). ``contracts`` is what remains open."""
+                 venue: str = "") -> tuple[tuple[OpenOrder, ...], tuple[SkippedRecord, ...]]:
+    """ccxt ``fetch_open_orders`` -> (orders, skipped). ``contracts`` is what remains open
+    (buy -> long, sell -> short)."""
     orders: list[OpenOrder] = []
     skipped: list[SkippedRecord] = []
     for raw in raws:
@@ -289,6 +342,8 @@ def parse_orders(raws: Iterable[Mapping[str, Any]], *, account: str, markets: _M
         contracts = remaining if remaining is not None else _num(raw.get("amount"))
         if not contracts:
             continue
+        if venue in AMOUNT_IN_SIZE_UNITS:
+            contracts /= _positive(market.get("contractSize")) or 1.0
         orders.append(OpenOrder(
             account=account,
             symbol=venue_symbol(market),
@@ -376,16 +431,29 @@ def parse_funding_rates(raws: Mapping[str, Mapping[str, Any]], *, markets: _Mark
     return out
 
 
+def _rate(tier: Mapping[str, Any]) -> float | None:
+    """The tier's maintenance rate as a fraction. ccxt passes Bybit's ``maintenanceMargin``
+    through as is, and Bybit's risk-limit docs example quotes it in percent (MM "0.5", IM "1"
+    at 100x): a tier whose initial rate times max leverage is 100 rather than 1 is in percent."""
+    mmr = _num(tier.get("maintenanceMarginRate"))
+    info = tier.get("info")
+    im = _num(info.get("initialMargin")) if isinstance(info, Mapping) else None
+    lev = _num(tier.get("maxLeverage"))
+    if mmr is not None and im and lev and math.isclose(im * lev, 100.0, rel_tol=0.02):
+        return mmr / 100.0
+    return mmr
+
+
 def tiers_to_margin(tiers: Iterable[Mapping[str, Any]], *, symbol: str = "") -> tuple[MarginTier, ...]:
     """ccxt leverage tiers (``minNotional``, ``maxNotional``, ``maintenanceMarginRate``,
     ``maxLeverage``) -> :class:`~hedgekit.margin.MarginTier` via :func:`hedgekit.margin.build_tiers`,
     which computes each tier's maintenance amount from the floors (Binance leverage-bracket FAQ).
     Bounds are in the tier's currency (ccxt ``currency``: the settle currency). A table that is
     not contiguous raises :class:`DataError` naming the symbol."""
-    rows = []
+    rows: list[Any] = []  # None bounds or rates make build_tiers refuse the table (DataError below)
     for t in sorted(tiers, key=lambda t: _num(t.get("minNotional")) or 0.0):
         rows.append((_num(t.get("minNotional")) or 0.0, _num(t.get("maxNotional")),
-                     _num(t.get("maintenanceMarginRate")), _num(t.get("maxLeverage"))))
+                     _rate(t), _num(t.get("maxLeverage"))))
     try:
         return build_tiers(rows)
     except InputError as exc:
