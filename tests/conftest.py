@@ -1,7 +1,10 @@
 """Shared test fixtures.
 
 Real market data is read from ``../shared/data`` beside the repository root, or from the
-directory named by ``HEDGEKIT_TEST_DATA``. Tests never touch the network.
+directory named by ``HEDGEKIT_TEST_DATA``. Tests never touch the network. Only tests that read
+those files request the ``data_dir`` fixture. Without the data a local run skips them; under
+CI (``CI`` set to anything but empty/0/false/no) a missing data dir fails them instead, so a
+CI log can never pass on silently skipped tests.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["pytester"]  # tests/test_ci_data_dir.py runs pytest on this conftest
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -19,11 +24,19 @@ def shared_data_dir() -> Path:
     return Path(env) if env else (REPO_ROOT.parent / "shared" / "data")
 
 
+def running_in_ci() -> bool:
+    """True when the ``CI`` variable is set to a true-ish value (GitHub, GitLab etc. set ``true``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     path = shared_data_dir()
     if not (path / "PROVENANCE.md").exists():
-        pytest.skip(f"shared market data not found at {path} (set HEDGEKIT_TEST_DATA)")
+        message = f"shared market data not found at {path} (set HEDGEKIT_TEST_DATA)"
+        if running_in_ci():
+            pytest.fail(f"{message}; CI must run the tests that read it", pytrace=False)
+        pytest.skip(message)
     return path
 
 

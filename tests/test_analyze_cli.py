@@ -23,11 +23,12 @@ PAIR_KEYS = {"asset", "against", "beta", "correlation", "mv_ratio", "effectivene
 
 @pytest.fixture(scope="module")
 def store_dir(data_dir, tmp_path_factory):
-    data = pytest.importorskip("hedgekit.data")
+    from hedgekit.data import Store, import_path
+
     path = tmp_path_factory.mktemp("store")
-    store = data.Store(path)
+    store = Store(path)
     for name in FILES:
-        data.import_path(data_dir / name, store=store)
+        import_path(data_dir / name, store=store)
     return str(path)
 
 
@@ -96,6 +97,13 @@ def test_basket_and_table_output(run_cli, store_dir, monkeypatch):
     assert basket["correlation"] > min(btc["correlation"], eth["correlation"])
 
 
+def _bad_input(run_cli, store: str, args, flag):
+    code, out, err = run_cli("analyze", *args, "--data-dir", store)
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ") and err.count("\n") == 1 and flag in err
+
+
 @pytest.mark.parametrize("args,flag", [
     (("--assets", "SOL", "--window", "1"), "--window"),
     (("--assets", " , "), "--assets"),
@@ -106,12 +114,16 @@ def test_basket_and_table_output(run_cli, store_dir, monkeypatch):
     (("--assets", "SOL", "--method", "garch"), "--method"),
     (("--assets", "SOL", "--freq", "daily"), "--freq"),
     (("--assets", "SOL", "--against", "BTC,BTC"), "--against"),
+])
+def test_bad_options_exit_2_before_reading_the_store(run_cli, tmp_path, args, flag):
+    # the options are checked before any data is read: an empty store is enough
+    _bad_input(run_cli, str(tmp_path), args, flag)
+
+
+@pytest.mark.parametrize("args,flag", [
     (("--assets", "SOL", "--against", "BASKET"), "BASKET"),
     (("--assets", "DOGE"), "DOGE"),
     (("--assets", "SOL", "--start", "2022-01-01", "--end", "2022-02-01", "--window", "90"), "window"),
 ])
-def test_bad_input_exits_2_with_one_line(run_cli, store_dir, args, flag):
-    code, out, err = run_cli("analyze", *args, "--data-dir", store_dir)
-    assert code == 2
-    assert out == ""
-    assert err.startswith("error: ") and err.count("\n") == 1 and flag in err
+def test_inputs_the_stored_data_cannot_serve_exit_2(run_cli, store_dir, args, flag):
+    _bad_input(run_cli, store_dir, args, flag)

@@ -93,18 +93,24 @@ def _error(doc) -> str:
     return str(info.value)
 
 
-def test_cli_errors_are_one_line(run_cli, store, tmp_path):
-    code, out, err = run_cli("backtest", str(EXAMPLE), "--html", str(tmp_path / "x.txt"))
+def test_config_and_path_errors_are_one_line(run_cli, tmp_path):
+    # checked before any data is read: an empty store is enough
+    code, _, err = run_cli("backtest", str(EXAMPLE), "--html", str(tmp_path / "x.txt"),
+                           "--data-dir", str(tmp_path))
     assert code == 2 and err.strip() == f"error: --html: must end in .html (got '{tmp_path / 'x.txt'}')"
     cfg = example()
     cfg["assets"][0]["hedge"]["venue"] = "nowhere"
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    code, out, err = run_cli("backtest", str(path), "--data-dir", str(store))
+    code, _, err = run_cli("backtest", str(path), "--data-dir", str(tmp_path))
     assert code == 2 and err.startswith("error: assets[0].hedge.venue:") and err.count("\n") == 1
+
+
+def test_config_outside_the_stored_history_is_one_line(run_cli, store, tmp_path):
+    path = tmp_path / "bad.yaml"
     cfg = example(start="2019-01-01")  # before the stored history: the funding check refuses
     path.write_text(yaml.safe_dump(cfg))
-    code, out, err = run_cli("backtest", str(path), "--data-dir", str(store))
+    code, _, err = run_cli("backtest", str(path), "--data-dir", str(store))
     assert code == 2 and err.startswith("error:")
 
 

@@ -44,22 +44,31 @@ def test_tz_offset_option(run_cli, data_dir, tmp_path):
     assert json.loads(out)["files"][0]["series"][0]["symbol"] == "ETH/USDT:USDT"
 
 
+def _bad_input(run_cli, args, needle):
+    code, _, err = run_cli(*args)
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1 and needle in err
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
         (("data", "import", "/no/such/path"), "no such file"),
-        (("data", "import", "{data}/PROVENANCE.md"), "refused: documentation"),
-        (("data", "import", "{data}/prices", "--format", "excel"), "--format: unknown format"),
-        (("data", "import", "{data}/prices", "--tz-offset", "30"), "--tz-offset"),
+        (("data", "import", "{tmp}", "--format", "excel"), "--format: unknown format"),
+        (("data", "import", "{tmp}", "--tz-offset", "30"), "--tz-offset"),
         (("data", "fetch", "--venue", "binance", "--symbols", "BTC/USDT", "--kind", "trades"), "--kind"),
         (("data", "fetch", "--venue", "nosuchvenue", "--symbols", "BTC/USDT", "--since", "2024-01-01"), "--venue"),
         (("data", "fetch", "--venue", "binance", "--symbols", " , ", "--since", "2024-01-01"), "--symbols"),
         (("data", "import"), "Missing argument"),
     ],
 )
-def test_bad_input_exit_2_one_line(run_cli, data_dir, tmp_path, args, needle):
-    args = tuple(a.replace("{data}", str(data_dir)) for a in args) + ("--data-dir", str(tmp_path))
-    code, out, err = run_cli(*args)
-    assert code == 2
-    assert err.startswith("error: ") and err.count("\n") == 1 and needle in err
-    assert "Traceback" not in err
+def test_bad_input_exit_2_one_line(run_cli, tmp_path, args, needle):
+    # options are checked before any file is read: an empty folder stands in for the data
+    args = tuple(a.replace("{tmp}", str(tmp_path)) for a in args) + ("--data-dir", str(tmp_path / "store"))
+    _bad_input(run_cli, args, needle)
+
+
+def test_documentation_file_is_refused_with_exit_2(run_cli, data_dir, tmp_path):
+    _bad_input(run_cli, ("data", "import", str(data_dir / "PROVENANCE.md"), "--data-dir", str(tmp_path)),
+               "refused: documentation")

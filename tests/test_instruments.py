@@ -44,9 +44,35 @@ def test_bybit_inverse_pnl_example_within_doc_rounding():
     assert XBTUSD.pnl("long", 1000, 5000, 5500) == pytest.approx(0.01819, abs=1e-5)
 
 
-def test_quanto_pnl_bitmex_formula():
-    # BitMEX quanto guide: (exit - entry) x multiplier x contracts, in XBT
-    assert ETHUSD_Q.pnl("long", 1000, 500, 550) == pytest.approx(50 * 0.000001 * 1000)
+def test_quanto_value_bitmex_published_figures():
+    # BitMEX published two worked figures for the ETHUSD quanto's XBT value (price x multiplier x
+    # contracts); the contract value is what the PnL below is the change of.
+    # 1. "Quanto for Speculators" (https://blog.bitmex.com/quanto-for-speculators/): multiplier
+    #    0.000001 XBT per USD, 10,000 contracts at 500: "IM = 2% * $500 * 0.000001 XBT * 10,000
+    #    = 0.10 XBT", so the position is worth 0.10 / 2% = 5 XBT.
+    assert ETHUSD_Q.notional_settle(10_000, 500) == pytest.approx(0.10 / 0.02, rel=1e-12)
+    # 2. ETHUSD series guide (https://www.bitmex.com/app/seriesGuide/ETHUSD): "50 XBT = $500 *
+    #    0.0001 XBT * 1,000" (the example uses 0.0001 XBT per USD; the spec table says 0.000001),
+    #    with .BXBT at 10,000 USD that is 500,000 USD.
+    example = Instrument(symbol="ETHUSD", contract_type="quanto", contract_size=0.0001, base="ETH",
+                         quote="USD", settle="BTC")
+    assert example.notional_settle(1_000, 500) == pytest.approx(50.0, rel=1e-12)
+    assert example.notional_usd(1_000, 500, settle_usd=10_000) == pytest.approx(500_000, rel=1e-12)
+
+
+def test_quanto_pnl_bitmex_formula_worked_by_hand():
+    # BitMEX quanto guides (https://bitmex.com/app/quantoPerpetualsGuide, ETHUSD series guide):
+    # "Bitcoin PNL = (Exit Price - Entry Price) * Bitcoin Multiplier * # Contracts". BitMEX prints
+    # no PnL figure, so by hand: long 1,000 ETHUSD at 500, exit 550: a 50 USD move pays
+    # 0.000001 XBT per USD per contract: 50 x 0.000001 = 0.00005 XBT a contract, x 1,000 = 0.05 XBT.
+    assert ETHUSD_Q.pnl("long", 1000, 500, 550) == pytest.approx(0.05, rel=1e-12)
+    assert ETHUSD_Q.pnl("short", 1000, 500, 550) == pytest.approx(-0.05, rel=1e-12)
+    # a fall by the same 50 USD mirrors it: the quanto payoff is linear in the price
+    assert ETHUSD_Q.pnl("long", 1000, 550, 500) == pytest.approx(-0.05, rel=1e-12)
+    # the same 0.05 XBT is the change of the position's XBT value, 0.55 - 0.50 XBT
+    assert ETHUSD_Q.notional_settle(1000, 550) - ETHUSD_Q.notional_settle(1000, 500) == pytest.approx(0.05)
+    # in USD the PnL is valued at the XBT price: 0.05 XBT x 10,000 USD/XBT = 500 USD
+    assert ETHUSD_Q.pnl_usd("long", 1000, 500, 550, settle_usd=10_000) == pytest.approx(500, rel=1e-12)
 
 
 def test_inverse_hedge_both_views():

@@ -165,6 +165,7 @@ def test_binance_isolated_example_with_cum():
 def test_leverage_one_corner_cases():
     # MECHANICS.md 1.3 (ccxt Binance formula, MMR 0.4%)
     assert lp(COINM_BTC, "long", 500, 50_000, 1.0, mmr=0.004) == pytest.approx(25_100)  # EP(1+MMR)/2
+    # short 1x: equity WB - Q(LP - EP) = Q*LP*MMR -> LP = (WB + Q*EP)/(Q(1 + MMR)) = 40,000/1.004
     assert lp(LINEAR, "short", 1, 20_000, 20_000, mmr=0.004) == pytest.approx(39_840.6, abs=0.05)
     assert lp(LINEAR, "long", 1, 20_000, 20_000, mmr=0.004) is None  # "LP = 0": never reached
     res = liquidation_price(COINM_BTC, "short", 500, 50_000, 1.0, mmr=0.004)  # 1x, coin collateral
@@ -271,7 +272,12 @@ def test_binance_cross_example_btc_and_eth():
                 maint_amount=BTC_POS["cum"], other_maintenance=eth_mm, other_upnl=eth_upnl)
     assert round(lp_btc, 2) == 26_316.89
     btc_mm, btc_upnl = _mm_upnl(BTC_POS)
+    # Binance FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures Contracts"
+    # (https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93):
+    # "Maintenance Margin of BTCUSDT = 71200.81144 (3500032.458 * 2.50% - 16300)"
+    assert BTC_POS["q"] * BTC_POS["mark"] == pytest.approx(3_500_032.458, abs=1e-3)
     assert btc_mm == pytest.approx(71_200.81144, abs=1e-4)
+    # by hand: 109.488 x (31,967.27 - 32,481.98) = 109.488 x -514.71 = -56,354.568...
     assert btc_upnl == pytest.approx(-56_354.57, abs=0.005)
     lp_eth = lp(LINEAR, "long", ETH_POS["q"], ETH_POS["ep"], WB, margin_mode="cross", mmr=ETH_POS["mmr"],
                 maint_amount=ETH_POS["cum"], other_maintenance=btc_mm, other_upnl=btc_upnl)
@@ -316,6 +322,9 @@ def test_tier_reevaluated_at_liquidation_price():
     tiers = build_tiers([(0, 50_000, 0.004, 125), (50_000, 600_000, 0.005, 100),
                          (600_000, 3_000_000, 0.0065, 75), (3_000_000, 12_000_000, 0.01, 50)])
     res = liquidation_price(LINEAR, "short", 100, 5_000, 500_000, tiers=tiers)
+    # tier 3's maintenance amount by the cum recursion written out (Binance USD-M leverage FAQ,
+    # MECHANICS.md 1.2: cum_i = cum_(i-1) + floor_i x (MMR_i - MMR_(i-1))):
+    # tier 2: 0 + 50,000 x (0.5% - 0.4%) = 50; tier 3: 50 + 600,000 x (0.65% - 0.5%) = 950
     assert res.mmr == 0.0065 and res.maint_amount == pytest.approx(950)
     t3 = tiers[2]
     assert res.liquidation_price == pytest.approx((500_000 + t3.cum + 100 * 5_000) / (100 * t3.mmr + 100))
@@ -398,6 +407,8 @@ def test_inverse_tier_reevaluated_in_coin_notional():
     inst = Instrument(symbol="BTCUSD_PERP", contract_type="inverse", contract_size=100.0, base="BTC")
     wallet = 0.48
     res = liquidation_price(inst, "long", 2_400, 50_000, wallet, tiers=tiers)
+    # tier 2's maintenance amount by the cum recursion (MECHANICS.md 1.2), in coin:
+    # 0 + 5 BTC x (1% - 0.5%) = 0.025 BTC
     assert res.mmr == 0.01 and res.maint_amount == pytest.approx(0.025)
     assert 5 <= 240_000 / res.liquidation_price < 10
     equity = wallet + inst.pnl("long", 2_400, 50_000, res.liquidation_price)
