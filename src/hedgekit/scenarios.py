@@ -17,8 +17,8 @@ from ``scenario.betas``, else its hedge beta when it is proxy-hedged with the be
 Coin view: ``net_coin`` is the change of the whole book's value measured in benchmark coins
 (``V1/P1 - V0/P0``); ``hedge_pnl_coin`` the hedge PnL in benchmark coins at the shocked price
 (for an inverse leg on the benchmark, exactly its coin PnL); the ``*_coin_at_entry`` fields value
-the USD amounts at the price before the shock (MECHANICS.md section 3: both views differ and
-must not be mixed).
+the USD amounts at the price before the shock (for a coin-margined hedge the USD value and the
+coin value of the book move differently, so the two views must not be mixed).
 """
 
 from __future__ import annotations
