@@ -40,3 +40,11 @@ def test_cli_contract_covers_every_other_top_level_module():
     # a new top-level module is covered by the "nothing imports cli" rule as soon as it exists
     sources = {m.removeprefix("hedgekit.") for m in _contracts()["cli-on-top"]["source_modules"]}
     assert sources == _top_level_modules() - {"cli", "__main__"}
+
+
+def test_readme_development_table_names_every_top_level_module():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("\n## Development"):]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named = {line.split("|")[1].strip().strip("`").rstrip("/") for line in rows}
+    assert named == _top_level_modules()
