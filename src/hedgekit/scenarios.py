@@ -284,8 +284,8 @@ def _leg_outcome(leg: HedgeLeg, after: Mapping[str, float], horizon: float) -> L
     inst = leg.instrument
     p1 = after[leg.hedge_asset]
     settle_usd = after.get(inst.settle, leg.settle_usd) if inst.is_quanto else 1.0
-    base = dict(asset=leg.asset, venue=leg.venue, symbol=leg.symbol, settle=leg.settle,
-                price_after=p1)
+    base: dict[str, Any] = dict(asset=leg.asset, venue=leg.venue, symbol=leg.symbol, settle=leg.settle,
+                                price_after=p1)
     if leg.contracts == 0:
         return LegOutcome(**base, pnl_settle=0.0, pnl_usd=0.0, funding_settle=0.0,
                           funding_usd=0.0, margin_ratio=None, liquidated=False)

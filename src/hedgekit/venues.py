@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 
 from hedgekit.errors import InputError
 from hedgekit.instruments import ContractType, Instrument
@@ -103,10 +104,10 @@ class VenuePreset:
 
     ``reference_price`` is what funding and liquidation are computed on: ``mark`` (CEXs) or
     ``oracle`` (on-chain perps). ``exchange`` names the operator (Binance USD-M and COIN-M are
-    one counterparty) and is the venue id of the data store; ``ccxt_id`` the ccxt class. ``tier_tables`` holds typed-in maintenance tiers per symbol;
-    symbols without a table get one open-ended tier at ``default_mmr`` (or the symbol's entry in
-    ``symbol_mmr``). ``size_margin`` holds size-dependent rates ``(im_base, mm_base, per_coin)``
-    (Deribit standard margin) per symbol.
+    one counterparty) and is the venue id of the data store; ``ccxt_id`` the ccxt class.
+    ``tier_tables`` holds typed-in maintenance tiers per symbol; symbols without a table get one
+    open-ended tier at ``default_mmr`` (or the symbol's entry in ``symbol_mmr``). ``size_margin``
+    holds size-dependent rates ``(im_base, mm_base, per_coin)`` (Deribit standard margin) per symbol.
     """
 
     name: str
@@ -168,7 +169,7 @@ class VenuePreset:
             return listed
         return None
 
-    def maintenance(self, inst: Instrument, size_coin: float | None = None) -> dict[str, object]:
+    def maintenance(self, inst: Instrument, size_coin: float | None = None) -> dict[str, Any]:
         """How this venue sets the maintenance margin of ``inst``, as keyword arguments for
         :mod:`hedgekit.margin`: ``{"mmr": rate}`` or ``{"tiers": (...)}``.
 
@@ -207,7 +208,7 @@ def _instruments(*items: Instrument) -> Mapping[str, Instrument]:
 
 def _usdc_hourly_perp(symbol: str, base: str, lot_size: float) -> Instrument:
     """An on-chain linear USDC perpetual sized in coin with hourly funding (Hyperliquid, dYdX)."""
-    return Instrument(symbol=symbol, contract_type="linear", contract_size=1.0, base=base, quote="USDC",
+    return Instrument(symbol=symbol, contract_type=ContractType.LINEAR, contract_size=1.0, base=base, quote="USDC",
                       lot_size=lot_size, funding_interval_hours=1.0)
 
 
@@ -269,13 +270,13 @@ BINANCE_USDM = VenuePreset(
     reference_price="mark", onchain=False,
     instruments=_instruments(
         # specs CSV: contractSize 1, tick 0.10, lot 0.001, min notional 5 USDT.
-        Instrument(symbol="BTCUSDT", contract_type="linear", contract_size=1.0, base="BTC", quote="USDT",
+        Instrument(symbol="BTCUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="BTC", quote="USDT",
                    tick_size=0.1, lot_size=0.001, min_notional=5.0),
         # specs CSV: contractSize 1, tick 0.01, lot 0.001, min notional 5 USDT.
-        Instrument(symbol="ETHUSDT", contract_type="linear", contract_size=1.0, base="ETH", quote="USDT",
+        Instrument(symbol="ETHUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="ETH", quote="USDT",
                    tick_size=0.01, lot_size=0.001, min_notional=5.0),
         # Listed (Binance tiers JSON has SOL/USDT:USDT). Tick 0.01 and lot 1 are UNVERIFIED.
-        Instrument(symbol="SOLUSDT", contract_type="linear", contract_size=1.0, base="SOL", quote="USDT",
+        Instrument(symbol="SOLUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="SOL", quote="USDT",
                    tick_size=0.01, lot_size=1.0, min_notional=5.0),
     ),
     tier_tables=MappingProxyType({"BTCUSDT": _BINANCE_BTCUSDT_TIERS, "ETHUSDT": _BINANCE_ETHUSDT_TIERS,
@@ -295,15 +296,15 @@ BINANCE_COINM = VenuePreset(
     reference_price="mark", onchain=False,
     instruments=_instruments(
         # specs CSV: 100 USD per contract (ccxt contractSize 100), tick 0.1, lot 1 contract.
-        Instrument(symbol="BTCUSD_PERP", contract_type="inverse", contract_size=100.0, base="BTC",
+        Instrument(symbol="BTCUSD_PERP", contract_type=ContractType.INVERSE, contract_size=100.0, base="BTC",
                    quote="USD", tick_size=0.1, lot_size=1.0),
         # 10 USD per contract (Binance dev-forum answer,
         # https://dev.binance.vision/t/how-to-get-binance-futures-usd-m-pnl-and-roe/11463). Tick 0.01 UNVERIFIED.
-        Instrument(symbol="ETHUSD_PERP", contract_type="inverse", contract_size=10.0, base="ETH",
+        Instrument(symbol="ETHUSD_PERP", contract_type=ContractType.INVERSE, contract_size=10.0, base="ETH",
                    quote="USD", tick_size=0.01, lot_size=1.0),
         # 10 USD per contract like other non-BTC COIN-M contracts (each coin has its own contract
         # spec): SOL face value and tick 0.001 UNVERIFIED.
-        Instrument(symbol="SOLUSD_PERP", contract_type="inverse", contract_size=10.0, base="SOL",
+        Instrument(symbol="SOLUSD_PERP", contract_type=ContractType.INVERSE, contract_size=10.0, base="SOL",
                    quote="USD", tick_size=0.001, lot_size=1.0),
     ),
     # COIN-M brackets were not available as data. Tier 1 at 0.4% with cum 0 is the MM example of
@@ -329,13 +330,13 @@ BYBIT_LINEAR = VenuePreset(
     reference_price="mark", onchain=False,
     instruments=_instruments(
         # specs CSV: tick 0.10, qty step 0.001, min notional 5, max leverage 100.
-        Instrument(symbol="BTCUSDT", contract_type="linear", contract_size=1.0, base="BTC", quote="USDT",
+        Instrument(symbol="BTCUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="BTC", quote="USDT",
                    tick_size=0.1, lot_size=0.001, min_notional=5.0),
         # specs CSV: tick 0.01, qty step 0.01, min notional 5.
-        Instrument(symbol="ETHUSDT", contract_type="linear", contract_size=1.0, base="ETH", quote="USDT",
+        Instrument(symbol="ETHUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="ETH", quote="USDT",
                    tick_size=0.01, lot_size=0.01, min_notional=5.0),
         # Bybit lists SOLUSDT; tick 0.01 and qty step 0.1 UNVERIFIED.
-        Instrument(symbol="SOLUSDT", contract_type="linear", contract_size=1.0, base="SOL", quote="USDT",
+        Instrument(symbol="SOLUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="SOL", quote="USDT",
                    tick_size=0.01, lot_size=0.1, min_notional=5.0),
     ),
     # MMR 0.5% as in Bybit's USDT isolated example (page above); Bybit's current risk-limit
@@ -354,10 +355,10 @@ BYBIT_INVERSE = VenuePreset(
     reference_price="mark", onchain=False,
     instruments=_instruments(
         # Inverse contract = 1 USD (specs CSV contractSize 1), tick 0.10, lot 1.
-        Instrument(symbol="BTCUSD", contract_type="inverse", contract_size=1.0, base="BTC", quote="USD",
+        Instrument(symbol="BTCUSD", contract_type=ContractType.INVERSE, contract_size=1.0, base="BTC", quote="USD",
                    tick_size=0.1, lot_size=1.0),
         # 1 USD per contract like BTCUSD; tick 0.05 UNVERIFIED.
-        Instrument(symbol="ETHUSD", contract_type="inverse", contract_size=1.0, base="ETH", quote="USD",
+        Instrument(symbol="ETHUSD", contract_type=ContractType.INVERSE, contract_size=1.0, base="ETH", quote="USD",
                    tick_size=0.05, lot_size=1.0),
     ),
     default_mmr=0.005,  # Bybit classic inverse cross example and 2024 UTA example use 0.5%
@@ -376,17 +377,17 @@ BITMEX = VenuePreset(
     reference_price="mark", onchain=False,
     instruments=_instruments(
         # Inverse, 1 USD per contract, lotSize 100, tick 0.1 (specs CSV, XBTUSD extra fields).
-        Instrument(symbol="XBTUSD", contract_type="inverse", contract_size=1.0, base="BTC", quote="USD",
+        Instrument(symbol="XBTUSD", contract_type=ContractType.INVERSE, contract_size=1.0, base="BTC", quote="USD",
                    tick_size=0.1, lot_size=100.0),
         # Quanto, 0.000001 XBT per USD point (spec table of https://www.bitmex.com/app/futuresGuide; the
         # guide's worked example computes with 0.0001). Tick 0.05 and lot 1 UNVERIFIED.
-        Instrument(symbol="ETHUSD", contract_type="quanto", contract_size=0.000001, base="ETH",
+        Instrument(symbol="ETHUSD", contract_type=ContractType.QUANTO, contract_size=0.000001, base="ETH",
                    quote="USD", settle="BTC", tick_size=0.05, lot_size=1.0),
         # Linear USDT, 0.000001 BTC per contract, tick 0.1, lot 100 (specs CSV).
-        Instrument(symbol="XBTUSDT", contract_type="linear", contract_size=0.000001, base="BTC",
+        Instrument(symbol="XBTUSDT", contract_type=ContractType.LINEAR, contract_size=0.000001, base="BTC",
                    quote="USDT", tick_size=0.1, lot_size=100.0),
         # Linear USDT, 0.00001 ETH per contract, tick 0.01, lot 1000 (specs CSV).
-        Instrument(symbol="ETHUSDT", contract_type="linear", contract_size=0.00001, base="ETH",
+        Instrument(symbol="ETHUSDT", contract_type=ContractType.LINEAR, contract_size=0.00001, base="ETH",
                    quote="USDT", tick_size=0.01, lot_size=1000.0),
     ),
     default_mmr=0.005,  # specs CSV maintMargin 0.005 (base risk-limit tier); multi-tier steps unknown
@@ -405,19 +406,19 @@ OKX = VenuePreset(
     reference_price="mark", onchain=False,
     instruments=_instruments(
         # Face value 0.01 BTC per U-margined BTC contract (OKX examples reposted at amorrr.com/7837.html).
-        Instrument(symbol="BTC-USDT-SWAP", contract_type="linear", contract_size=0.01, base="BTC",
+        Instrument(symbol="BTC-USDT-SWAP", contract_type=ContractType.LINEAR, contract_size=0.01, base="BTC",
                    quote="USDT", tick_size=0.1, lot_size=1.0),
         # Face value 0.1 ETH, tick 0.01: UNVERIFIED.
-        Instrument(symbol="ETH-USDT-SWAP", contract_type="linear", contract_size=0.1, base="ETH",
+        Instrument(symbol="ETH-USDT-SWAP", contract_type=ContractType.LINEAR, contract_size=0.1, base="ETH",
                    quote="USDT", tick_size=0.01, lot_size=1.0),
         # Face value 1 SOL, tick 0.01: UNVERIFIED.
-        Instrument(symbol="SOL-USDT-SWAP", contract_type="linear", contract_size=1.0, base="SOL",
+        Instrument(symbol="SOL-USDT-SWAP", contract_type=ContractType.LINEAR, contract_size=1.0, base="SOL",
                    quote="USDT", tick_size=0.01, lot_size=1.0),
         # Face value 100 USD per coin-margined BTC contract (OKX examples reposted at amorrr.com/7837.html).
-        Instrument(symbol="BTC-USD-SWAP", contract_type="inverse", contract_size=100.0, base="BTC",
+        Instrument(symbol="BTC-USD-SWAP", contract_type=ContractType.INVERSE, contract_size=100.0, base="BTC",
                    quote="USD", tick_size=0.1, lot_size=1.0),
         # Face value 10 USD: UNVERIFIED.
-        Instrument(symbol="ETH-USD-SWAP", contract_type="inverse", contract_size=10.0, base="ETH",
+        Instrument(symbol="ETH-USD-SWAP", contract_type=ContractType.INVERSE, contract_size=10.0, base="ETH",
                    quote="USD", tick_size=0.01, lot_size=1.0),
     ),
     default_mmr=0.004,  # UNVERIFIED (OKX tier tables not read)
@@ -440,16 +441,16 @@ DERIBIT = VenuePreset(
     instruments=_instruments(
         # "1 USD per index point, contract size 10 USD" (https://www.deribit.com/pages/docs/perpetual).
         # Tick 0.5 UNVERIFIED.
-        Instrument(symbol="BTC-PERPETUAL", contract_type="inverse", contract_size=10.0, base="BTC",
+        Instrument(symbol="BTC-PERPETUAL", contract_type=ContractType.INVERSE, contract_size=10.0, base="BTC",
                    quote="USD", tick_size=0.5, lot_size=1.0),
         # 1 USD per contract and tick 0.05: UNVERIFIED.
-        Instrument(symbol="ETH-PERPETUAL", contract_type="inverse", contract_size=1.0, base="ETH",
+        Instrument(symbol="ETH-PERPETUAL", contract_type=ContractType.INVERSE, contract_size=1.0, base="ETH",
                    quote="USD", tick_size=0.05, lot_size=1.0),
         # Linear USDC perpetuals (https://support.deribit.com/hc/en-us/articles/25944738177565-Linear-Perpetual);
         # contract sizes and ticks UNVERIFIED.
-        Instrument(symbol="BTC_USDC-PERPETUAL", contract_type="linear", contract_size=0.001, base="BTC",
+        Instrument(symbol="BTC_USDC-PERPETUAL", contract_type=ContractType.LINEAR, contract_size=0.001, base="BTC",
                    quote="USDC", tick_size=0.5, lot_size=1.0),
-        Instrument(symbol="SOL_USDC-PERPETUAL", contract_type="linear", contract_size=0.1, base="SOL",
+        Instrument(symbol="SOL_USDC-PERPETUAL", contract_type=ContractType.LINEAR, contract_size=0.1, base="SOL",
                    quote="USDC", tick_size=0.01, lot_size=1.0),
     ),
     # Standard margin (Deribit linear-perpetual page above): BTC IM 2% + size*0.005%, MM 1% + size*0.005%;
