@@ -34,7 +34,13 @@ DATA = Path(os.environ.get("HEDGEKIT_TEST_DATA", REPO.parent / "shared" / "data"
 from hedgekit.backtest import kernels as k  # noqa: E402
 from hedgekit.backtest.config import parse_config, run_config  # noqa: E402
 from hedgekit.backtest.engine import (  # noqa: E402
-    AssetSpec, Policy, _kernel_args, align_market, run_backtest, run_policy_arrays, sweep,
+    AssetSpec,
+    Policy,
+    _kernel_args,
+    align_market,
+    run_backtest,
+    run_policy_arrays,
+    sweep,
 )
 from hedgekit.instruments import Instrument  # noqa: E402
 
@@ -65,8 +71,8 @@ def read_funding(path) -> pd.Series:
 def million_bar_inputs(n_bars: int = 1_000_000, n_assets: int = 10):
     closes = []
     for coin in COINS8:
-        rows = json.loads(pd.io.common.get_handle(DATA / f"prices/binance_spot_daily_8coins_2020-01_2026-02/{coin}_1D.json.gz",
-                                                  "r", compression="gzip").handle.read())
+        path = DATA / f"prices/binance_spot_daily_8coins_2020-01_2026-02/{coin}_1D.json.gz"
+        rows = json.loads(pd.io.common.get_handle(path, "r", compression="gzip").handle.read())
         closes.append(np.array([float(r["c"]) for r in rows[-1900:]]))
     r = np.stack([np.diff(np.log(c)) for c in closes], axis=1)  # (1899, 8)
     r = np.concatenate([r, r[:, :2]], axis=1)[:, :n_assets]  # 10 columns

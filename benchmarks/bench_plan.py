@@ -58,9 +58,9 @@ def main() -> None:
         run_scenarios(result)
     scen_ms = (time.perf_counter() - t0) / n * 1e3
 
-    probe = ("import sys; from hedgekit.cli import main; main(['plan', %r]); "
+    probe = (f"import sys; from hedgekit.cli import main; main(['plan', {str(EXAMPLE)!r}]); "
              "print(sorted(m for m in ('pandas', 'numba', 'ccxt', 'plotly', 'scipy') if m in sys.modules),"
-             " file=sys.stderr)" % str(EXAMPLE))
+             " file=sys.stderr)")
     heavy = ast.literal_eval(subprocess.run([sys.executable, "-c", probe], capture_output=True,
                                             text=True, check=True).stderr.strip().splitlines()[-1])
     print(json.dumps({

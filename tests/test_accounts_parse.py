@@ -47,7 +47,8 @@ def test_market_to_instrument_kinds_and_steps():
     assert (lin.symbol, lin.contract_type, lin.lot_size, lin.tick_size, lin.min_notional) == (
         "BTCUSDT", ContractType.LINEAR, 0.001, 0.1, 5.0)
     inv = market_to_instrument(INVERSE)
-    assert (inv.contract_type, inv.contract_size, inv.settle, inv.min_notional) == (ContractType.INVERSE, 100.0, "BTC", 0.0)
+    assert (inv.contract_type, inv.contract_size, inv.settle, inv.min_notional) == (
+        ContractType.INVERSE, 100.0, "BTC", 0.0)
     qua = market_to_instrument(QUANTO)
     assert qua.contract_type is ContractType.QUANTO and qua.settle == "BTC"
     # decimal-places precision: 3 decimals -> 0.001
@@ -68,7 +69,8 @@ def test_balance_drops_empty_currencies_and_fills_total():
     raw = {"total": {"USDT": 100.0, "BNB": 0.0}, "free": {"USDT": 60.0, "BNB": 0.0, "ETH": 2.0},
            "used": {"USDT": 40.0}}
     rows = parse_balance(raw, account="a")
-    assert [(b.currency, b.total, b.free, b.used) for b in rows] == [("ETH", 2.0, 2.0, None), ("USDT", 100.0, 60.0, 40.0)]
+    assert [(b.currency, b.total, b.free, b.used) for b in rows] == [
+        ("ETH", 2.0, 2.0, None), ("USDT", 100.0, 60.0, 40.0)]
 
 
 def _pos(**kw):
@@ -151,7 +153,8 @@ def test_funding_interval_and_next_time():
                                "nextFundingTimestamp": 1597406400000}, market=_market())
     assert (info.rate, info.interval_hours, info.next_time) == (0.0001, 4.0, datetime(2020, 8, 14, 8, tzinfo=UTC))
     assert parse_funding_rate({"fundingRate": None}, market=_market()) is None
-    assert parse_funding_rate({"fundingRate": "0.0002"}, market=_market(), default_interval_hours=8.0).interval_hours == 8.0
+    info = parse_funding_rate({"fundingRate": "0.0002"}, market=_market(), default_interval_hours=8.0)
+    assert info.interval_hours == 8.0
 
 
 def test_tiers_build_their_maintenance_amounts():

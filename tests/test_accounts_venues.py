@@ -154,7 +154,8 @@ def test_deribit_inverse_perpetual_sized_in_usd():
     assert (pos.symbol, pos.side, pos.contracts, pos.contract_size) == ("BTC-PERPETUAL", Side.LONG, 5.0, 10.0)
     assert pos.notional_usd == 50.0  # the docs' size; size_currency 0.006687487 BTC x index 7476.65 ~ 50
     assert 0.006687487 * 7476.65 == pytest.approx(pos.notional_usd, rel=1e-3)
-    assert (pos.entry_price, pos.mark_price, pos.leverage, pos.liquidation_price_venue) == (7440.18, 7476.65, 34.0, 1.74)
+    assert (pos.entry_price, pos.mark_price, pos.leverage, pos.liquidation_price_venue) == (
+        7440.18, 7476.65, 34.0, 1.74)
     assert pos.as_of == NOW  # the venue gives no time: the fetch time
     assert pos.funding_rate == pytest.approx(-0.00025056853702101664)
     # account summary: equity 302.61869214 BTC, available 301.38059622

@@ -93,7 +93,7 @@ def test_funding_total_equals_independent_sum(real, data_dir):
     when = pd.to_datetime(raw["funding_time"], utc=True, format="ISO8601").dt.floor("h")
     perp = hedge["BTC"]
     total = 0.0
-    for ts, rate in zip(when, raw["funding_rate"]):
+    for ts, rate in zip(when, raw["funding_rate"], strict=True):
         if ts < pd.Timestamp("2021-01-02", tz="UTC"):
             continue
         day = perp.loc[ts.floor("D")]

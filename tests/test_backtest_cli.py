@@ -220,7 +220,7 @@ def test_run_config_from_a_file_matches_an_independent_account(store, data_dir, 
     raw = pd.read_csv(data_dir / "funding/binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz")
     when = pd.to_datetime(raw["funding_time"], utc=True, format="ISO8601").dt.floor("h")
     funding = 0.0
-    for ts, rate, mark in zip(when, raw["funding_rate"], raw["mark_price"]):
+    for ts, rate, mark in zip(when, raw["funding_rate"], raw["mark_price"], strict=True):
         if ts < pd.Timestamp("2021-01-02", tz="UTC"):
             continue
         day = perp.loc[ts.floor("D")]

@@ -78,7 +78,7 @@ def assert_parity(assets, market, policy, *, cash=0.0, reserve=0.0):
     np.testing.assert_allclose(out["fees"], r.fees, rtol=1e-9, atol=1e-9 * scale)
     np.testing.assert_allclose(out["ratio"], r.ratio, rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(out["contracts"], np.array(r.contracts))
-    liq = [(int(b), int(j)) for b, j in zip(*np.nonzero(out["flags"] & 2))]
+    liq = [(int(b), int(j)) for b, j in zip(*np.nonzero(out["flags"] & 2), strict=True)]
     assert liq == sorted(r.liquidations)
     assert int(out["scalars"][kernels.S_REBALANCES]) == r.rebalances
     return out, r

@@ -172,7 +172,8 @@ def test_bad_input_one_line_exit_2(run_cli, args, flag, value):
     assert "Traceback" not in err
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])  # run_cli reads and resets capsys per call
+# run_cli reads and resets capsys per call
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(["linear", "inverse", "quanto"]), n=st.integers(1, 10_000),
        p0=st.floats(1, 1e5), p1=st.floats(1, 1e5))
 def test_pnl_antisymmetric_through_the_cli(run_cli, kind, n, p0, p1):

@@ -36,7 +36,8 @@ def test_import_folder_reports_refusals(run_cli, data_dir, tmp_path):
 
 
 def test_tz_offset_option(run_cli, data_dir, tmp_path):
-    f = data_dir / "funding/multi_exchange_usdt_perp_2020-2024/ETH-USDT_bybit_2021-01-01_2024-01-01_funding_history.csv.gz"
+    f = (data_dir / "funding/multi_exchange_usdt_perp_2020-2024"
+         / "ETH-USDT_bybit_2021-01-01_2024-01-01_funding_history.csv.gz")
     code, _, err = run_cli("data", "import", str(f), "--data-dir", str(tmp_path))
     assert code == 2 and "pass --tz-offset -3" in err and err.count("\n") == 1
     code, out, err = run_cli("data", "import", str(f), "--tz-offset", "-3", "--data-dir", str(tmp_path), "--json")

@@ -83,7 +83,8 @@ def test_fetch_ohlcv_paginates(tmp_path):
 def test_fetch_is_incremental(tmp_path):
     store = Store(tmp_path)
     first = FakeExchange(ohlcv=OHLCV["pages"][:2])  # only Jan 1-8 known at first
-    fetch("binance", "BTC/USDT", since="2024-01-01", until=UNTIL, limit=4, store=store, exchange=first, sleep=lambda s: None)
+    fetch("binance", "BTC/USDT", since="2024-01-01", until=UNTIL, limit=4, store=store, exchange=first,
+          sleep=lambda s: None)
     later = FakeExchange(ohlcv=OHLCV["pages"])
     r = fetch("binance", "BTC/USDT", since="2024-01-01", until=UNTIL, limit=4, store=store, exchange=later,
               sleep=lambda s: None)
@@ -120,7 +121,8 @@ def test_fetch_rate_limit_spacing(tmp_path):
 
 
 def test_fetch_network_unavailable_one_line(tmp_path):
-    ex = FakeExchange(ohlcv=OHLCV["pages"], fail=[ccxt.ExchangeNotAvailable("binance GET https://api.binance.com down")] * 9)
+    ex = FakeExchange(ohlcv=OHLCV["pages"],
+                      fail=[ccxt.ExchangeNotAvailable("binance GET https://api.binance.com down")] * 9)
     with pytest.raises(DataError) as exc:
         fetch("binance", "BTC/USDT", since="2024-01-01", store=Store(tmp_path), exchange=ex, sleep=lambda s: None,
               max_retries=2)

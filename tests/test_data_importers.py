@@ -73,7 +73,8 @@ def test_binance_dump_zips_spot_futures_and_funding(tmp_path):
     fmt, [s] = _one(spot)
     assert fmt == "binance-kline-csv" and (s.kind, s.symbol) == ("price", "BTC/USDT")
     assert s.frame.index[0] == pd.Timestamp("2025-01-01", tz="UTC") and s.frame["close"].iloc[1] == 96984.79
-    header = "open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,taker_buy_quote_volume,ignore\n"
+    header = ("open_time,open,high,low,close,volume,close_time,quote_volume,count,taker_buy_volume,"
+              "taker_buy_quote_volume,ignore\n")
     perp = _zip(tmp_path / "data/futures/um/monthly/klines/BTCUSDT/1d/BTCUSDT-1d-2025-01.zip", "BTCUSDT-1d-2025-01.csv",
                 header + rows.replace("000000,", "000,"))  # futures dumps: ms, with a header
     _, [p] = _one(perp)
@@ -89,11 +90,13 @@ def test_binance_dump_zips_spot_futures_and_funding(tmp_path):
 
 def test_binance_funding_csv_floors_ms_jitter(data_dir):
     fmt, [s] = _one(data_dir / "funding/binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz")
-    assert fmt == "binance-funding-csv" and (s.kind, s.venue, s.symbol, s.freq) == ("funding", "binance", "BTC/USDT:USDT", "8h")
+    assert fmt == "binance-funding-csv"
+    assert (s.kind, s.venue, s.symbol, s.freq) == ("funding", "binance", "BTC/USDT:USDT", "8h")
     assert len(s.frame) == 4383
     assert (s.frame.index.second == 0).all() and (s.frame.index.microsecond == 0).all()
     assert set(s.frame.index.hour) == {0, 8, 16}
-    assert "mark_price" in s.frame.columns and s.frame["mark_price"].iloc[0] != s.frame["mark_price"].iloc[0]  # NaN before 2023-10-31
+    # NaN before 2023-10-31
+    assert "mark_price" in s.frame.columns and s.frame["mark_price"].iloc[0] != s.frame["mark_price"].iloc[0]
 
 
 def test_bitmex_funding_interval_from_encoded_duration(data_dir):
@@ -130,7 +133,8 @@ def test_freqtrade_needs_venue_then_imports(data_dir):
     fmt, [s] = _one(path, ImportOptions(venue="binance"))
     assert fmt == "freqtrade" and (s.kind, s.symbol, s.freq) == ("funding", "XRP/USDT:USDT", "8h")
     assert s.frame["rate"].iloc[0] == pytest.approx(0.0001)
-    _, [mark] = _one(data_dir / "funding/freqtrade_fixtures/XRP_USDT_USDT-1h-mark.feather", ImportOptions(venue="binance"))
+    _, [mark] = _one(data_dir / "funding/freqtrade_fixtures/XRP_USDT_USDT-1h-mark.feather",
+                     ImportOptions(venue="binance"))
     assert (mark.kind, mark.freq) == ("mark", "1h")
 
 
@@ -262,14 +266,16 @@ def test_unknown_format_option_refused(data_dir):
     with pytest.raises(Refused, match="unknown format"):
         parse_file(data_dir / "PROVENANCE.md", ImportOptions(format="nope"))
     with pytest.raises(Refused, match="not readable as bitmex-funding"):
-        parse_file(data_dir / "futures/binance_spot_BTCUSDT_1d_2021-2024.csv.gz", ImportOptions(format="bitmex-funding"))
+        parse_file(data_dir / "futures/binance_spot_BTCUSDT_1d_2021-2024.csv.gz",
+                   ImportOptions(format="bitmex-funding"))
 
 
 def test_tz_offset_minus_3_matches_cex_ast_exactly(data_dir):
     """funding/README.md: after -3 h the supervik Binance BTC-USDT file equals the CEX_ast 8h file.
     The README counts 1,424 shared timestamps at ms precision; both files carry ms jitter, and on
     whole-minute settlement times every 8h settlement of 2021-2023 is shared (3 x 365 x 3 = 3,285)."""
-    shifted = data_dir / "funding/multi_exchange_usdt_perp_2020-2024/BTC-USDT_binance_2020-01-01_2024-01-01_funding_history.csv.gz"
+    shifted = (data_dir / "funding/multi_exchange_usdt_perp_2020-2024"
+               / "BTC-USDT_binance_2020-01-01_2024-01-01_funding_history.csv.gz")
     _, [a] = parse_file(shifted, ImportOptions(tz_offset_hours=-3))
     _, [b] = parse_file(data_dir / "funding/binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz", NONE)
     shared = a.frame.index.intersection(b.frame.index)
@@ -282,7 +288,8 @@ def test_tz_offset_minus_3_matches_cex_ast_exactly(data_dir):
 
 
 def test_tz_offset_on_a_utc_file_is_refused_with_the_fix(data_dir):
-    gate = data_dir / "funding/multi_exchange_usdt_perp_2020-2024/BTC-USDT_gate_2020-01-01_2024-01-01_funding_history.csv.gz"
+    gate = (data_dir / "funding/multi_exchange_usdt_perp_2020-2024"
+            / "BTC-USDT_gate_2020-01-01_2024-01-01_funding_history.csv.gz")
     with pytest.raises(Refused, match="import without --tz-offset"):
         parse_file(gate, ImportOptions(tz_offset_hours=-3))
     _, [s] = parse_file(gate, NONE)

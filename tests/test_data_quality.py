@@ -39,8 +39,10 @@ def test_clean_binance_series_has_no_findings(data_dir):
 
 
 def test_htx_funding_gaps_reported(data_dir):
-    df = pd.read_csv(data_dir / "funding/multi_exchange_usdt_perp_2020-2024/BTC-USDT_htx_2021-01-01_2024-01-01_funding_history.csv.gz")
-    frame = pd.DataFrame({"rate": df["Funding Rate"].to_numpy(), "interval_hours": 8.0}, index=_to_utc_index(df["Date"], "htx"))
+    df = pd.read_csv(data_dir / "funding/multi_exchange_usdt_perp_2020-2024"
+                     / "BTC-USDT_htx_2021-01-01_2024-01-01_funding_history.csv.gz")
+    frame = pd.DataFrame({"rate": df["Funding Rate"].to_numpy(), "interval_hours": 8.0},
+                         index=_to_utc_index(df["Date"], "htx"))
     rep = check_quality(frame, "8h", kind="funding")
     # funding/README.md: HTX files have 7 steps longer than one interval; one of them (24 h) is a
     # hole, the others are off-schedule prints (10/11/9 h steps) reported as irregular

@@ -202,7 +202,8 @@ def test_load_funding_settlement_series(funding_store):
 
 def test_load_funding_daily_mean_matches_8h(funding_store):
     # funding/README.md: the daily-mean file equals the mean of the day's three 8h rates
-    daily = load_funding("binance", "BTC/USDT:USDT", freq="1d", start="2022-01-01", end="2022-12-31", store=funding_store)
+    daily = load_funding("binance", "BTC/USDT:USDT", freq="1d", start="2022-01-01", end="2022-12-31",
+                         store=funding_store)
     h8 = load_funding("binance", "BTC/USDT:USDT", start="2022-01-01", end="2022-12-31 23:59", store=funding_store)
     mean = h8.groupby(h8.index.normalize()).mean()
     np.testing.assert_allclose(daily.to_numpy(), mean.reindex(daily.index).to_numpy(), atol=1e-15)

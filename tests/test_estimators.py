@@ -15,6 +15,7 @@ from hedgekit.estimators import (
     EWMARatio,
     MinVarianceRatio,
     OLSBeta,
+    _core,
     analyze_pairs,
     basket_returns,
     book_regression,
@@ -26,7 +27,6 @@ from hedgekit.estimators import (
     to_returns,
     walk_forward,
 )
-from hedgekit.estimators import _core
 
 
 def simulate(seed: int, n: int = 500, beta: float = 0.8, alpha: float = 0.0005,

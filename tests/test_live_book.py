@@ -91,7 +91,8 @@ def test_plan_refuses_an_account_never_synced(book, run_cli):
 
 @pytest.mark.parametrize(("account", "message"), [
     ("{name: x, venue: ftx, key_env: SRV}", "error: accounts[0].venue: unknown venue"),
-    ("{name: x, venue: okx, key_env: NOPE}", "error: accounts[0].key_env: environment variable NOPE_API_KEY is not set"),
+    ("{name: x, venue: okx, key_env: NOPE}",
+     "error: accounts[0].key_env: environment variable NOPE_API_KEY is not set"),
     ("{name: x, venue: okx, key_env: SRV, api_url: 'http://host/path'}", "error: accounts[0].api_url: must be http(s)://host[:port]"),
 ])
 def test_bad_account_entries_name_the_field(tmp_path, run_cli, monkeypatch, account, message):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -12,7 +12,7 @@ from hedgekit.planner import plan
 from hedgekit.portfolio import parse_portfolio
 from hedgekit.venues import get_venue
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def book(**extra):

@@ -97,9 +97,9 @@ def test_bad_flags_name_the_flag(run_cli, flags, message):
 
 def test_plan_path_imports_no_heavy_modules():
     # the < 1.5 s start-up target (measured in benchmarks/bench_plan.py) needs these left out
-    code = ("import sys; from hedgekit.cli import main; main(['plan', %r]); "
+    code = (f"import sys; from hedgekit.cli import main; main(['plan', {EXAMPLE!r}]); "
             "print(sorted(m for m in ('pandas', 'numba', 'ccxt', 'plotly', 'scipy') if m in sys.modules),"
-            " file=sys.stderr)" % EXAMPLE)
+            " file=sys.stderr)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stderr.strip().splitlines()[-1] == "[]"
 

@@ -6,7 +6,7 @@ https://hyperliquid.gitbook.io/hyperliquid-docs/trading/funding).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -67,7 +67,7 @@ def test_dated_future_leg_carries_no_funding():
                             "hedge": {"venues": ["binance-usdm"], "funding_rates": {"BTC": 0.0003}}})
     dated = Instrument(symbol="BTCUSDT_261225", contract_type="linear", contract_size=1.0,
                        base="BTC", quote="USDT", lot_size=0.001,
-                       expiry=datetime(2026, 12, 25, 8, tzinfo=timezone.utc))
+                       expiry=datetime(2026, 12, 25, 8, tzinfo=UTC))
     notes: list[str] = []
     leg = price_leg(asset="BTC", hedge_asset="BTC", venue=get_venue("binance-usdm"), inst=dated,
                     exposure_usd=60_000, beta=1.0, policy=book.hedge,

@@ -65,7 +65,8 @@ def _error(doc) -> str:
     ({"holdings": [BTC], "hedge": {"instruments": {"BTC": {"venue": "okx", "symbol": "X", "contract_size": 1}}}},
      "hedge.instruments.BTC[0].contract_type: a custom contract needs contract_type, contract_size and base"),
     ({"holdings": []}, "holdings: must be a non-empty list of entries (got [])"),
-    ({"holdings": [BTC], "hedges": {}}, "hedges: unknown section; expected holdings, prices, hedge, scenario, positions, max_price_age, accounts"),
+    ({"holdings": [BTC], "hedges": {}},
+     "hedges: unknown section; expected holdings, prices, hedge, scenario, positions, max_price_age, accounts"),
 ])
 def test_malformed_portfolio_names_entry_and_field(doc, message):
     assert _error(doc) == message
@@ -168,7 +169,8 @@ def test_lp_delta_is_numeric_derivative_of_pool_value(price):
 
 def test_concentrated_outside_range_is_all_base_below_all_quote_above():
     L, pa, pb = 1000.0, 3000.0, 4000.0
-    assert lp_amounts("concentrated", L, 2000, pa, pb) == (pytest.approx(L * (1 / math.sqrt(pa) - 1 / math.sqrt(pb))), 0.0)
+    assert lp_amounts("concentrated", L, 2000, pa, pb) == (
+        pytest.approx(L * (1 / math.sqrt(pa) - 1 / math.sqrt(pb))), 0.0)
     assert lp_amounts("concentrated", L, 5000, pa, pb) == (0.0, pytest.approx(L * (math.sqrt(pb) - math.sqrt(pa))))
 
 

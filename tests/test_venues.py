@@ -6,7 +6,7 @@ import csv
 import gzip
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -173,9 +173,9 @@ def test_default_tier_is_open_ended():
     (("BTC", "USDT", "USDT"), "BTC/USDT:USDT"),
     (("BTC", "USDT", "BTC"), "BTC/USDT:BTC"),
     (("ETH", "USDT", "ETH"), "ETH/USDT:ETH"),
-    (("BTC", "USDT", "USDT", datetime(2021, 12, 25, 8, tzinfo=timezone.utc)), "BTC/USDT:USDT-211225"),
-    (("BTC", "USDT", "BTC", datetime(2021, 12, 25, 8, tzinfo=timezone.utc)), "BTC/USDT:BTC-211225"),
-    (("ETH", "USDT", "ETH", datetime(2021, 6, 25, 8, tzinfo=timezone.utc)), "ETH/USDT:ETH-210625"),
+    (("BTC", "USDT", "USDT", datetime(2021, 12, 25, 8, tzinfo=UTC)), "BTC/USDT:USDT-211225"),
+    (("BTC", "USDT", "BTC", datetime(2021, 12, 25, 8, tzinfo=UTC)), "BTC/USDT:BTC-211225"),
+    (("ETH", "USDT", "ETH", datetime(2021, 6, 25, 8, tzinfo=UTC)), "ETH/USDT:ETH-210625"),
 ])
 def test_unified_symbol_follows_ccxt_manual(args, expected):
     assert unified_symbol(*args) == expected
@@ -183,7 +183,7 @@ def test_unified_symbol_follows_ccxt_manual(args, expected):
 
 def test_unified_symbol_refuses_an_expiry_without_settle_currency():
     with pytest.raises(ValueError, match="settle"):
-        unified_symbol("BTC", "USDT", None, datetime(2021, 12, 25, tzinfo=timezone.utc))
+        unified_symbol("BTC", "USDT", None, datetime(2021, 12, 25, tzinfo=UTC))
 
 
 @pytest.mark.parametrize("venue, symbol, expected", [
@@ -206,7 +206,7 @@ def test_preset_ccxt_symbol(venue, symbol, expected):
 
 def test_preset_ccxt_symbol_of_a_dated_future_carries_its_expiry():
     future = Instrument(symbol="BTCUSDT_211231", contract_type="linear", contract_size=1.0, base="BTC",
-                        quote="USDT", expiry=datetime(2021, 12, 31, 8, tzinfo=timezone.utc))
+                        quote="USDT", expiry=datetime(2021, 12, 31, 8, tzinfo=UTC))
     assert get_venue("binance-usdm").ccxt_symbol(future) == "BTC/USDT:USDT-211231"
 
 

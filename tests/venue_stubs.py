@@ -38,7 +38,8 @@ def stub_venue(rsps: responses.RequestsMock, venue: str, *, host: str | None = N
     for route in routes(venue):
         if route["path"] in skip:
             continue
-        url: Any = (host + route["path"]) if host else re.compile(r"^https?://[^/]+" + re.escape(route["path"]) + r"(\?.*)?$")
+        url: Any = ((host + route["path"]) if host
+                    else re.compile(r"^https?://[^/]+" + re.escape(route["path"]) + r"(\?.*)?$"))
         match = []
         if "query" in route:
             match.append(matchers.query_param_matcher(route["query"], strict_match=False))

@@ -1,8 +1,9 @@
 """Funding payments and carry of perpetuals; basis and roll cost of dated futures.
 
 A positive funding rate means longs pay shorts on every venue hedgekit covers
-(MECHANICS.md 1.5). Amounts are in the instrument's settle currency and signed from the
-position's point of view (> 0 = received):
+(e.g. BitMEX: https://www.bitmex.com/app/perpetualContractsGuideExamples; Deribit:
+https://support.deribit.com/hc/en-us/articles/31424939178397-Funding-Specifications). Amounts are in the
+instrument's settle currency and signed from the position's point of view (> 0 = received):
 
 - linear: ``-s * q * P_ref * rate``      (quote, USDT/USDC)
 - inverse: ``-s * N / P_ref * rate``     (coin)
@@ -34,7 +35,8 @@ def funding_payment(instrument: Instrument, side: Side | str, contracts: float, 
                     rate: float) -> float:
     """Funding received for one settlement, in the settle currency (> 0 = received).
 
-    Example (Binance COIN-M, MECHANICS.md 2.2: amount = multiplier*contracts/mark*rate): a short of
+    Example (Binance COIN-M: amount = multiplier*contracts/mark*rate, as quoted at
+    https://docs.traderwagon.com/faq/futures-trading-introduction/funding-fee): a short of
     100 BTCUSD_PERP (100 USD each) at mark 25,000 with rate 0.01% receives 0.4*0.0001 = 0.00004 BTC.
     """
     check_positive("contracts", contracts)

@@ -12,8 +12,11 @@ inverse       USD face per contract      s*n*C*(1/entry - 1/exit) [coin] n*C/P c
 quanto        settle coin per USD point  s*n*C*(exit - entry) [settle]   n*C*P settle coin
 ============  =========================  ==============================  ===========================
 
-Sources: BitMEX inverse/quanto guides, Bybit and Binance PnL pages, OKX contract PnL page;
-collected with worked examples in ``shared/reference/MECHANICS.md`` section 1.1.
+Sources (with worked examples): BitMEX inverse and quanto guides
+(https://www.bitmex.com/app/inversePerpetualsGuide, https://bitmex.com/app/quantoPerpetualsGuide),
+Bybit P&L pages (https://www.bybit-global.com/en/help-center/article/FAQ-PL-Calculation), Binance's futures
+beginner's guide (https://binance.com/en-IN/support/announcement/a-beginner-s-guide-to-futures-trading-360039304272)
+and OKX's contract PnL page (https://okx.com/fr/help/iii-calculation-of-contract-profit-and-loss).
 
 Linear contracts are quoted and settled in a USD stablecoin, which hedgekit values at 1 USD.
 Contracts are always a positive count; direction is the separate :class:`Side`.

@@ -3,7 +3,10 @@
 Pure scalar functions over :class:`~hedgekit.instruments.Instrument`. Amounts are in the
 instrument's settle currency (USDT/USDC for linear, the coin for inverse, the settle coin for
 quanto); prices are in the quote currency (USD). Sources and worked examples for every
-formula: ``shared/reference/MECHANICS.md`` sections 1.2-1.4 (cited per function below).
+formula are cited per function below (Binance USD-M FAQ
+https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93, Binance COIN-M FAQ
+https://www.binance.com/en/support/faq/ceccfcfb4e3a45e3b48b0b1bb1a8ae46, Bybit and
+dYdX liquidation pages).
 
 Notation: ``s`` = +1 long / -1 short; ``q = contracts * contract_size`` is the position in base
 coin (linear) or settle coin per USD point (quanto); ``N = contracts * contract_size`` is the
@@ -13,9 +16,9 @@ wallet minus other positions' maintenance margin plus their unrealised PnL); ``E
 maintenance amount of a tier.
 
 The one equation behind every venue's formula: the position is liquidated when
-``W + uPnL(LP) = MM`` (MECHANICS.md 1.3). Linear/quanto ``uPnL(P) = s*q*(P - EP)``, inverse
-``uPnL(P) = s*N*(1/EP - 1/P)``. Venues differ in where MM is evaluated and what is added to it;
-see :class:`LiquidationConvention`.
+``W + uPnL(LP) = MM`` (Binance USD-M and COIN-M FAQs above). Linear/quanto
+``uPnL(P) = s*q*(P - EP)``, inverse ``uPnL(P) = s*N*(1/EP - 1/P)``. Venues differ in where MM is
+evaluated and what is added to it; see :class:`LiquidationConvention`.
 """
 
 from __future__ import annotations
@@ -96,7 +99,7 @@ def build_tiers(rows: Iterable[tuple[float, float, float, float]]) -> tuple[Marg
     """Build tiers from ``(floor, cap, mmr, max_leverage)`` rows, computing each ``cum``.
 
     ``cum_1 = 0``, ``cum_n = floor_n*(MMR_n - MMR_(n-1)) + cum_(n-1)`` (Binance USD-M and
-    COIN-M leverage-bracket FAQs; MECHANICS.md 1.2), which makes ``MM = notional*MMR - cum``
+    COIN-M leverage-bracket FAQs, links above), which makes ``MM = notional*MMR - cum``
     continuous across tier boundaries. Rows must be contiguous (each floor = previous cap)
     with non-decreasing MMR.
     """
@@ -143,8 +146,9 @@ def tier_for(tiers: Sequence[MarginTier], notional_settle: float) -> MarginTier:
 def size_scaled_rate(base_rate: float, rate_per_coin: float, size_coin: float) -> float:
     """A margin rate that grows with position size: ``base_rate + size_coin*rate_per_coin``.
 
-    Deribit standard margin (MECHANICS.md 2.6): BTC IM = 2% + size_BTC*0.005%,
-    MM = 1% + size_BTC*0.005%; e.g. 25 BTC -> IM 2.125%, MM 1.125%.
+    Deribit standard margin
+    (https://support.deribit.com/hc/en-us/articles/25944738177565-Linear-Perpetual):
+    BTC IM = 2% + size_BTC*0.005%, MM = 1% + size_BTC*0.005%; e.g. 25 BTC -> IM 2.125%, MM 1.125%.
     """
     return base_rate + abs(size_coin) * rate_per_coin
 
@@ -153,7 +157,8 @@ def initial_margin(instrument: Instrument, contracts: float, price: float, lever
     """Initial margin in the settle currency: ``notional_settle(price) / leverage``.
 
     Linear ``q*P/L`` (quote), inverse ``N/(P*L)`` (coin), quanto ``q*P/L`` (settle coin).
-    Isolated IM uses the entry price; OKX cross IM uses the mark (MECHANICS.md 1.2).
+    Isolated IM uses the entry price; OKX cross IM uses the mark
+    (https://okx.com/fr/help/iii-calculation-of-contract-profit-and-loss).
     """
     check_positive("contracts", contracts)
     check_positive("price", price)
@@ -178,8 +183,9 @@ def maintenance_margin(instrument: Instrument, contracts: float, price: float, *
     """Maintenance margin in the settle currency: ``notional_settle(price)*MMR - cum``.
 
     With ``mmr`` the rate is flat and ``maint_amount`` is subtracted; otherwise the tier holding
-    the notional gives ``MMR`` and ``cum``. Example (Binance COIN-M FAQ, MECHANICS.md 1.2): 100
-    BTCUSD contracts of 100 USD at mark 25,000 -> 0.4 BTC notional, MM = 0.4*0.4% = 0.0016 BTC.
+    the notional gives ``MMR`` and ``cum``. Example (Binance COIN-M FAQ,
+    https://www.binance.com/en/support/faq/ceccfcfb4e3a45e3b48b0b1bb1a8ae46): 100 BTCUSD contracts of 100 USD
+    at mark 25,000 -> 0.4 BTC notional, MM = 0.4*0.4% = 0.0016 BTC.
     """
     check_positive("contracts", contracts)
     check_positive("price", price)
@@ -303,11 +309,11 @@ def liquidation_price(instrument: Instrument, side: Side | str, contracts: float
         If the margin is already below the maintenance margin at entry, the LP lies on the
         winning side of entry: the position is liquidatable at once.
 
-    Formulas (MECHANICS.md 1.3), linear ``mm-at-liquidation``:
+    Formulas (Binance USD-M / COIN-M FAQs), linear ``mm-at-liquidation``:
     ``LP = (W + cum - s*q*EP) / (q*MMR - s*q)``; inverse: ``LP = N*(MMR + s)/(W + cum + s*N/EP)``.
     ``mm-at-entry`` linear ``LP = EP - s*(W - MM_entry - F)/q`` (Bybit: 1 BTC at 20,000, 50x,
-    MMR 0.5% -> 19,700); inverse ``LP = N/(N/EP + s*(W - MM_entry - F))``, ``F`` = taker fee on
-    the bankruptcy value.
+    MMR 0.5% -> 19,700, https://testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract);
+    inverse ``LP = N/(N/EP + s*(W - MM_entry - F))``, ``F`` = taker fee on the bankruptcy value.
     """
     side = Side(side)
     s = side.sign

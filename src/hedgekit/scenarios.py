@@ -17,8 +17,8 @@ from ``scenario.betas``, else its hedge beta when it is proxy-hedged with the be
 Coin view: ``net_coin`` is the change of the whole book's value measured in benchmark coins
 (``V1/P1 - V0/P0``); ``hedge_pnl_coin`` the hedge PnL in benchmark coins at the shocked price
 (for an inverse leg on the benchmark, exactly its coin PnL); the ``*_coin_at_entry`` fields value
-the USD amounts at the price before the shock (MECHANICS.md section 3: both views differ and
-must not be mixed).
+the USD amounts at the price before the shock (for a coin-margined hedge the USD value and the
+coin value of the book move differently, so the two views must not be mixed).
 """
 
 from __future__ import annotations
@@ -284,8 +284,8 @@ def _leg_outcome(leg: HedgeLeg, after: Mapping[str, float], horizon: float) -> L
     inst = leg.instrument
     p1 = after[leg.hedge_asset]
     settle_usd = after.get(inst.settle, leg.settle_usd) if inst.is_quanto else 1.0
-    base = dict(asset=leg.asset, venue=leg.venue, symbol=leg.symbol, settle=leg.settle,
-                price_after=p1)
+    base: dict[str, Any] = dict(asset=leg.asset, venue=leg.venue, symbol=leg.symbol, settle=leg.settle,
+                                price_after=p1)
     if leg.contracts == 0:
         return LegOutcome(**base, pnl_settle=0.0, pnl_usd=0.0, funding_settle=0.0,
                           funding_usd=0.0, margin_ratio=None, liquidated=False)

@@ -1,13 +1,14 @@
 """Venue presets: contracts, fees, funding, margin convention and tiers per exchange.
 
-Every number here is a fact typed in by hand with its source in a comment. Sources:
-``MECHANICS.md`` = ``shared/reference/MECHANICS.md``; ``specs CSV`` =
-``shared/data/specs/ccxt_static_markets_key_perp_specs_TRANSCRIBED.csv`` (hand-transcribed
-from ccxt's static market fixtures); ``Binance tiers JSON`` =
-``shared/data/specs/binance_usdm_leverage_tiers_ccxt_format_2024-10.json.gz`` (ccxt
-``fetch_leverage_tiers`` as shipped by freqtrade, 2024-10). The package never reads those
-files; tests compare the typed tables against them. ``UNVERIFIED`` marks values we could not
-check against a primary source this session: treat them as placeholders to override.
+Every number here is a fact typed in by hand with its source in a comment. Short names used below:
+``specs CSV`` = ccxt's static market fixtures (``ts/src/test/static/markets/{binance,bybit,bitmex}.json``
+in the ccxt repository); ``Binance tiers JSON`` = Binance USD-M leverage brackets as returned by
+ccxt ``fetch_leverage_tiers`` (2024-10 snapshot, as shipped by freqtrade); ``Binance USD-M FAQ`` =
+https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93;
+``Binance COIN-M FAQ`` = https://www.binance.com/en/support/faq/ceccfcfb4e3a45e3b48b0b1bb1a8ae46.
+The package never reads these sources at run time; tests compare the typed tables against copies
+of the two data sets. ``UNVERIFIED`` marks values we could not check against a primary source:
+treat them as placeholders to override.
 
 Fees and tiers change over time; the presets are defaults for calculators, and every command
 lets explicit flags override them.
@@ -20,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
+from typing import Any
 
 from hedgekit.errors import InputError
 from hedgekit.instruments import ContractType, Instrument
@@ -88,8 +90,9 @@ def funding_settlement_hours(exchange: str) -> tuple[int, ...] | None:
 def hyperliquid_mmr(max_leverage: float) -> float:
     """Hyperliquid maintenance-margin rate: half the initial margin at max leverage.
 
-    ``MMR = 1/(2*max_leverage)``: 40x -> 1.25%, 25x -> 2%, 3x -> 16.7% (MECHANICS.md 2.7, from
-    docs.byreal.io/perps/risk-and-liquidation and cortex-vigil summaries of the Hyperliquid docs).
+    ``MMR = 1/(2*max_leverage)``: 40x -> 1.25%, 25x -> 2%, 3x -> 16.7%
+    (https://docs.byreal.io/perps/risk-and-liquidation and https://www.cortex-vigil.com/wiki/margining,
+    summaries of the Hyperliquid docs).
     Valid below the first margin tier of large positions.
     """
     return 1.0 / (2.0 * max_leverage)
@@ -101,10 +104,10 @@ class VenuePreset:
 
     ``reference_price`` is what funding and liquidation are computed on: ``mark`` (CEXs) or
     ``oracle`` (on-chain perps). ``exchange`` names the operator (Binance USD-M and COIN-M are
-    one counterparty) and is the venue id of the data store; ``ccxt_id`` the ccxt class. ``tier_tables`` holds typed-in maintenance tiers per symbol;
-    symbols without a table get one open-ended tier at ``default_mmr`` (or the symbol's entry in
-    ``symbol_mmr``). ``size_margin`` holds size-dependent rates ``(im_base, mm_base, per_coin)``
-    (Deribit standard margin) per symbol.
+    one counterparty) and is the venue id of the data store; ``ccxt_id`` the ccxt class.
+    ``tier_tables`` holds typed-in maintenance tiers per symbol; symbols without a table get one
+    open-ended tier at ``default_mmr`` (or the symbol's entry in ``symbol_mmr``). ``size_margin``
+    holds size-dependent rates ``(im_base, mm_base, per_coin)`` (Deribit standard margin) per symbol.
     """
 
     name: str
@@ -145,7 +148,8 @@ class VenuePreset:
     def margin_rates(self, symbol: str, size_coin: float) -> tuple[float, float] | None:
         """Deribit-style size-dependent ``(IMR, MMR)`` for ``size_coin`` coins, if the venue has them.
 
-        ``IMR = im_base + size*per_coin``, ``MMR = mm_base + size*per_coin`` (MECHANICS.md 2.6).
+        ``IMR = im_base + size*per_coin``, ``MMR = mm_base + size*per_coin`` (Deribit standard margin,
+        https://support.deribit.com/hc/en-us/articles/25944738177565-Linear-Perpetual).
         """
         inst = self.instrument(symbol)
         params = self.size_margin.get(inst.symbol)
@@ -165,7 +169,7 @@ class VenuePreset:
             return listed
         return None
 
-    def maintenance(self, inst: Instrument, size_coin: float | None = None) -> dict[str, object]:
+    def maintenance(self, inst: Instrument, size_coin: float | None = None) -> dict[str, Any]:
         """How this venue sets the maintenance margin of ``inst``, as keyword arguments for
         :mod:`hedgekit.margin`: ``{"mmr": rate}`` or ``{"tiers": (...)}``.
 
@@ -204,7 +208,7 @@ def _instruments(*items: Instrument) -> Mapping[str, Instrument]:
 
 def _usdc_hourly_perp(symbol: str, base: str, lot_size: float) -> Instrument:
     """An on-chain linear USDC perpetual sized in coin with hourly funding (Hyperliquid, dYdX)."""
-    return Instrument(symbol=symbol, contract_type="linear", contract_size=1.0, base=base, quote="USDC",
+    return Instrument(symbol=symbol, contract_type=ContractType.LINEAR, contract_size=1.0, base=base, quote="USDC",
                       lot_size=lot_size, funding_interval_hours=1.0)
 
 
@@ -257,22 +261,22 @@ _BINANCE_SOLUSDT_TIERS = build_tiers([
 BINANCE_USDM = VenuePreset(
     name="binance-usdm",
     exchange="binance", ccxt_id="binanceusdm",
-    # MECHANICS.md 1.3/2.1: MM at the LP with the tier re-evaluated there (Binance USD-M FAQ).
+    # MM at the LP with the tier re-evaluated there (Binance USD-M FAQ).
     convention=LiquidationConvention.MM_AT_LIQUIDATION,
     # specs CSV, Binance BTCUSDT/ETHUSDT maker 0.0002 / taker 0.0004 (ccxt fixture; the current
     # Binance schedule was not read this session).
     maker_fee=0.0002, taker_fee=0.0004,
-    funding_interval_hours=8.0,  # MECHANICS.md 1.5: 8h at 00/08/16 UTC (per-symbol exceptions exist)
+    funding_interval_hours=8.0,  # 8h at 00/08/16 UTC, per-symbol exceptions (blogs.density.exchange/funding-rate)
     reference_price="mark", onchain=False,
     instruments=_instruments(
         # specs CSV: contractSize 1, tick 0.10, lot 0.001, min notional 5 USDT.
-        Instrument(symbol="BTCUSDT", contract_type="linear", contract_size=1.0, base="BTC", quote="USDT",
+        Instrument(symbol="BTCUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="BTC", quote="USDT",
                    tick_size=0.1, lot_size=0.001, min_notional=5.0),
         # specs CSV: contractSize 1, tick 0.01, lot 0.001, min notional 5 USDT.
-        Instrument(symbol="ETHUSDT", contract_type="linear", contract_size=1.0, base="ETH", quote="USDT",
+        Instrument(symbol="ETHUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="ETH", quote="USDT",
                    tick_size=0.01, lot_size=0.001, min_notional=5.0),
         # Listed (Binance tiers JSON has SOL/USDT:USDT). Tick 0.01 and lot 1 are UNVERIFIED.
-        Instrument(symbol="SOLUSDT", contract_type="linear", contract_size=1.0, base="SOL", quote="USDT",
+        Instrument(symbol="SOLUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="SOL", quote="USDT",
                    tick_size=0.01, lot_size=1.0, min_notional=5.0),
     ),
     tier_tables=MappingProxyType({"BTCUSDT": _BINANCE_BTCUSDT_TIERS, "ETHUSDT": _BINANCE_ETHUSDT_TIERS,
@@ -285,54 +289,57 @@ BINANCE_USDM = VenuePreset(
 BINANCE_COINM = VenuePreset(
     name="binance-coinm",
     exchange="binance", ccxt_id="binancecoinm",
-    # MECHANICS.md 1.3/2.2: inverse LP-based formula (COIN-M FAQ, ccxt COIN-M branch).
+    # Inverse LP-based formula (Binance COIN-M FAQ; ccxt binance.parse_account_position COIN-M branch).
     convention=LiquidationConvention.MM_AT_LIQUIDATION,
     maker_fee=0.0001, taker_fee=0.0005,  # specs CSV, BTCUSD_PERP maker 0.0001 / taker 0.0005
-    funding_interval_hours=8.0,  # MECHANICS.md 1.5 / 2.2
+    funding_interval_hours=8.0,  # docs.traderwagon.com/faq/futures-trading-introduction/funding-fee
     reference_price="mark", onchain=False,
     instruments=_instruments(
-        # MECHANICS.md 2.2 and specs CSV: 100 USD per contract, tick 0.1, lot 1 contract.
-        Instrument(symbol="BTCUSD_PERP", contract_type="inverse", contract_size=100.0, base="BTC",
+        # specs CSV: 100 USD per contract (ccxt contractSize 100), tick 0.1, lot 1 contract.
+        Instrument(symbol="BTCUSD_PERP", contract_type=ContractType.INVERSE, contract_size=100.0, base="BTC",
                    quote="USD", tick_size=0.1, lot_size=1.0),
-        # MECHANICS.md 2.2: 10 USD per contract (Binance dev-forum answer). Tick 0.01 UNVERIFIED.
-        Instrument(symbol="ETHUSD_PERP", contract_type="inverse", contract_size=10.0, base="ETH",
+        # 10 USD per contract (Binance dev-forum answer,
+        # https://dev.binance.vision/t/how-to-get-binance-futures-usd-m-pnl-and-roe/11463). Tick 0.01 UNVERIFIED.
+        Instrument(symbol="ETHUSD_PERP", contract_type=ContractType.INVERSE, contract_size=10.0, base="ETH",
                    quote="USD", tick_size=0.01, lot_size=1.0),
-        # 10 USD per contract like other non-BTC COIN-M contracts (MECHANICS.md 2.2 "other coins per
-        # their contract spec"): SOL face value and tick 0.001 UNVERIFIED.
-        Instrument(symbol="SOLUSD_PERP", contract_type="inverse", contract_size=10.0, base="SOL",
+        # 10 USD per contract like other non-BTC COIN-M contracts (each coin has its own contract
+        # spec): SOL face value and tick 0.001 UNVERIFIED.
+        Instrument(symbol="SOLUSD_PERP", contract_type=ContractType.INVERSE, contract_size=10.0, base="SOL",
                    quote="USD", tick_size=0.001, lot_size=1.0),
     ),
-    # COIN-M brackets were not available as data (specs README "Not found"). Tier 1 at 0.4% with
-    # cum 0 is the COIN-M FAQ MM example (MECHANICS.md 1.2); higher tiers UNVERIFIED/unknown.
+    # COIN-M brackets were not available as data. Tier 1 at 0.4% with cum 0 is the MM example of
+    # the Binance COIN-M FAQ; higher tiers UNVERIFIED/unknown.
     default_mmr=0.004,
     max_leverage=125.0,  # UNVERIFIED for COIN-M (USD-M BTC bracket 1 value)
 )
 
 # --------------------------------------------------------------------------- Bybit
-_BYBIT_NOTE = ("Bybit classic / 2024 UTA: MM on the entry value (MECHANICS.md 1.3, 4.1); the 2026 "
+_BYBIT_NOTE = ("Bybit classic / 2024 UTA: MM on the entry value (https://bybit.nl/nl-NL/help-center/article/"
+               "Liquidation-Price-Calculation-under-Isolated-Mode-Unified-Trading-Account); the 2026 "
                "UTA page evaluates inverse MM at the LP instead - pass convention "
                "'mm-at-liquidation' to model it. Risk-limit tiers were not available as data.")
 
 BYBIT_LINEAR = VenuePreset(
     name="bybit-linear",
     exchange="bybit", ccxt_id="bybit",
-    # Bybit USDT isolated: LP = EP - s(IM - MM)/Q - s*Extra/Q, MM at entry (MECHANICS.md 1.3).
+    # Bybit USDT isolated: LP = EP - s(IM - MM)/Q - s*Extra/Q, MM at entry
+    # (https://testnet.bybit.com/en-US/help-center/s/article/Liquidation-Price-USDT-Contract).
     convention=LiquidationConvention.MM_AT_ENTRY,
     maker_fee=0.0001, taker_fee=0.0006,  # specs CSV, Bybit BTCUSDT/ETHUSDT
     funding_interval_hours=8.0,  # specs CSV funding_interval 480 min
     reference_price="mark", onchain=False,
     instruments=_instruments(
         # specs CSV: tick 0.10, qty step 0.001, min notional 5, max leverage 100.
-        Instrument(symbol="BTCUSDT", contract_type="linear", contract_size=1.0, base="BTC", quote="USDT",
+        Instrument(symbol="BTCUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="BTC", quote="USDT",
                    tick_size=0.1, lot_size=0.001, min_notional=5.0),
         # specs CSV: tick 0.01, qty step 0.01, min notional 5.
-        Instrument(symbol="ETHUSDT", contract_type="linear", contract_size=1.0, base="ETH", quote="USDT",
+        Instrument(symbol="ETHUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="ETH", quote="USDT",
                    tick_size=0.01, lot_size=0.01, min_notional=5.0),
         # Bybit lists SOLUSDT; tick 0.01 and qty step 0.1 UNVERIFIED.
-        Instrument(symbol="SOLUSDT", contract_type="linear", contract_size=1.0, base="SOL", quote="USDT",
+        Instrument(symbol="SOLUSDT", contract_type=ContractType.LINEAR, contract_size=1.0, base="SOL", quote="USDT",
                    tick_size=0.01, lot_size=0.1, min_notional=5.0),
     ),
-    # MMR 0.5% as in Bybit's USDT isolated example (MECHANICS.md 1.3); Bybit's current risk-limit
+    # MMR 0.5% as in Bybit's USDT isolated example (page above); Bybit's current risk-limit
     # table UNVERIFIED.
     default_mmr=0.005,
     max_leverage=100.0,  # specs CSV
@@ -342,16 +349,16 @@ BYBIT_LINEAR = VenuePreset(
 BYBIT_INVERSE = VenuePreset(
     name="bybit-inverse",
     exchange="bybit", ccxt_id="bybit",
-    convention=LiquidationConvention.MM_AT_ENTRY,  # MECHANICS.md 1.3 (2024 UTA / classic), 4.1
+    convention=LiquidationConvention.MM_AT_ENTRY,  # 2024 UTA / classic pages (see _BYBIT_NOTE)
     maker_fee=0.0001, taker_fee=0.0006,  # specs CSV, Bybit BTCUSD (the classic example used 0.075%)
     funding_interval_hours=8.0,  # specs CSV funding_interval 480 min
     reference_price="mark", onchain=False,
     instruments=_instruments(
-        # MECHANICS.md 2.3 "Inverse contract = 1 USD"; specs CSV tick 0.10, lot 1.
-        Instrument(symbol="BTCUSD", contract_type="inverse", contract_size=1.0, base="BTC", quote="USD",
+        # Inverse contract = 1 USD (specs CSV contractSize 1), tick 0.10, lot 1.
+        Instrument(symbol="BTCUSD", contract_type=ContractType.INVERSE, contract_size=1.0, base="BTC", quote="USD",
                    tick_size=0.1, lot_size=1.0),
-        # 1 USD per contract (MECHANICS.md 2.3); tick 0.05 UNVERIFIED.
-        Instrument(symbol="ETHUSD", contract_type="inverse", contract_size=1.0, base="ETH", quote="USD",
+        # 1 USD per contract like BTCUSD; tick 0.05 UNVERIFIED.
+        Instrument(symbol="ETHUSD", contract_type=ContractType.INVERSE, contract_size=1.0, base="ETH", quote="USD",
                    tick_size=0.05, lot_size=1.0),
     ),
     default_mmr=0.005,  # Bybit classic inverse cross example and 2024 UTA example use 0.5%
@@ -363,24 +370,24 @@ BYBIT_INVERSE = VenuePreset(
 BITMEX = VenuePreset(
     name="bitmex",
     exchange="bitmex", ccxt_id="bitmex",
-    # BitMEX liquidation pages were not read (MECHANICS.md 2.4, 5): generic MM-at-LP equation.
+    # BitMEX liquidation pages were not read: generic MM-at-LP equation.
     convention=LiquidationConvention.MM_AT_LIQUIDATION,
     maker_fee=0.0005, taker_fee=0.0005,  # specs CSV / XBTUSD extra fields (2026-05-21 snapshot)
-    funding_interval_hours=8.0,  # MECHANICS.md 1.5: 04/12/20 UTC; specs CSV fundingInterval 8h
+    funding_interval_hours=8.0,  # 04/12/20 UTC (bitmex.com/app/perpetualContractsGuideExamples); specs CSV 8h
     reference_price="mark", onchain=False,
     instruments=_instruments(
         # Inverse, 1 USD per contract, lotSize 100, tick 0.1 (specs CSV, XBTUSD extra fields).
-        Instrument(symbol="XBTUSD", contract_type="inverse", contract_size=1.0, base="BTC", quote="USD",
+        Instrument(symbol="XBTUSD", contract_type=ContractType.INVERSE, contract_size=1.0, base="BTC", quote="USD",
                    tick_size=0.1, lot_size=100.0),
-        # Quanto, 0.000001 XBT per USD point (MECHANICS.md 2.4, futures guide spec table; the guide's
-        # worked example uses 0.0001 - see MECHANICS.md 4.4). Tick 0.05 and lot 1 UNVERIFIED.
-        Instrument(symbol="ETHUSD", contract_type="quanto", contract_size=0.000001, base="ETH",
+        # Quanto, 0.000001 XBT per USD point (spec table of https://www.bitmex.com/app/futuresGuide; the
+        # guide's worked example computes with 0.0001). Tick 0.05 and lot 1 UNVERIFIED.
+        Instrument(symbol="ETHUSD", contract_type=ContractType.QUANTO, contract_size=0.000001, base="ETH",
                    quote="USD", settle="BTC", tick_size=0.05, lot_size=1.0),
         # Linear USDT, 0.000001 BTC per contract, tick 0.1, lot 100 (specs CSV).
-        Instrument(symbol="XBTUSDT", contract_type="linear", contract_size=0.000001, base="BTC",
+        Instrument(symbol="XBTUSDT", contract_type=ContractType.LINEAR, contract_size=0.000001, base="BTC",
                    quote="USDT", tick_size=0.1, lot_size=100.0),
         # Linear USDT, 0.00001 ETH per contract, tick 0.01, lot 1000 (specs CSV).
-        Instrument(symbol="ETHUSDT", contract_type="linear", contract_size=0.00001, base="ETH",
+        Instrument(symbol="ETHUSDT", contract_type=ContractType.LINEAR, contract_size=0.00001, base="ETH",
                    quote="USDT", tick_size=0.01, lot_size=1000.0),
     ),
     default_mmr=0.005,  # specs CSV maintMargin 0.005 (base risk-limit tier); multi-tier steps unknown
@@ -392,29 +399,29 @@ OKX = VenuePreset(
     name="okx",
     exchange="okx", ccxt_id="okx",
     # OKX margin ratio divides by notional*(tier MMR + fee rate); freqtrade treats OKX like Gate
-    # (MECHANICS.md 1.3, 2.5). Exact OKX LP formula not read.
+    # (OKX margin-ratio help page, reposted at https://open-lib.com/11556.html). Exact OKX LP formula not read.
     convention=LiquidationConvention.FEE_IN_MMR,
     maker_fee=0.0002, taker_fee=0.0005,  # UNVERIFIED (OKX schedule not read; regular-tier values)
-    funding_interval_hours=8.0,  # MECHANICS.md 2.5: 8h (not verified this session)
+    funding_interval_hours=8.0,  # 8h: UNVERIFIED (OKX funding page not read)
     reference_price="mark", onchain=False,
     instruments=_instruments(
-        # Face value 0.01 BTC per U-margined BTC contract (MECHANICS.md 2.5, amorrr.com repost).
-        Instrument(symbol="BTC-USDT-SWAP", contract_type="linear", contract_size=0.01, base="BTC",
+        # Face value 0.01 BTC per U-margined BTC contract (OKX examples reposted at amorrr.com/7837.html).
+        Instrument(symbol="BTC-USDT-SWAP", contract_type=ContractType.LINEAR, contract_size=0.01, base="BTC",
                    quote="USDT", tick_size=0.1, lot_size=1.0),
         # Face value 0.1 ETH, tick 0.01: UNVERIFIED.
-        Instrument(symbol="ETH-USDT-SWAP", contract_type="linear", contract_size=0.1, base="ETH",
+        Instrument(symbol="ETH-USDT-SWAP", contract_type=ContractType.LINEAR, contract_size=0.1, base="ETH",
                    quote="USDT", tick_size=0.01, lot_size=1.0),
         # Face value 1 SOL, tick 0.01: UNVERIFIED.
-        Instrument(symbol="SOL-USDT-SWAP", contract_type="linear", contract_size=1.0, base="SOL",
+        Instrument(symbol="SOL-USDT-SWAP", contract_type=ContractType.LINEAR, contract_size=1.0, base="SOL",
                    quote="USDT", tick_size=0.01, lot_size=1.0),
-        # Face value 100 USD per coin-margined BTC contract (MECHANICS.md 2.5, amorrr.com repost).
-        Instrument(symbol="BTC-USD-SWAP", contract_type="inverse", contract_size=100.0, base="BTC",
+        # Face value 100 USD per coin-margined BTC contract (OKX examples reposted at amorrr.com/7837.html).
+        Instrument(symbol="BTC-USD-SWAP", contract_type=ContractType.INVERSE, contract_size=100.0, base="BTC",
                    quote="USD", tick_size=0.1, lot_size=1.0),
         # Face value 10 USD: UNVERIFIED.
-        Instrument(symbol="ETH-USD-SWAP", contract_type="inverse", contract_size=10.0, base="ETH",
+        Instrument(symbol="ETH-USD-SWAP", contract_type=ContractType.INVERSE, contract_size=10.0, base="ETH",
                    quote="USD", tick_size=0.01, lot_size=1.0),
     ),
-    default_mmr=0.004,  # UNVERIFIED (OKX tier tables not read, MECHANICS.md 5)
+    default_mmr=0.004,  # UNVERIFIED (OKX tier tables not read)
     max_leverage=100.0,  # UNVERIFIED
 )
 
@@ -422,28 +429,31 @@ OKX = VenuePreset(
 DERIBIT = VenuePreset(
     name="deribit",
     exchange="deribit", ccxt_id="deribit",
-    # Incremental liquidation when equity < MM (MECHANICS.md 2.6); engine details not read, the
+    # Incremental liquidation when equity < MM (Deribit margin pages); engine details not read, the
     # generic MM-at-LP equation gives the price where equity first meets MM.
     convention=LiquidationConvention.MM_AT_LIQUIDATION,
     maker_fee=0.0, taker_fee=0.0005,  # taker 0.05% from the old futures example; maker UNVERIFIED
-    # Funding accrues continuously but is quoted as an 8h rate (MECHANICS.md 1.5), so rates and
+    # Funding accrues continuously but is quoted as an 8h rate
+    # (https://support.deribit.com/hc/en-us/articles/31424939178397-Funding-Specifications), so rates and
     # their annualisation use 8h.
     funding_interval_hours=8.0,
     reference_price="mark", onchain=False,
     instruments=_instruments(
-        # "1 USD per index point, contract size 10 USD" (MECHANICS.md 2.6). Tick 0.5 UNVERIFIED.
-        Instrument(symbol="BTC-PERPETUAL", contract_type="inverse", contract_size=10.0, base="BTC",
+        # "1 USD per index point, contract size 10 USD" (https://www.deribit.com/pages/docs/perpetual).
+        # Tick 0.5 UNVERIFIED.
+        Instrument(symbol="BTC-PERPETUAL", contract_type=ContractType.INVERSE, contract_size=10.0, base="BTC",
                    quote="USD", tick_size=0.5, lot_size=1.0),
         # 1 USD per contract and tick 0.05: UNVERIFIED.
-        Instrument(symbol="ETH-PERPETUAL", contract_type="inverse", contract_size=1.0, base="ETH",
+        Instrument(symbol="ETH-PERPETUAL", contract_type=ContractType.INVERSE, contract_size=1.0, base="ETH",
                    quote="USD", tick_size=0.05, lot_size=1.0),
-        # Linear USDC perpetuals exist (MECHANICS.md 2.6); contract sizes and ticks UNVERIFIED.
-        Instrument(symbol="BTC_USDC-PERPETUAL", contract_type="linear", contract_size=0.001, base="BTC",
+        # Linear USDC perpetuals (https://support.deribit.com/hc/en-us/articles/25944738177565-Linear-Perpetual);
+        # contract sizes and ticks UNVERIFIED.
+        Instrument(symbol="BTC_USDC-PERPETUAL", contract_type=ContractType.LINEAR, contract_size=0.001, base="BTC",
                    quote="USDC", tick_size=0.5, lot_size=1.0),
-        Instrument(symbol="SOL_USDC-PERPETUAL", contract_type="linear", contract_size=0.1, base="SOL",
+        Instrument(symbol="SOL_USDC-PERPETUAL", contract_type=ContractType.LINEAR, contract_size=0.1, base="SOL",
                    quote="USDC", tick_size=0.01, lot_size=1.0),
     ),
-    # Standard margin (MECHANICS.md 2.6): BTC IM 2% + size*0.005%, MM 1% + size*0.005%;
+    # Standard margin (Deribit linear-perpetual page above): BTC IM 2% + size*0.005%, MM 1% + size*0.005%;
     # SOL IM 4% + size*0.0005%, MM 2% + size*0.0005%. The inverse page's BTC table was not fully
     # visible; the linear values are applied to the inverse contract as an approximation.
     size_margin=MappingProxyType({
@@ -452,20 +462,20 @@ DERIBIT = VenuePreset(
         "SOL_USDC-PERPETUAL": (0.04, 0.02, 0.000005),
     }),
     symbol_mmr=MappingProxyType({"SOL_USDC-PERPETUAL": (0.02, 25.0)}),
-    default_mmr=0.01,  # BTC MM at zero size (MECHANICS.md 2.6); ETH's rate UNVERIFIED
+    default_mmr=0.01,  # BTC MM at zero size (standard margin above); ETH's rate UNVERIFIED
     max_leverage=50.0,  # 1 / 2% BTC IM at zero size
 )
 
 # --------------------------------------------------------------------------- Hyperliquid
-# Max leverage per asset: BTC 40x (MECHANICS.md 2.7 example "40x -> 1.25%"); ETH 25x and SOL 20x
+# Max leverage per asset: BTC 40x (docs.byreal.io/perps/risk-and-liquidation example "40x -> 1.25%"); ETH 25x, SOL 20x
 # UNVERIFIED (Hyperliquid's asset list not read). MMR = 1/(2*max_leverage).
 _HL_MAX_LEV = {"BTC": 40.0, "ETH": 25.0, "SOL": 20.0}
 HYPERLIQUID = VenuePreset(
     name="hyperliquid",
     exchange="hyperliquid", ccxt_id="hyperliquid",
-    convention=LiquidationConvention.HYPERLIQUID,  # MECHANICS.md 1.3 (freqtrade transcription)
+    convention=LiquidationConvention.HYPERLIQUID,  # hyperliquid.gitbook.io/hyperliquid-docs/trading/liquidations
     maker_fee=0.00015, taker_fee=0.00045,  # UNVERIFIED (base-tier schedule, not read this session)
-    funding_interval_hours=1.0,  # MECHANICS.md 1.5: hourly, paying the 8h rate / 8
+    funding_interval_hours=1.0,  # hourly, paying the 8h rate / 8 (www.cortex-vigil.com/wiki/funding-rates)
     reference_price="oracle", onchain=True,
     instruments=_instruments(
         # Linear USDC perps; size in coin (contract size 1). Lot sizes (szDecimals 5/4/2) UNVERIFIED.
@@ -484,7 +494,7 @@ DYDX = VenuePreset(
     exchange="dydx", ccxt_id="dydx",
     convention=LiquidationConvention.DYDX,  # dydxprotocol/v4-documentation liquidations.mdx
     maker_fee=0.0001, taker_fee=0.0005,  # UNVERIFIED (fee schedule not read this session)
-    funding_interval_hours=1.0,  # MECHANICS.md 1.5 / 2.8: hourly on the oracle price
+    funding_interval_hours=1.0,  # hourly on the oracle price (dydxprotocol/v4-documentation funding.mdx)
     reference_price="oracle", onchain=True,
     instruments=_instruments(
         # Linear USDC perps, size in coin; step sizes UNVERIFIED.

@@ -118,7 +118,7 @@ def _minvar(a: RefAsset, t: int, window: int) -> float | None:
     var_f = sum((x - mf) ** 2 for x in f)
     if var_f <= 0:
         return None
-    return sum((x - mf) * (y - ms) for x, y in zip(f, s)) / var_f
+    return sum((x - mf) * (y - ms) for x, y in zip(f, s, strict=True)) / var_f
 
 
 def _ewma(a: RefAsset, t: int, window: int, halflife: float) -> float | None:
@@ -126,12 +126,12 @@ def _ewma(a: RefAsset, t: int, window: int, halflife: float) -> float | None:
     w = [x / sum(raw) for x in raw]
     s = a.ret_s[t - window + 1:t + 1]
     f = a.ret_f[t - window + 1:t + 1]
-    ms = sum(wi * x for wi, x in zip(w, s))
-    mf = sum(wi * x for wi, x in zip(w, f))
-    var_f = sum(wi * (x - mf) ** 2 for wi, x in zip(w, f))
+    ms = sum(wi * x for wi, x in zip(w, s, strict=True))
+    mf = sum(wi * x for wi, x in zip(w, f, strict=True))
+    var_f = sum(wi * (x - mf) ** 2 for wi, x in zip(w, f, strict=True))
     if var_f <= 0:
         return None
-    return sum(wi * (x - mf) * (y - ms) for wi, x, y in zip(w, f, s)) / var_f
+    return sum(wi * (x - mf) * (y - ms) for wi, x, y in zip(w, f, s, strict=True)) / var_f
 
 
 def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0,
@@ -159,6 +159,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                     liq = liquidation_price(inst, SHORT, p.contracts, p.entry, p.wallet,
                                             **_maintenance(a))
                     if liq.liquidation_price is not None and a.fut_high[t] >= liq.liquidation_price:
+                        assert liq.bankruptcy_price is not None  # a liquidation price comes with one
                         p.wallet += inst.pnl(SHORT, p.contracts, p.entry, liq.bankruptcy_price)
                         if inst.is_inverse:
                             coins[i] += p.wallet

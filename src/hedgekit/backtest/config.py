@@ -163,15 +163,16 @@ def build_assets(cfg: BacktestConfig):
 def _dated_asset(a: AssetConfig, where: str):
     """A linear, USD-settled dated future (CME style): no funding, fee as a fraction of notional."""
     from hedgekit.backtest.engine import AssetSpec
-    from hedgekit.instruments import Instrument
+    from hedgekit.instruments import ContractType, Instrument
 
     d = a.hedge.dated
+    assert d is not None  # only called for a dated hedge
     if a.hedge.fee is None:
         raise InputError(f"{where}.fee", "a dated hedge needs its fee as a fraction of notional", None,
                          show_value=False)
     if a.hedge.mmr is None:
         raise InputError(f"{where}.mmr", "a dated hedge needs its maintenance rate", None, show_value=False)
-    inst = Instrument(symbol=d.root, contract_type="linear", contract_size=d.contract_size,
+    inst = Instrument(symbol=d.root, contract_type=ContractType.LINEAR, contract_size=d.contract_size,
                       base=a.asset, quote="USD", lot_size=d.lot_size, funding_interval_hours=None)
     return AssetSpec(name=a.asset, coins=a.coins, instrument=inst, staking_apr=a.staking_apr,
                      mmr=a.hedge.mmr, maint_amount=a.hedge.maint_amount or 0.0, fee=a.hedge.fee,
@@ -185,6 +186,7 @@ def _dated_series(a: AssetConfig, cfg: BacktestConfig, store, start, end):
     from hedgekit.data import continuous_future
 
     d = a.hedge.dated
+    assert d is not None  # only called for a dated hedge
     venue = a.hedge.data_venue or a.hedge.venue
     cont = continuous_future(venue, d.root, roll_days_before_expiry=d.roll_days, start=start, end=end,
                              store=store)
@@ -215,7 +217,7 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
     end = pd.Timestamp(cfg.end, tz="UTC") if cfg.end else None
     spot, hedge, funding, marks, rolls = {}, {}, {}, {}, {}
     assets = build_assets(cfg)
-    for a, spec in zip(cfg.assets, assets):
+    for a, spec in zip(cfg.assets, assets, strict=True):
         inst = spec.instrument
         if a.hedge.dated is not None:
             spot[a.asset] = load_ohlc(a.asset, kind="price", venue=a.spot_venue, freq=cfg.freq,

@@ -266,6 +266,7 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
         for series in ((frames[a.name].index,) if exchange_calendar
                        else (closes[a.name].index, frames[a.name].index)):
             index = series if index is None else index.intersection(series)
+    assert index is not None  # the config has at least one asset
     lo = pd.Timestamp(start, tz="UTC") if start is not None and pd.Timestamp(start).tz is None else start
     hi = pd.Timestamp(end, tz="UTC") if end is not None and pd.Timestamp(end).tz is None else end
     index = index.sort_values()
@@ -344,7 +345,7 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
             bar = np.searchsorted(index.asi8, ts, side="right") - 1
             inside = (bar >= 0) & (ts < index.asi8[-1] + bar_ns)
             opens = h["open"].to_numpy(np.float64) if "open" in h else fut_c
-            for k in np.flatnonzero(inside):
+            for k in np.flatnonzero(inside).tolist():
                 b = int(bar[k])
                 ref = math.nan if marks is None else float(marks.iloc[k])
                 if not (ref > 0):

@@ -15,8 +15,8 @@ Conventions (all hedges are shorts, ``s = -1``; ``n`` contracts, ``C`` contract 
 
 Bar ``t`` (bar 0 only opens the initial hedge at its close):
   1. staking yield on the spot coins; 2. liquidation if the bar's high reaches the isolated
-  liquidation price of the position held since the previous close (MECHANICS.md 1.3,
-  maintenance margin evaluated at the liquidation price), closed at the bankruptcy price;
+  liquidation price of the position held since the previous close (Binance USD-M and
+  COIN-M liquidation FAQs, maintenance margin evaluated at the liquidation price), closed at the bankruptcy price;
   3. funding settled during the bar; 4. at the close: roll a dated future, re-estimate or read the
   signal, rebalance on the band / calendar, re-set the position's margin to its initial margin
   (notional / leverage), optional top-up from the reserve; 5. mark to market.
@@ -99,7 +99,7 @@ def liquidation_price(kind, side, contracts, csize, entry, wallet, mmr, maint):
     """Isolated liquidation price, maintenance margin evaluated at the liquidation price.
 
     linear  ``LP = (W + cum - s*Q*E) / (Q*MMR - s*Q)``;
-    inverse ``LP = N*(MMR + s) / (W + cum + s*N/E)`` (MECHANICS.md 1.3). Returns ``inf`` (short)
+    inverse ``LP = N*(MMR + s) / (W + cum + s*N/E)`` (Binance COIN-M FAQ). Returns ``inf`` (short)
     or ``0`` (long) when no liquidation price exists. ``mmr = maint = 0`` gives the bankruptcy price.
     """
     none = math.inf if side < 0 else 0.0

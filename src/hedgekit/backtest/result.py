@@ -137,7 +137,7 @@ class BacktestResult:
         rows = []
         for s in self.strategies:
             bars, cols = np.nonzero(s.flags)
-            for b, j in zip(bars, cols):
+            for b, j in zip(bars, cols, strict=True):
                 for bit, kind in _EVENT_BITS:
                     if s.flags[b, j] & bit:
                         rows.append({"strategy": s.name, "time": self.index[b], "asset": self.names[j],

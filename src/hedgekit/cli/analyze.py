@@ -77,10 +77,12 @@ def analyze_command(
              "BASKET (equal-weight basket of the others).")] = "BTC,ETH",
     hedge_kind: Annotated[str, typer.Option(
         "--hedge-kind", help="spot or futures: price series used for --against names without -PERP.")] = "spot",
-    venue: Annotated[str | None, typer.Option("--venue", help="Venue of the asset (spot) prices, e.g. binance.")] = None,
+    venue: Annotated[str | None,
+                     typer.Option("--venue", help="Venue of the asset (spot) prices, e.g. binance.")] = None,
     hedge_venue: Annotated[str | None, typer.Option(
         "--hedge-venue", help="Venue of the hedge prices (default: --venue).")] = None,
-    window: Annotated[int, typer.Option("--window", help="Estimation window in periods (walk-forward and MV ratio).")] = 90,
+    window: Annotated[int,
+                      typer.Option("--window", help="Estimation window in periods (walk-forward and MV ratio).")] = 90,
     step: Annotated[int, typer.Option("--step", help="Re-estimate the walk-forward ratio every STEP periods.")] = 1,
     method: Annotated[str, typer.Option(
         "--method", help="Walk-forward estimator: minvar (rolling OLS) or ewma (uses --halflife).")] = "minvar",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -27,9 +27,9 @@ def _check_out(flag: str, path: str | None, suffix: str) -> None:
 def backtest(
     config: Annotated[str, typer.Argument(help="YAML config (see examples/backtest.yaml).")],
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    html: Annotated[Optional[str], typer.Option("--html", help="Write an interactive HTML report.")] = None,
-    png: Annotated[Optional[str], typer.Option("--png", help="Write the charts as a PNG.")] = None,
-    data_dir: Annotated[Optional[str], typer.Option(
+    html: Annotated[str | None, typer.Option("--html", help="Write an interactive HTML report.")] = None,
+    png: Annotated[str | None, typer.Option("--png", help="Write the charts as a PNG.")] = None,
+    data_dir: Annotated[str | None, typer.Option(
         "--data-dir", help="Store folder (default: $HEDGEKIT_DATA_DIR or the user data dir).")] = None,
 ) -> None:
     """Backtest hedge policies with funding, fees, margin and liquidation on real history."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from functools import partial
+from typing import Annotated, Any
 
 import typer
 
 from hedgekit.errors import InputError
 
-DataDir = Annotated[Optional[str], typer.Option("--data-dir", help="Store folder (default: $HEDGEKIT_DATA_DIR or the user data dir).")]
+DataDir = Annotated[str | None, typer.Option(
+    "--data-dir", help="Store folder (default: $HEDGEKIT_DATA_DIR or the user data dir).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
 
@@ -34,8 +36,8 @@ def list_cmd(data_dir: DataDir = None, json: Json = False) -> None:
         table.add_column(col, justify="right" if col in ("rows", "gaps") else "left")
     for s in series:
         width = 10 if s.freq.endswith(("d", "w", "M")) else 16
-        table.add_row(s.kind, s.venue, s.symbol, s.freq, s.start[:width].replace("T", " "), s.end[:width].replace("T", " "),
-                      f"{s.rows:,}", str(s.gaps))
+        table.add_row(s.kind, s.venue, s.symbol, s.freq, s.start[:width].replace("T", " "),
+                      s.end[:width].replace("T", " "), f"{s.rows:,}", str(s.gaps))
     from hedgekit.reports._terminal import print_natural
 
     print_natural(console(), [table])
@@ -43,10 +45,13 @@ def list_cmd(data_dir: DataDir = None, json: Json = False) -> None:
 
 def import_cmd(
     paths: Annotated[list[str], typer.Argument(help="Files or folders (folders are walked recursively).")],
-    format: Annotated[Optional[str], typer.Option("--format", help="Skip detection and use this layout.")] = None,
-    venue: Annotated[Optional[str], typer.Option("--venue", help="Venue id when the file does not say (e.g. binance).")] = None,
-    symbol: Annotated[Optional[str], typer.Option("--symbol", help="Symbol when the file does not say (e.g. BTC/USD).")] = None,
-    tz_offset: Annotated[Optional[float], typer.Option("--tz-offset", help="Hours added to every timestamp: -3 turns UTC+3 into UTC.")] = None,
+    format: Annotated[str | None, typer.Option("--format", help="Skip detection and use this layout.")] = None,
+    venue: Annotated[str | None,
+                     typer.Option("--venue", help="Venue id when the file does not say (e.g. binance).")] = None,
+    symbol: Annotated[str | None,
+                      typer.Option("--symbol", help="Symbol when the file does not say (e.g. BTC/USD).")] = None,
+    tz_offset: Annotated[float | None, typer.Option(
+        "--tz-offset", help="Hours added to every timestamp: -3 turns UTC+3 into UTC.")] = None,
     data_dir: DataDir = None,
     json: Json = False,
 ) -> None:
@@ -81,7 +86,8 @@ def import_cmd(
     con = console()
     for f in report.files:
         if f.status == "imported":
-            what = ", ".join(f"{s['kind']} {s['venue']} {s['symbol']} {s['freq']} ({s['rows']:,} rows)" for s in f.series[:3])
+            what = ", ".join(f"{s['kind']} {s['venue']} {s['symbol']} {s['freq']} ({s['rows']:,} rows)"
+                             for s in f.series[:3])
             more = f" +{len(f.series) - 3} more series" if len(f.series) > 3 else ""
             con.print(f"[green]imported[/green] {f.path} [{f.format}]: {what}{more}", highlight=False, soft_wrap=True)
             for note in f.notes[:5]:
@@ -92,11 +98,16 @@ def import_cmd(
               f"in {report.seconds:.2f} s -> {report.data_dir}", highlight=False, soft_wrap=True)
 
 
+def _advance(bar: Any, task: Any, done: float, total: float) -> None:
+    """Progress callback of one fetch: move its bar to ``done / total``."""
+    bar.update(task, completed=done / total)
+
+
 def fetch_cmd(
     venue: Annotated[str, typer.Option("--venue", help="ccxt exchange id, e.g. binance, bybit, okx.")],
     symbols: Annotated[str, typer.Option("--symbols", help="Comma-separated ccxt symbols: BTC/USDT,ETH/USDT:USDT.")],
     kind: Annotated[str, typer.Option("--kind", help="ohlcv or funding.")] = "ohlcv",
-    since: Annotated[Optional[str], typer.Option("--since", help="Start date (UTC) when nothing is stored yet.")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Start date (UTC) when nothing is stored yet.")] = None,
     timeframe: Annotated[str, typer.Option("--timeframe", help="Candle length for ohlcv (1h, 4h, 1d...).")] = "1d",
     data_dir: DataDir = None,
     json: Json = False,
@@ -130,7 +141,7 @@ def fetch_cmd(
             task = bar.add_task(f"{venue} {s} {kind}", total=1.0)
             r = fetch(venue, s, kind=kind, since=since, timeframe=timeframe, store=store, exchange=exchange,
                       max_retries=3, backoff_seconds=0.5,
-                      progress=lambda done, total, t=task: bar.update(t, completed=done / total))
+                      progress=partial(_advance, bar, task))
             results.append(r)
     for r in results:
         con.print(f"{r.venue} {r.symbol} {r.kind} {r.freq}: +{r.new_rows} rows ({r.calls} calls, {r.retries} retries), "
@@ -161,7 +172,8 @@ def check_cmd(data_dir: DataDir = None, json: Json = False) -> None:
         first = r.issues[0]
         con.print(f"{r.series}: " + ", ".join(f"{k}={n}" for k, n in counts.items())
                   + f"; first: {first.check} {first.start[:10]} {first.detail[:80]}", highlight=False, soft_wrap=True)
-    con.print(f"{sum(not r.ok for r in reports)} of {len(reports)} series with findings", highlight=False, soft_wrap=True)
+    con.print(f"{sum(not r.ok for r in reports)} of {len(reports)} series with findings",
+              highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

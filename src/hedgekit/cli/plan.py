@@ -6,6 +6,7 @@ Only parses, assembles the market snapshot (file, then data store), calls the pu
 
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 from typing import Annotated
 
@@ -31,7 +32,7 @@ DataDirOpt = Annotated[Path | None, typer.Option(
 def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictOpt = False,
                  live: LiveOpt = False, data_dir: DataDirOpt = None) -> None:
     """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, trades."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from hedgekit.errors import InputError
     from hedgekit.market.sources import snapshot_for
@@ -58,7 +59,7 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
         held = [*(held or []), *held_positions(synced)]
     store = None if data_dir is None else _store(data_dir)
     result = plan(book, snapshot_for(book, live=synced, store=store), positions=held,
-                  now=datetime.now(timezone.utc))
+                  now=datetime.now(UTC))
     stale = [w for w in result.warnings if w.code == "stale-price"]
     if strict and stale:
         raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)

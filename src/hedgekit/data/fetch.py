@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -103,7 +104,8 @@ def _retrying(call: Callable[[], Any], *, venue: str, max_retries: int, backoff:
             counter[0] += 1
             sleep(backoff * 2**attempt)
         except ccxt.BaseError as exc:
-            raise DataError(f"{venue}: {type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
+            first_line = str(exc).splitlines()[0][:200] if str(exc) else ""
+            raise DataError(f"{venue}: {type(exc).__name__}: {first_line}") from None
     raise AssertionError("unreachable")
 
 
@@ -140,6 +142,7 @@ def fetch(
         raise InputError("--timeframe", "monthly candles are not supported by fetch", timeframe)
     venue = venue.lower()
     store = store if store is not None else Store()
+    freq: str | None
     if kind == "ohlcv":
         skind, freq = ("futures" if ":" in symbol else "price"), timeframe
     else:
@@ -174,11 +177,11 @@ def fetch(
             sleep(wait)
         last_call = time.monotonic()
         if kind == "ohlcv":
-            rows = _retrying(lambda: ex.fetch_ohlcv(symbol, timeframe, cursor, limit), venue=venue,
+            rows = _retrying(partial(ex.fetch_ohlcv, symbol, timeframe, cursor, limit), venue=venue,
                              max_retries=max_retries, backoff=backoff_seconds, sleep=sleep, counter=retries)
             page = parse_ohlcv(rows)
         else:
-            rows = _retrying(lambda: ex.fetch_funding_rate_history(symbol, cursor, limit), venue=venue,
+            rows = _retrying(partial(ex.fetch_funding_rate_history, symbol, cursor, limit), venue=venue,
                              max_retries=max_retries, backoff=backoff_seconds, sleep=sleep, counter=retries)
             page = parse_funding_history(rows, interval_hours) if rows else parse_funding_history([])
         calls += 1
@@ -205,9 +208,10 @@ def fetch(
         ih = float(new["interval_hours"].iloc[-1])
         freq = f"{ih:g}h"
     if new.empty:
-        info = store.find(skind, venue, symbol, freq) if freq else []
+        found = store.find(skind, venue, symbol, freq) if freq else []
         return FetchResult(venue=venue, symbol=symbol, kind=skind, freq=freq or timeframe, new_rows=0, calls=calls,
-                           retries=retries[0], start=None, end=None, stored_rows=info[0].rows if info else 0)
+                           retries=retries[0], start=None, end=None, stored_rows=found[0].rows if found else 0)
+    assert freq is not None  # a funding page carries its interval (set above)
     info = store.write(skind, venue, symbol, freq, new, meta={"source": f"ccxt {venue}"})
     return FetchResult(venue=venue, symbol=symbol, kind=skind, freq=freq, new_rows=len(new), calls=calls,
                        retries=retries[0], start=new.index[0].isoformat(), end=new.index[-1].isoformat(),

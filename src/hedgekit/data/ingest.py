@@ -57,7 +57,7 @@ class ImportReport:
 def _walk(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
-    out = []
+    out: list[Path] = []
     for root, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         out.extend(Path(root) / f for f in sorted(files) if not f.startswith("."))

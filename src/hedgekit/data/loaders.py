@@ -172,7 +172,8 @@ def load_prices(
         name, _ = _asset_parts(asset)
         if name in columns:
             raise InputError("assets", "lists the same coin twice", list(assets))
-        df = st.read(info.kind, info.venue, info.symbol, info.freq, start=lo, end=hi, columns=[field] if field else None)
+        df = st.read(info.kind, info.venue, info.symbol, info.freq, start=lo, end=hi,
+                     columns=[field] if field else None)
         if field not in df.columns:
             raise DataError(f"{name}: series {info.kind}/{info.venue}/{info.symbol} has no {field!r} column")
         if df.empty:
@@ -187,7 +188,7 @@ def load_prices(
     frame = pd.DataFrame({k: v.reindex(grid) for k, v in columns.items()}, index=grid)
     frame.index.name = "ts"
     if policy is GapPolicy.FFILL:
-        frame = frame.ffill(limit=int(ffill_limit))
+        frame = frame.ffill(limit=int(ffill_limit or 0))  # >= 1 here (checked above)
     if frame.isna().to_numpy().any():
         if policy is GapPolicy.DROP:
             frame = frame.dropna()
@@ -285,7 +286,8 @@ def _funding_info(st: Store, venue: str, symbol: str, freq: str | None) -> Serie
         hits = settled or hits
     if not hits:
         have = sorted({i.symbol for i in st.find("funding", venue)})
-        raise DataError(f"no stored funding for {venue} {symbol} (stored for {venue}: {', '.join(have[:12]) or 'none'})")
+        raise DataError(f"no stored funding for {venue} {symbol} "
+                        f"(stored for {venue}: {', '.join(have[:12]) or 'none'})")
     if len({i.symbol for i in hits}) > 1:
         raise DataError(f"{venue} {symbol} is ambiguous: {', '.join(sorted({i.symbol for i in hits}))}")
     return max(hits, key=lambda i: i.rows)
@@ -382,7 +384,7 @@ def continuous_future(
     chosen = []
     held_expiry = None
     n_roll = int(roll_days_before_expiry)
-    for ts, day in live.groupby("ts", sort=True):
+    for _ts, day in live.groupby("ts", sort=True):
         if rule is RollRule.DAYS:
             ok = day[day["days_to_expiry"] > n_roll]
             if held_expiry is not None:
@@ -405,10 +407,9 @@ def continuous_future(
     out = out[["contract", "open", "high", "low", "close", "volume", "expiry", "days_to_expiry"]]
     out["roll"] = out["contract"].ne(out["contract"].shift()) & out["contract"].shift().notna()
     if spot is not None:
-        if isinstance(spot, str):
-            spot = load_prices([spot], venue=spot_venue, start=out.index[0], end=out.index[-1],
-                               gap_policy="drop", store=st).iloc[:, 0]
-        s = spot.reindex(out.index)
+        series = spot if not isinstance(spot, str) else load_prices(
+            [spot], venue=spot_venue, start=out.index[0], end=out.index[-1], gap_policy="drop", store=st).iloc[:, 0]
+        s = series.reindex(out.index)
         out["spot"] = s
         out["basis"] = out["close"] - s
         out["basis_pct"] = out["close"] / s - 1.0

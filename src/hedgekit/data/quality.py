@@ -129,7 +129,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
         return []
     padded = np.concatenate([[False], mask, [False]]).astype(np.int8)
     edges = np.diff(padded)
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1, strict=True))
 
 
 def _irregular_steps(frame: pd.DataFrame, freq: str) -> list[QualityIssue]:
@@ -194,7 +194,8 @@ def check_quality(frame: pd.DataFrame, freq: str, *, series: str = "", kind: str
             jump &= (close[1:] > 0) & (close[:-1] > 0)
             for i in np.flatnonzero(jump):
                 issues.append(QualityIssue(check="absurd", start=_iso(frame.index[i]), end=_iso(frame.index[i + 1]),
-                                           rows=1, detail=f"close jumps x{ratio[i]:.4g} ({close[i]:.6g} -> {close[i + 1]:.6g})"))
+                                           rows=1, detail=f"close jumps x{ratio[i]:.4g} "
+                                                          f"({close[i]:.6g} -> {close[i + 1]:.6g})"))
             same = np.concatenate([[False], close[1:] == close[:-1]])
             for a, b in _runs(same):
                 if b - a + 2 >= STALE_RUN:
@@ -204,6 +205,7 @@ def check_quality(frame: pd.DataFrame, freq: str, *, series: str = "", kind: str
             h, lo, c = (frame[k].to_numpy(dtype="float64") for k in ("high", "low", "close"))
             incons = (h < lo) | (c > h * (1 + 1e-9)) | (c < lo * (1 - 1e-9))
             for a, b in _runs(incons & ~bad):
-                issues.append(QualityIssue(check="ohlc_inconsistent", start=_iso(frame.index[a]), end=_iso(frame.index[b]),
-                                           rows=int(b - a + 1), detail="close outside [low, high] or high < low"))
+                issues.append(QualityIssue(check="ohlc_inconsistent", start=_iso(frame.index[a]),
+                                           end=_iso(frame.index[b]), rows=int(b - a + 1),
+                                           detail="close outside [low, high] or high < low"))
     return QualityReport(series=series, rows=len(frame), issues=tuple(issues))

@@ -59,7 +59,7 @@ def as_pair(s, f, *, min_obs: int = MIN_OBS, names: tuple[str, str] = ("spot", "
     """Return ``s``, ``f`` as 1-D float64 arrays after checking length, finiteness and size."""
     s = np.asarray(s, dtype=np.float64)
     f = np.asarray(f, dtype=np.float64)
-    for name, a in zip(names, (s, f)):
+    for name, a in zip(names, (s, f), strict=True):
         if a.ndim != 1:
             raise InputError(f"{name} returns", "must be one-dimensional", a.shape)
         bad = np.flatnonzero(~np.isfinite(a))
@@ -209,7 +209,7 @@ def rolling_ratios(s, f, window: int, *, method: str = "minvar", halflife: float
     if window < 2:
         raise InputError("window", "must be >= 2", window)
     view = np.lib.stride_tricks.sliding_window_view
-    w = ewma_weights(window, halflife) if method == "ewma" else None
+    w = ewma_weights(window, halflife) if method == "ewma" and halflife is not None else None
     out = np.full(s.size, np.nan)
     out[window - 1:] = _window_ratios(view(s, window), view(f, window), w,
                                       demean if method == "ewma" else True)
@@ -228,7 +228,7 @@ def expanding_ratios(s, f, min_obs: int = 30, *, method: str = "minvar",
     if min_obs < 2:
         raise InputError("min_obs", "must be >= 2", min_obs)
     s, f = as_pair(s, f, min_obs=min_obs)
-    lam = 1.0 if method != "ewma" else 0.5 ** (1.0 / halflife)
+    lam = 1.0 if method != "ewma" or halflife is None else 0.5 ** (1.0 / halflife)
     if method == "ewma" and not demean:
         return _zero_mean_expanding(s, f, lam, min_obs)
     x = f - f[0]

@@ -80,7 +80,7 @@ def align_returns(spot, hedge, *, names: tuple[str, str] = ("spot", "hedge")):
         s, f = _trim(spot), _trim(hedge)
         common = s.index.intersection(f.index)
         s, f = s.loc[common], f.loc[common]
-        for name, ser in zip(names, (s, f)):
+        for name, ser in zip(names, (s, f), strict=True):
             nan = ser.isna().to_numpy()
             if nan.any():
                 raise DataError(f"{name}: missing return at {ser.index[np.argmax(nan)]} inside the overlap")
@@ -111,6 +111,7 @@ class _RatioEstimator:
     """Shared fit bookkeeping: alignment, sample dates, effectiveness of the fitted ratio."""
 
     hedge_ratio_: float
+    correlation_: float
 
     def _fit_common(self, spot_returns, hedge_returns):
         s, f, index = align_returns(spot_returns, hedge_returns)

@@ -87,7 +87,7 @@ def sync_book(book: Portfolio, *, data_dir: str | Path | None = None,
 
 def _sync_one(client: AccountClient, book: Portfolio, as_of: datetime,
               data_dir: str | Path | None) -> AccountSync:
-    base = {"account": client.account, "venue": client.venue}
+    base: dict[str, Any] = {"account": client.account, "venue": client.venue}
     try:
         state = read_account(client, now=as_of)
         instruments = load_instruments(client)

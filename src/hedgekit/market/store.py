@@ -8,7 +8,7 @@ reason (betas), so the planner can say exactly what is missing.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hedgekit.errors import DataError, InputError
 from hedgekit.market.snapshot import (
@@ -122,6 +122,7 @@ def _estimate(need: BetaNeed, store) -> BetaEstimate:
         prices = load_prices([asset, hedge], freq="1d", store=store).dropna()
         prices = prices.iloc[-(need.lookback_days + 1):]
         rets = to_returns(prices, "log").dropna()
+        fit: OLSBeta | MinVarianceRatio
         if need.method == "beta":
             fit = OLSBeta().fit(rets[asset], rets[hedge])
             value = fit.beta_
@@ -137,4 +138,4 @@ def _estimate(need: BetaNeed, store) -> BetaEstimate:
 
 def _utc(ts) -> datetime:
     out = ts.to_pydatetime()
-    return out if out.tzinfo is not None else out.replace(tzinfo=timezone.utc)
+    return out if out.tzinfo is not None else out.replace(tzinfo=UTC)

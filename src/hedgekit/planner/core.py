@@ -125,7 +125,7 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
     hedge_plan = replace(hedge_plan, warnings=tuple(warnings + plan_warnings(hedge_plan)))
     if positions is None:
         return hedge_plan
-    trading = {}
+    trading: dict[str, str] = {}
     for account in portfolio.accounts:  # the first account on a venue trades there
         trading.setdefault(account.venue, account.name)
     return with_trades(hedge_plan, positions, trading)

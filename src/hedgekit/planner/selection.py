@@ -78,7 +78,9 @@ def candidates(asset: str, policy: HedgePolicy, prices: Mapping[str, float] | No
 def custom_instrument(choice: InstrumentChoice) -> Instrument:
     """The contract a hand-written spec under ``hedge.instruments`` describes."""
     quote = choice.quote or ("USD" if choice.contract_type != "linear" else "USDT")
-    return Instrument(symbol=choice.symbol, contract_type=choice.contract_type,
+    # the schema refuses a custom contract without them
+    assert choice.contract_type is not None and choice.contract_size is not None and choice.base is not None
+    return Instrument(symbol=choice.symbol, contract_type=ContractType(choice.contract_type),
                       contract_size=choice.contract_size, base=choice.base, quote=quote,
                       settle=choice.settle or "", lot_size=choice.lot_size)
 

@@ -126,9 +126,9 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
     trades: list[Trade] = []
     notes = [*p.notes, *absorbed]
     for i, leg in enumerate(legs):
-        b = books.get((leg.venue, leg.symbol))
-        current = b.contracts if b else 0.0
-        held_delta = b.delta if b else 0.0
+        book = books.get((leg.venue, leg.symbol))
+        current = book.contracts if book else 0.0
+        held_delta = book.delta if book else 0.0
         per_contract = leg.instrument.delta_coin(Side.LONG, 1.0, leg.price, leg.settle_usd)
         exact = (targets[i] - held_delta) / per_contract
         mode = "nearest" if leg.fixed else p.policy.rounding.value
@@ -136,7 +136,7 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
         trade = 0.0 if size == 0 else (size if exact > 0 else -size)
         legs[i] = replace(leg, current_contracts=current, trade_contracts=trade)
         kept = abs(current + trade)
-        if b and leg.instrument.is_inverse and not math.isclose(kept, leg.contracts):
+        if book and leg.instrument.is_inverse and not math.isclose(kept, leg.contracts):
             notes.append(f"{leg.symbol}@{leg.venue}: {kept:,.10g} contracts after the trade hedge "
                          f"the target {abs(targets[i]):,.6g} {leg.hedge_asset}, because a held "
                          "inverse position keeps the delta of its entry price (face / entry); "

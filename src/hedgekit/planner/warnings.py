@@ -84,6 +84,7 @@ def plan_warnings(p: HedgePlan) -> list[PlanWarning]:
         if target > 0 and notional < TINY_HEDGE * target:
             coin = legs[0].hedge_asset
             held = p.exposure.get(asset)
+            assert held is not None  # every asset with legs has an exposure
             warn("tiny-hedge", f"{asset}: the legs hedge {notional:,.0f} USD "
                  f"({notional / legs[0].price:,.6g} {coin}) of a {exposure:,.0f} USD exposure "
                  f"({held.delta_coin:,.6g} {asset}): a {ratio:.1%} hedge, not the "

@@ -49,7 +49,7 @@ def backtest_table(result: Any, title: str | None = None):
     table.add_column("strategy", max_width=24)
     for head, _, _ in _COLUMNS:
         table.add_column(head, justify="right")
-    for s, row in zip(result.strategies, rows):
+    for s, row in zip(result.strategies, rows, strict=True):
         table.add_row(s.name, *(_fmt(fmt, row[key]) for _, key, fmt in _COLUMNS))
     return table
 
@@ -116,7 +116,7 @@ def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -
         axes[1].plot(f.index, f["drawdown"] * 100, label=name)
         axes[2].plot(f.index, f["hedge_ratio"], label=name)
         axes[3].plot(f.index, f["funding_usd"], label=name)
-    for ax, label in zip(axes, ("equity (USD)", "drawdown (%)", "hedge ratio", "cum. funding (USD)")):
+    for ax, label in zip(axes, ("equity (USD)", "drawdown (%)", "hedge ratio", "cum. funding (USD)"), strict=True):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(loc="upper left", fontsize=8)

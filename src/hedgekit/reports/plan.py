@@ -99,9 +99,9 @@ def plan_renderable(plan: Any) -> Group:
                        f"{leg.to_usd(leg.fee_open):,.0f}/{leg.to_usd(leg.fee_close):,.0f}")
     if plan.legs:
         parts += [legs, rounding, margin]
-        assumed = any(leg.funding_assumed for leg in plan.legs)
+        any_assumed = any(leg.funding_assumed for leg in plan.legs)
         parts.append(Text("Funding: + received, - paid (a positive rate means longs pay shorts)"
-                          + ("; * rate assumed (hedge.default_funding_rate_8h)" if assumed else ""),
+                          + ("; * rate assumed (hedge.default_funding_rate_8h)" if any_assumed else ""),
                           style="dim"))
 
     if plan.held is not None:

@@ -84,7 +84,8 @@ def parse_binance_json(path: Path, opts: ImportOptions) -> list[ParsedSeries]:
     if isinstance(doc[0], dict):
         if not {"t", "o", "h", "l", "c"} <= set(doc[0]):
             raise Refused(f"JSON objects lack kline keys t,o,h,l,c (got {sorted(doc[0])[:8]})")
-        df = pd.DataFrame.from_records(doc).rename(columns={"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume"})
+        df = pd.DataFrame.from_records(doc).rename(
+            columns={"o": "open", "h": "high", "l": "low", "c": "close", "v": "volume"})
         times = df["t"]
     else:
         df = pd.DataFrame([row[:6] for row in doc], columns=["t", *OHLCV])
@@ -96,7 +97,8 @@ def parse_binance_json(path: Path, opts: ImportOptions) -> list[ParsedSeries]:
         if not m:
             raise Refused(f"cannot tell the symbol from the file name {path.name!r}; pass --symbol")
         pair = (m.group(1), "USDT")
-        notes = (f"{path.name}: the file names only the coin; quote USDT assumed (Binance spot); pass --symbol to override",)
+        notes = (f"{path.name}: the file names only the coin; quote USDT assumed (Binance spot); "
+                 "pass --symbol to override",)
     kind, symbol = _binance_kind_symbol(path, opts, pair)
     venue = _venue(path, opts, default="binance")
     return [_price_series(kind, venue, symbol, _ohlcv_frame(df, idx), notes=notes)]

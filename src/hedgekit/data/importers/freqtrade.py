@@ -36,7 +36,8 @@ def parse_freqtrade(path: Path, opts: ImportOptions) -> list[ParsedSeries]:
     ``.feather`` or ``.json`` candles; ``-funding_rate`` keeps the rate in ``open``."""
     m = _FT_NAME.match(path.name)
     if not m:
-        raise Refused(f"not a freqtrade candle file name: {path.name!r} (expected e.g. BTC_USDT_USDT-8h-funding_rate.feather)")
+        raise Refused(f"not a freqtrade candle file name: {path.name!r} "
+                      "(expected e.g. BTC_USDT_USDT-8h-funding_rate.feather)")
     parts = m.group("pair").split("_")
     symbol = opts.symbol or unified_symbol(*parts)
     ctype = m.group("ctype")

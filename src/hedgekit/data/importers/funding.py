@@ -69,7 +69,8 @@ def parse_deribit_funding(path: Path, opts: ImportOptions) -> list[ParsedSeries]
         if m:
             symbol = unified_symbol(m.group(1), "USD", m.group(1))
     fund = _funding_series(venue, symbol, idx, df["interest_1h"], 1.0,
-                           extra={"index_price": df["index_price"].to_numpy(), "interest_8h": df["interest_8h"].to_numpy()})
+                           extra={"index_price": df["index_price"].to_numpy(),
+                                  "interest_8h": df["interest_8h"].to_numpy()})
     base = symbol.split("/")[0]
     index = pd.DataFrame({"close": pd.to_numeric(df["index_price"], errors="coerce").to_numpy(dtype="float64")},
                          index=idx.floor("min"))

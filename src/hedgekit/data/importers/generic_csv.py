@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -53,7 +54,8 @@ def parse_long_ohlcv_csv(path: Path, opts: ImportOptions) -> list[ParsedSeries]:
     out = []
     for key, g in df.groupby(groups, sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        venue = opts.venue or (str(key[0]).lower().replace(" ", "").replace("-", "") if len(key) == 2 else default_venue)
+        venue = opts.venue or (str(key[0]).lower().replace(" ", "").replace("-", "") if len(key) == 2
+                               else default_venue)
         code = str(key[-1])
         pair = split_pair(code)
         symbol = unified_symbol(*pair) if pair else unified_symbol(code.upper(), "USD")
@@ -84,7 +86,7 @@ def parse_price_volume_csv(path: Path, opts: ImportOptions) -> list[ParsedSeries
         symbol = opts.symbol
     else:
         toks = re.split(r"[^a-z]+", _stem(path).lower())
-        pair = next(((a.upper(), b.upper()) for a, b in zip(toks, toks[1:]) if b.upper() in QUOTES and a), None)
+        pair = next(((a.upper(), b.upper()) for a, b in itertools.pairwise(toks) if b.upper() in QUOTES and a), None)
         if pair is None:
             raise Refused(f"cannot tell the symbol from the file name {path.name!r}; pass --symbol")
         symbol = unified_symbol(*pair)

@@ -70,7 +70,8 @@ def detect_format(path: Path) -> str:
     if name.endswith((".md", ".txt", ".rst", ".html", ".pdf")):
         raise Refused("documentation, not a data file")
     if not name.endswith((".csv", ".json", ".parquet", ".feather")):
-        raise Refused(f"unsupported file type {Path(name).suffix or name!r} (csv, json, parquet, feather; csv/json optionally .gz or .zip)")
+        raise Refused(f"unsupported file type {Path(name).suffix or name!r} "
+                      "(csv, json, parquet, feather; csv/json optionally .gz or .zip)")
     if _FT_NAME.match(path.name) and name.endswith((".feather", ".json")):
         return "freqtrade"
     if name.endswith(".parquet"):
@@ -103,7 +104,8 @@ def detect_format(path: Path) -> str:
         return "deribit-funding"
     if {"symbol", "date", "funding rate"} <= cols:
         return "multi-exchange-funding"
-    if "symbol" in cols and {"open", "high", "low", "close"} <= cols and cols & {"date", "day", "datetime", "timestamp"}:
+    if ("symbol" in cols and {"open", "high", "low", "close"} <= cols
+            and cols & {"date", "day", "datetime", "timestamp"}):
         return "long-ohlcv-csv"
     if {"open", "high", "low", "close"} <= cols:
         return "yahoo-csv"
@@ -135,7 +137,8 @@ def parse_file(path: Path, opts: ImportOptions) -> tuple[str, list[ParsedSeries]
             f = s.frame.copy()
             f.index = f.index + delta
             shifted.append(_with_note(
-                ParsedSeries(kind=s.kind, venue=s.venue, symbol=s.symbol, freq=s.freq, frame=f, meta=s.meta, notes=s.notes),
+                ParsedSeries(kind=s.kind, venue=s.venue, symbol=s.symbol, freq=s.freq, frame=f, meta=s.meta,
+                             notes=s.notes),
                 f"timestamps shifted by {opts.tz_offset_hours:+g} h (--tz-offset)",
             ))
         series = shifted
@@ -144,6 +147,6 @@ def parse_file(path: Path, opts: ImportOptions) -> tuple[str, list[ParsedSeries]
         series = [
             s if ok else _with_note(s, f"{s.kind}/{s.venue}/{s.symbol}: no settlement schedule to verify "
                                        f"--tz-offset {opts.tz_offset_hours:g} against; applied as asked")
-            for s, ok in zip(series, checked)
+            for s, ok in zip(series, checked, strict=True)
         ]
     return fmt, series

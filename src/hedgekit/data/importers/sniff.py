@@ -54,14 +54,14 @@ def _read_head(path: Path) -> Head:
 
         try:
             cols = tuple(c.lower() for c in pq.read_schema(path).names)
-        except Exception as exc:  # pyarrow raises several types for a broken file
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a broken file
             raise Refused(f"unreadable parquet file ({exc})") from None
     elif name.endswith(".feather"):
         import pyarrow.feather as feather
 
         try:
             cols = tuple(c.lower() for c in feather.read_table(path, memory_map=True).column_names)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - same for feather; re-raised as Refused
             raise Refused(f"unreadable feather file ({exc})") from None
     else:
         try:
