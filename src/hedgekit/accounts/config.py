@@ -9,7 +9,7 @@ and the field: ``accounts[2].api_url: must be http(s)://host[:port] with nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from hedgekit._validation import from_validation_error
 from hedgekit.errors import InputError
 from hedgekit.venues import venue_names
 
@@ -87,7 +88,7 @@ class AccountConfig(BaseModel):
     @classmethod
     def _name(cls, v: str) -> str:
         if not _NAME.match(v):
-            raise ValueError("must be letters, digits, '_', '.' or '-' (no spaces)")
+            raise InputError("", "must be letters, digits, '_', '.' or '-' (no spaces)", v)
         return v
 
     @field_validator("venue")
@@ -96,36 +97,42 @@ class AccountConfig(BaseModel):
         key = v.strip().lower()
         valid = [*venue_names(), PAPER_VENUE]
         if key not in valid:
-            raise ValueError(f"unknown venue; one of {', '.join(valid)}")
+            raise InputError("", f"unknown venue; one of {', '.join(valid)}", v)
         return key
 
     @field_validator("key_env")
     @classmethod
     def _key_env(cls, v: str | None) -> str | None:
         if v is not None and not _ENV_PREFIX.match(v):
-            raise ValueError("must be an upper-case environment-variable prefix such as BINANCE")
+            raise InputError("", "must be an upper-case environment-variable prefix such as BINANCE", v)
         return v
 
     @field_validator("keyring")
     @classmethod
     def _keyring(cls, v: str | None) -> str | None:
         if v is not None and not v.strip():
-            raise ValueError("must name a keyring service such as hedgekit/bybit")
+            raise InputError("", "must name a keyring service such as hedgekit/bybit", v)
         return v
 
     @field_validator("api_url")
     @classmethod
     def _api_url(cls, v: str | None) -> str | None:
-        return None if v is None else validate_api_url(v)
+        if v is None:
+            return None
+        try:
+            return validate_api_url(v)
+        except ValueError as exc:  # a URL may carry user:password@: never echo it
+            raise InputError("", str(exc), v, show_value="@" not in str(v)) from None
 
     @model_validator(mode="after")
     def _one_key_source(self) -> AccountConfig:
         if self.venue == PAPER_VENUE:
             return self
         if self.key_env is None and self.keyring is None:
-            raise ValueError("key_env: give key_env (environment-variable prefix) or keyring")
+            raise InputError("key_env", "give key_env (environment-variable prefix) or keyring",
+                             show_value=False)
         if self.key_env is not None and self.keyring is not None:
-            raise ValueError("keyring: give key_env or keyring, not both")
+            raise InputError("keyring", "give key_env or keyring, not both", show_value=False)
         return self
 
     @property
@@ -133,24 +140,15 @@ class AccountConfig(BaseModel):
         return self.venue == PAPER_VENUE
 
 
-def _error(err: Mapping[str, Any], index: int) -> InputError:
-    kind = err.get("type", "")
-    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-    field = ".".join(str(p) for p in err.get("loc", ()))
-    if not field and ": " in msg:  # the model-level check names its field first
-        field, msg = msg.split(": ", 1)
-        return InputError(f"accounts[{index}].{field}", msg, None, show_value=False)
-    where = f"accounts[{index}].{field}" if field else f"accounts[{index}]"
-    if kind == "missing":
-        return InputError(where, "is required", None, show_value=False)
-    if kind == "extra_forbidden":
-        # never echo the value: a key pasted into the book file must not reach the terminal
-        return InputError(where, "unknown field (keys go in the environment or the keyring)",
-                          None, show_value=False)
-    value = err.get("input")
-    if isinstance(value, str) and "@" in value:  # user:password@host in a URL
-        return InputError(where, msg, None, show_value=False)
-    return InputError(where, msg if kind == "value_error" else msg.lower(), value)
+def _error(exc: ValidationError, index: int) -> InputError:
+    """The first problem of entry ``index`` in the one wording of :mod:`hedgekit._validation`;
+    the value of an unknown field is never echoed (a key pasted into the book file must not
+    reach the terminal)."""
+    error = from_validation_error(exc, f"accounts[{index}]")
+    if exc.errors(include_url=False)[0]["type"] == "extra_forbidden":
+        return InputError(error.field, "unknown field (keys go in the environment or the keyring)",
+                          show_value=False)
+    return error
 
 
 def parse_accounts(data: Any) -> tuple[AccountConfig, ...]:
@@ -170,7 +168,7 @@ def parse_accounts(data: Any) -> tuple[AccountConfig, ...]:
         try:
             out.append(AccountConfig.model_validate(entry))
         except ValidationError as exc:
-            raise _error(exc.errors()[0], i) from None
+            raise _error(exc, i) from None
     names = [a.name for a in out]
     for i, name in enumerate(names):
         if names.index(name) != i:
