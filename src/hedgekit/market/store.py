@@ -113,9 +113,10 @@ def _recent_funding(need: FundingNeed, store) -> FundingPoint | None:
 
 
 def _estimate(need: BetaNeed, store) -> BetaEstimate:
-    """OLS beta or minimum-variance ratio on stored daily log returns over the lookback."""
+    """OLS beta, downside beta or minimum-variance ratio on stored daily log returns over the
+    lookback."""
     from hedgekit.data import load_prices
-    from hedgekit.estimators import MinVarianceRatio, OLSBeta, to_returns
+    from hedgekit.estimators import DownsideBeta, MinVarianceRatio, OLSBeta, to_returns
 
     asset, hedge = need.asset, need.hedge_asset
     try:
@@ -126,6 +127,9 @@ def _estimate(need: BetaNeed, store) -> BetaEstimate:
         if need.method == "beta":
             fit = OLSBeta().fit(rets[asset], rets[hedge])
             value = fit.beta_
+        elif need.method == "downside-beta":
+            fit = DownsideBeta().fit(rets[asset], rets[hedge])
+            value = fit.downside_beta_
         else:
             fit = MinVarianceRatio().fit(rets[asset], rets[hedge])
             value = fit.hedge_ratio_

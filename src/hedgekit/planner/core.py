@@ -88,8 +88,8 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
         beta = beta_for(e.asset, hedge_asset, policy, market, notes, own_future)
         plans[e.asset] = (hedge_asset, beta, e)
         free = [c for c in cands if c[2] is None or c[2].contracts is None]
-        if free and policy.ratio * beta * e.delta_usd != 0:
-            targets.append((e.asset, policy.ratio * beta * e.delta_usd, free))
+        if free and policy.ratio_for(e.asset) * beta * e.delta_usd != 0:
+            targets.append((e.asset, policy.ratio_for(e.asset) * beta * e.delta_usd, free))
     if policy.margin_mode == "cross":
         notes.append("cross margin: each leg's liquidation price is computed with only its own "
                      "initial margin as equity (conservative); the rest of the cross account "
@@ -111,7 +111,7 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
                                   market=market, prices=px, fixed_contracts=choice.contracts,
                                   where=f"hedge.instruments.{asset}", notes=notes))
         for (venue, inst, _), usd in alloc.get(asset, []):
-            full = policy.ratio * beta * e.delta_usd
+            full = policy.ratio_for(asset) * beta * e.delta_usd
             share_of_exposure = e.delta_usd * (usd / abs(full)) if full else 0.0
             legs.append(price_leg(asset=asset, hedge_asset=hedge_asset, venue=venue, inst=inst,
                                   exposure_usd=share_of_exposure, beta=beta, policy=policy,

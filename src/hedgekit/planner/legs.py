@@ -41,7 +41,7 @@ def price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instrum
     price = prices[hedge_asset]
     settle_usd = price_of(inst.settle, prices, where) if inst.is_quanto else 1.0
     cv = contract_value_usd(inst, price, settle_usd)
-    target_ratio = policy.ratio * beta
+    target_ratio = policy.ratio_for(asset) * beta
     signed_target = target_ratio * exposure_usd
     side = Side.SHORT if signed_target >= 0 else Side.LONG
     target = abs(signed_target)

@@ -43,16 +43,17 @@ def beta_for(asset: str, hedge_asset: str, policy: HedgePolicy, market: MarketSn
     """Hedge ratio per unit of exposure for ``asset`` hedged with ``hedge_asset`` futures: 1 for
     notional sizing or the asset's own future, the file's ``hedge.betas``, else the estimate in
     the market snapshot (InputError asking for the beta when there is none)."""
-    if policy.method is HedgeMethod.NOTIONAL:
+    method = policy.method_for(asset).value
+    if method == HedgeMethod.NOTIONAL:
         return 1.0
     if asset in policy.betas:
         return policy.betas[asset]
     if hedge_asset == asset:
         own.append(asset)
         return 1.0
-    ask = (f"method {policy.method.value} needs the beta of {asset} on {hedge_asset}: add "
+    ask = (f"method {method} needs the beta of {asset} on {hedge_asset}: add "
            f"'{asset}: <beta>' under hedge.betas")
-    est = market.beta_for(asset, hedge_asset, policy.method.value)
+    est = market.beta_for(asset, hedge_asset, method)
     if est is None:
         raise InputError(f"hedge.betas.{asset}", ask + " (the market snapshot has no estimate: "
                          "import history with 'hedgekit data import')", show_value=False)
@@ -60,7 +61,7 @@ def beta_for(asset: str, hedge_asset: str, policy: HedgePolicy, market: MarketSn
         raise InputError(f"hedge.betas.{asset}", f"{ask} (estimating it from stored history "
                          f"failed: {est.error})", show_value=False)
     corr = est.correlation if est.correlation is not None else 0.0
-    notes.append(f"{asset}: {policy.method.value} ratio {est.value:.3f} on {hedge_asset} estimated "
+    notes.append(f"{asset}: {method} ratio {est.value:.3f} on {hedge_asset} estimated "
                  f"from {est.n_obs} daily returns of stored spot prices (correlation {corr:.2f}); "
                  "the uncorrelated part "
                  f"({math.sqrt(max(0.0, 1 - corr * corr)):.0%} of {asset}'s volatility) stays unhedged")

@@ -132,8 +132,10 @@ def plan_warnings(p: HedgePlan) -> list[PlanWarning]:
         if leg.funding_per_day < 0:
             warn("funding-paid", f"{tag}: pays funding at {leg.funding_rate_8h:.4%}/8h: "
                  f"{leg.funding_30d_usd:,.0f} USD per 30 days", leg.asset)
-    if policy.ratio > 1:
-        warn("over-hedge", f"hedge.ratio {policy.ratio:g} hedges more than the exposure: the excess "
+    over = {a: policy.ratio_for(a) for a in by_asset if policy.ratio_for(a) > 1}
+    if policy.ratio > 1 or over:
+        worst = max([policy.ratio, *over.values()])
+        warn("over-hedge", f"hedge.ratio {worst:g} hedges more than the exposure: the excess "
              "is a net short position, not protection")
     out += _collateral_warnings(p)
     out += _concentration_warnings(p)

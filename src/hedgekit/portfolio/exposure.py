@@ -158,6 +158,14 @@ def compute_exposures(portfolio: Portfolio, prices: Mapping[str, float] | None =
             notes.append(_lp_note(state, pq))
             continue
         price = price_of(h.asset, px, f"holdings[{i}].asset")  # type: ignore[arg-type]
+        if h.kind is HoldingKind.BORROWED:
+            coin, owed = h.asset or "", h.amount or 0.0  # both required by Holding's validator
+            add(coin, -owed, i)
+            yield_usd -= owed * price * h.apy
+            notes.append(f"holdings[{i}]: {owed:g} {coin} borrowed: a short exposure that "
+                         f"offsets the book's {coin} (the hedge is reduced by it); the loan's own "
+                         "collateral ratio and liquidation are not modelled")
+            continue
         a = add(h.asset, h.amount, i)  # type: ignore[arg-type]
         if h.venue:
             custody[h.venue.lower()] = custody.get(h.venue.lower(), 0.0) + h.amount * price  # type: ignore[operator]

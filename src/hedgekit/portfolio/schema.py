@@ -49,6 +49,7 @@ class HoldingKind(StrEnum):
     LENT = "lent"
     LP = "lp"
     CASH = "cash"
+    BORROWED = "borrowed"
 
 
 class LPModel(StrEnum):
@@ -60,6 +61,7 @@ class HedgeMethod(StrEnum):
     NOTIONAL = "notional"
     BETA = "beta"
     MINVAR = "minvar"
+    DOWNSIDE_BETA = "downside-beta"
 
 
 class Collateral(StrEnum):
@@ -91,8 +93,10 @@ class _Model(BaseModel):
 class Holding(_Model):
     """One entry of ``holdings``.
 
-    ``spot``/``staked``/``lent``/``cash`` need ``asset`` and ``amount``; ``staked`` and
-    ``lent`` may carry ``apy`` (fraction per year, paid in the asset) and ``unlock_days``.
+    ``spot``/``staked``/``lent``/``cash``/``borrowed`` need ``asset`` and ``amount``; ``staked``
+    and ``lent`` may carry ``apy`` (fraction per year, paid in the asset) and ``unlock_days``;
+    ``borrowed`` (a loan, e.g. on a DeFi money market) is a short exposure of ``amount`` and its
+    ``apy`` is the borrow rate paid.
     ``lp`` needs ``pool: BASE/QUOTE``, ``model`` and either ``liquidity`` (L in
     sqrt(base*quote) units) or both ``amount_base`` and ``amount_quote``; a concentrated
     range also needs ``lower`` < ``upper`` (quote per base).
@@ -128,10 +132,16 @@ class Holding(_Model):
             raise InputError("asset", "is required", self.asset)
         if self.amount is None:
             raise InputError("amount", "is required", None, show_value=False)
-        if self.kind not in (HoldingKind.STAKED, HoldingKind.LENT):
+        if self.kind is HoldingKind.BORROWED:
+            if self.unlock_days:
+                raise InputError("unlock_days", "a borrowed holding has no unlock", self.unlock_days)
+            if self.apy < 0:
+                raise InputError("apy", "is the borrow rate paid: must be >= 0", self.apy)
+        elif self.kind not in (HoldingKind.STAKED, HoldingKind.LENT):
             for name in ("apy", "unlock_days"):
                 if getattr(self, name):
-                    raise InputError(name, "only staked or lent holdings take " + name,
+                    raise InputError(name, "only staked, lent or borrowed holdings take " + name
+                                     if name == "apy" else "only staked or lent holdings take " + name,
                                      getattr(self, name))
         return self
 
@@ -216,8 +226,11 @@ class HedgePolicy(_Model):
 
     Attributes:
         ratio: fraction of each exposure to hedge (1 = full, 0.5 = half).
-        method: ``notional`` (hedge ``ratio`` x exposure), ``beta`` or ``minvar`` (hedge
-            ``ratio`` x beta x exposure; betas from ``betas`` or estimated from stored history).
+        ratios: per asset, a ratio that replaces ``ratio`` (``{ETH: 0.1}``: hedge 10% of ETH).
+        method: ``notional`` (hedge ``ratio`` x exposure), ``beta``, ``minvar`` or
+            ``downside-beta`` (hedge ``ratio`` x beta x exposure; betas from ``betas`` or
+            estimated from stored history; ``downside-beta`` on the days the hedge fell).
+        methods: per asset, a method that replaces ``method``.
         betas: per asset, the beta (or minimum-variance ratio) of the asset's returns on its
             hedge instrument's returns.
         proxies: per asset, the asset whose future hedges it (default: its own future where a
@@ -242,7 +255,9 @@ class HedgePolicy(_Model):
     """
 
     ratio: NonNeg = 1.0
+    ratios: dict[str, NonNeg] = Field(default_factory=dict)
     method: HedgeMethod = HedgeMethod.NOTIONAL
+    methods: dict[str, HedgeMethod] = Field(default_factory=dict)
     betas: dict[str, Finite] = Field(default_factory=dict)
     proxies: dict[str, str] = Field(default_factory=dict)
     venues: list[str] = Field(default_factory=lambda: ["binance-usdm"], min_length=1)
@@ -260,7 +275,16 @@ class HedgePolicy(_Model):
     benchmark: str = "BTC"
     lookback_days: Annotated[int, Field(ge=30)] = 365
 
-    @field_validator("betas", "proxies", "funding_rates", "instruments", mode="before")
+    def ratio_for(self, asset: str) -> float:
+        """The hedge ratio of ``asset``: its entry under ``ratios``, else ``ratio``."""
+        return self.ratios.get(asset, self.ratio)
+
+    def method_for(self, asset: str) -> HedgeMethod:
+        """The sizing method of ``asset``: its entry under ``methods``, else ``method``."""
+        return self.methods.get(asset, self.method)
+
+    @field_validator("betas", "proxies", "funding_rates", "instruments", "ratios", "methods",
+                     mode="before")
     @classmethod
     def _upper_keys(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, Mapping):

@@ -1,0 +1,91 @@
+"""Plan features users did by hand (issue 14): per-asset ratio and method, debt, downside beta.
+
+Each expected number is derived in the test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hedgekit.errors import InputError
+from hedgekit.estimators import DownsideBeta
+from hedgekit.market.snapshot import BetaEstimate, MarketSnapshot
+from hedgekit.planner import plan
+from hedgekit.portfolio import parse_portfolio
+
+
+def test_per_asset_ratio_hedges_ten_percent_of_one_asset():
+    # the articles' advice: start by hedging 10% of one asset, the rest fully
+    doc = parse_portfolio({"prices": {"BTC": 60_000, "ETH": 3_000},
+                           "holdings": [{"asset": "BTC", "amount": 2}, {"asset": "ETH", "amount": 100}],
+                           "hedge": {"ratio": 1.0, "ratios": {"eth": 0.1}, "venues": ["binance-usdm"]}})
+    legs = {leg.asset: leg for leg in plan(doc).legs}
+    assert legs["ETH"].target_notional_usd == pytest.approx(0.1 * 100 * 3_000)   # 30,000 USD
+    assert legs["ETH"].contracts == pytest.approx(10.0)                          # 10 ETHUSDT
+    assert legs["BTC"].target_notional_usd == pytest.approx(2 * 60_000)
+
+
+def test_per_asset_method_uses_its_own_beta():
+    doc = parse_portfolio({"prices": {"BTC": 60_000, "SOL": 150},
+                           "holdings": [{"asset": "BTC", "amount": 1}, {"asset": "SOL", "amount": 1000}],
+                           "hedge": {"method": "notional", "methods": {"SOL": "beta"},
+                                     "betas": {"SOL": 1.4}, "proxies": {"SOL": "BTC"},
+                                     "venues": ["binance-usdm"]}})
+    legs = {leg.asset: leg for leg in plan(doc).legs}
+    assert legs["SOL"].beta == 1.4 and legs["SOL"].target_notional_usd == pytest.approx(1.4 * 150_000)
+    assert legs["BTC"].beta == 1.0
+
+
+def test_borrowed_coins_are_a_short_exposure_that_reduces_the_hedge():
+    # 30 ETH held, 10 ETH borrowed at 4%/year: net delta 20 ETH -> hedge 20 ETH, and the
+    # borrow cost 10 x 3,000 x 4% = 1,200 USD/year is taken off the yield
+    doc = parse_portfolio({"prices": {"ETH": 3_000},
+                           "holdings": [{"asset": "ETH", "amount": 30},
+                                        {"kind": "borrowed", "asset": "ETH", "amount": 10, "apy": 0.04}],
+                           "hedge": {"venues": ["binance-usdm"]}})
+    p = plan(doc)
+    (leg,) = p.legs
+    assert p.exposure.get("ETH").delta_coin == 20 and leg.contracts == 20 and leg.side.value == "short"
+    assert p.totals()["yield_per_year_usd"] == pytest.approx(-1_200)
+    assert any("10 ETH borrowed" in n for n in p.exposure.unhedgeable)
+    # more borrowed than held: a net short book is hedged with a long
+    short = parse_portfolio({"prices": {"ETH": 3_000},
+                             "holdings": [{"kind": "borrowed", "asset": "ETH", "amount": 5}],
+                             "hedge": {"venues": ["binance-usdm"]}})
+    (long_leg,) = plan(short).legs
+    assert long_leg.side.value == "long" and long_leg.contracts == 5
+    with pytest.raises(InputError, match=r"^holdings\[0\]\.amount: is required"):
+        parse_portfolio({"prices": {"ETH": 1}, "holdings": [{"kind": "borrowed", "asset": "ETH"}]})
+
+
+def test_downside_beta_of_the_articles_altcoin():
+    # BTC moves -5%, -2.5%, +2.5%, +5% (repeated); the altcoin moves 4x BTC on down days
+    # (-20% when BTC falls 5%) and 3x on up days (+15% when BTC rises 5%)
+    btc = np.tile([-0.05, -0.025, 0.025, 0.05], 10)
+    alt = np.where(btc < 0, 4 * btc, 3 * btc)
+    fit = DownsideBeta().fit(alt, btc)
+    assert fit.downside_beta_ == pytest.approx(4.0) and fit.upside_beta_ == pytest.approx(3.0)
+    assert fit.hedge_ratio_ == fit.downside_beta_ and (fit.n_down_, fit.n_up_) == (20, 20)
+    # the full-sample OLS slope mixes both: cov(alt, btc)/var(btc) = 3.5 here (symmetric moves)
+    assert np.cov(alt, btc)[0, 1] / np.var(btc, ddof=1) == pytest.approx(3.5)
+
+
+def test_method_downside_beta_sizes_with_the_snapshot_estimate():
+    doc = parse_portfolio({"prices": {"BTC": 60_000, "JUP": 1.0},
+                           "holdings": [{"asset": "JUP", "amount": 100_000}],
+                           "hedge": {"method": "downside-beta", "venues": ["binance-usdm"]}})
+    est = BetaEstimate(asset="JUP", hedge_asset="BTC", method="downside-beta", value=1.8,
+                       correlation=0.7, n_obs=180)
+    snap = MarketSnapshot.from_prices({"BTC": 60_000, "JUP": 1.0}).with_betas([est])
+    (leg,) = plan(doc, snap).legs
+    assert leg.beta == 1.8 and leg.target_notional_usd == pytest.approx(180_000)
+    with pytest.raises(InputError, match="method downside-beta needs the beta of JUP on BTC"):
+        plan(doc)
+
+
+def test_bad_per_asset_values_name_the_field():
+    base = {"prices": {"BTC": 1}, "holdings": [{"asset": "BTC", "amount": 1}]}
+    with pytest.raises(InputError, match=r"^hedge.ratios.BTC: must be >= 0 \(got -1\)"):
+        parse_portfolio({**base, "hedge": {"ratios": {"BTC": -1}}})
+    with pytest.raises(InputError, match=r"^hedge.methods.BTC: must be one of notional, beta, minvar or downside-beta"):
+        parse_portfolio({**base, "hedge": {"methods": {"BTC": "magic"}}})
