@@ -89,3 +89,53 @@ def test_bad_per_asset_values_name_the_field():
         parse_portfolio({**base, "hedge": {"ratios": {"BTC": -1}}})
     with pytest.raises(InputError, match=r"^hedge.methods.BTC: must be one of notional, beta, minvar or downside-beta"):
         parse_portfolio({**base, "hedge": {"methods": {"BTC": "magic"}}})
+
+
+def _dated_book(**hedge):
+    return parse_portfolio({
+        "prices": {"BTC": 60_000}, "holdings": [{"asset": "BTC", "amount": 10}],
+        "hedge": {"leverage": 2, "instruments": {"BTC": {
+            "venue": "binance-usdm", "symbol": "BTCUSDT_261225", "contract_type": "linear",
+            "contract_size": 1, "base": "BTC", "lot_size": 0.001,
+            "expiry": "2026-12-25T08:00:00Z", "price": 61_200}}, **hedge}})
+
+
+def test_dated_future_leg_shows_basis_carry_and_the_perpetual_alternative():
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime(2026, 9, 26, 8, tzinfo=UTC)          # 90 days before expiry
+    (leg,) = plan(_dated_book(), now=now).legs
+    d = leg.dated
+    # a linear future hedges 1 BTC per 1-BTC contract whatever its price: 10 contracts
+    assert leg.contracts == 10 and leg.price == 61_200 and leg.funding_per_day == 0
+    assert d.days_to_expiry == pytest.approx(90.0)
+    assert d.basis == 1_200 and d.basis_pct == pytest.approx(0.02)
+    assert d.basis_apr == pytest.approx(0.02 * 365 / 90)                 # 8.11% a year
+    assert d.carry_to_expiry_usd == pytest.approx(10 * 1_200)            # the short earns the basis
+    # a perpetual short of 10 BTC at the default 0.01%/8h: 10 x 60,000 x 0.0001 x 3 x 90 = 16,200
+    assert d.perp_funding_usd == pytest.approx(16_200) and d.cheaper == "perpetual"
+    assert d.roll_date == datetime(2026, 12, 22, 8, tzinfo=UTC)          # 3 days before expiry
+    assert d.roll_fees_usd == pytest.approx(2 * 0.0004 * 10 * 60_000)
+    # margin and fees at the future's own price: IM = 10 x 61,200 / 2
+    assert leg.initial_margin == pytest.approx(306_000)
+    # with funding at 0.001%/8h the perpetual earns only 1,620: the dated future is cheaper
+    (cheap,) = plan(_dated_book(funding_rates={"BTC": 0.00001}), now=now).legs
+    assert cheap.dated.cheaper == "dated"
+    assert any("the dated future costs less by 10,380 USD" in n for n in plan(
+        _dated_book(funding_rates={"BTC": 0.00001}), now=now).notes)
+    # without a clock there is no time to expiry: the carry is not computed, never guessed
+    assert plan(_dated_book()).legs[0].dated is None
+    # after expiry it is named
+    assert any("expired on 2026-12-25" in n for n in plan(_dated_book(), now=now + timedelta(days=91)).notes)
+
+
+def test_inverse_dated_future_is_sized_on_delta_at_its_own_price():
+    # 10 BTC hedged with an inverse quarterly of 100 USD face at 61,200: each contract hedges
+    # 100/61,200 BTC, so 10 BTC need 10 x 61,200 / 100 = 6,120 contracts (not 6,000 at spot)
+    doc = parse_portfolio({
+        "prices": {"BTC": 60_000}, "holdings": [{"asset": "BTC", "amount": 10}],
+        "hedge": {"leverage": 1, "instruments": {"BTC": {
+            "venue": "binance-coinm", "symbol": "BTCUSD_261225", "contract_type": "inverse",
+            "contract_size": 100, "base": "BTC", "expiry": "2026-12-25T08:00:00Z", "price": 61_200}}}})
+    (leg,) = plan(doc).legs
+    assert leg.contracts == 6_120

@@ -109,14 +109,17 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
             legs.append(price_leg(asset=asset, hedge_asset=hedge_asset, venue=venue, inst=inst,
                                   exposure_usd=e.delta_usd, beta=beta, policy=policy,
                                   market=market, prices=px, fixed_contracts=choice.contracts,
-                                  where=f"hedge.instruments.{asset}", notes=notes))
-        for (venue, inst, _), usd in alloc.get(asset, []):
+                                  where=f"hedge.instruments.{asset}", notes=notes,
+                                  contract_price=choice.price, now=now))
+        for (venue, inst, picked), usd in alloc.get(asset, []):
             full = policy.ratio_for(asset) * beta * e.delta_usd
             share_of_exposure = e.delta_usd * (usd / abs(full)) if full else 0.0
             legs.append(price_leg(asset=asset, hedge_asset=hedge_asset, venue=venue, inst=inst,
                                   exposure_usd=share_of_exposure, beta=beta, policy=policy,
                                   market=market, prices=px, fixed_contracts=None,
-                                  where=f"hedge ({asset})", notes=notes))
+                                  where=f"hedge ({asset})", notes=notes,
+                                  contract_price=picked.price if picked is not None else None,
+                                  now=now))
     legs = merge_positions(legs, notes, market)
     hedge_plan = HedgePlan(exposure=exposure, policy=policy, legs=tuple(legs), warnings=(),
                            prices=px, notes=tuple(notes), scenario=portfolio.scenario,

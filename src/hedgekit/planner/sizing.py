@@ -15,12 +15,7 @@ from hedgekit.planner.result import RoundingOption
 from hedgekit.portfolio import HedgeMethod, HedgePolicy
 from hedgekit.venues import VenuePreset
 
-__all__ = ["beta_for", "contract_value_usd", "funding_rate", "rounding_options"]
-
-
-def contract_value_usd(inst: Instrument, price: float, settle_usd: float) -> float:
-    """USD value of one contract at ``price`` (the settle coin at ``settle_usd`` for a quanto)."""
-    return inst.notional_usd(1.0, price, settle_usd)
+__all__ = ["beta_for", "funding_rate", "rounding_options"]
 
 
 def rounding_options(inst: Instrument, exact: float, cv: float, target: float, exposure: float

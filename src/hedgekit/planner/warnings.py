@@ -137,6 +137,9 @@ def plan_warnings(p: HedgePlan) -> list[PlanWarning]:
         worst = max([policy.ratio, *over.values()])
         warn("over-hedge", f"hedge.ratio {worst:g} hedges more than the exposure: the excess "
              "is a net short position, not protection")
+    for tag, usd in p.yield_given_up().items():
+        warn("yield-given-up", f"{tag}: the coins posted as margin earn no staking/lending yield: "
+             f"{usd:,.0f} USD a year given up")
     out += _collateral_warnings(p)
     out += _concentration_warnings(p)
     return out

@@ -9,6 +9,7 @@ e.g. ``holdings[3].amount: must be >= 0 (got -5)`` (wording from :mod:`hedgekit.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -204,6 +205,8 @@ class InstrumentChoice(_Model):
     quote: str | None = None
     settle: str | None = None
     lot_size: Pos = 1.0
+    expiry: datetime | None = None  # a dated future (settles then; UTC when no zone is given)
+    price: Pos | None = None        # the contract's own price (a dated future's, for its basis)
 
     _base_upper = field_validator("base", "quote", "settle", mode="before")(_symbol)
 
@@ -274,6 +277,8 @@ class HedgePolicy(_Model):
     liquidation_warning_pct: Pos = 25.0
     benchmark: str = "BTC"
     lookback_days: Annotated[int, Field(ge=30)] = 365
+    roll_days_before_expiry: Annotated[int, Field(ge=0)] = 3
+    gas_usd_per_tx: dict[str, NonNeg] = Field(default_factory=dict)  # per on-chain venue
 
     def ratio_for(self, asset: str) -> float:
         """The hedge ratio of ``asset``: its entry under ``ratios``, else ``ratio``."""
