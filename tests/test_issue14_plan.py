@@ -139,3 +139,37 @@ def test_inverse_dated_future_is_sized_on_delta_at_its_own_price():
             "contract_size": 100, "base": "BTC", "expiry": "2026-12-25T08:00:00Z", "price": 61_200}}}})
     (leg,) = plan(doc).legs
     assert leg.contracts == 6_120
+
+
+def test_yield_given_up_on_coins_posted_as_margin_and_gas_on_chain():
+    # 100 staked ETH at 4%: an inverse 1x short margined with the hedged coin posts
+    # 100 ETH (+ the opening fee) as margin: about 100 x 3,000 x 4% = 12,000 USD a year given up
+    doc = parse_portfolio({"prices": {"ETH": 3_000},
+                           "holdings": [{"asset": "ETH", "amount": 100, "kind": "staked", "apy": 0.04}],
+                           "hedge": {"venues": ["binance-coinm"], "leverage": 1,
+                                     "collateral": "hedged-coin"}})
+    p = plan(doc)
+    (leg,) = p.legs
+    expected = leg.collateral_needed * 0.04 * 3_000
+    assert expected == pytest.approx(12_000, rel=1e-3)
+    assert p.totals()["yield_given_up_per_year_usd"] == pytest.approx(expected)
+    assert "yield-given-up" in {w.code for w in p.warnings}
+    # gas: 2 transactions (open, close) at the venue's gas per transaction
+    onchain = parse_portfolio({"prices": {"ETH": 3_000}, "holdings": [{"asset": "ETH", "amount": 10}],
+                               "hedge": {"venues": ["hyperliquid"], "gas_usd_per_tx": {"hyperliquid": 0.5}}})
+    assert plan(onchain).totals()["gas_usd"] == pytest.approx(1.0)
+
+
+def test_scenario_takes_data_dir(tmp_path, run_cli, data_dir, monkeypatch):
+    from hedgekit.data import Store, import_path
+
+    monkeypatch.setenv("HEDGEKIT_DATA_DIR", str(tmp_path / "default-is-empty"))
+    store = tmp_path / "mine"
+    import_path(data_dir / "prices" / "binance_spot_daily_8coins_2020-01_2026-02" / "BTC_1D.json.gz",
+                store=Store(store))
+    path = tmp_path / "b.yaml"
+    path.write_text("holdings: [{asset: BTC, amount: 1}]\n")
+    code, out, err = run_cli("scenario", str(path))
+    assert code == 2 and "no price for BTC" in err          # the default store is empty
+    code, out, err = run_cli("scenario", str(path), "--data-dir", str(store), "--json")
+    assert code == 0, err                                    # --data-dir's store has BTC

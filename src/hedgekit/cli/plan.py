@@ -57,8 +57,7 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
                              "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
                              show_value=False)
         held = [*(held or []), *held_positions(synced)]
-    store = None if data_dir is None else _store(data_dir)
-    result = plan(book, snapshot_for(book, live=synced, store=store), positions=held,
+    result = plan(book, snapshot_for(book, live=synced, store=store_at(data_dir)), positions=held,
                   now=datetime.now(UTC))
     stale = [w for w in result.warnings if w.code == "stale-price"]
     if strict and stale:
@@ -66,7 +65,10 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
     emit(result, json, "render_plan")
 
 
-def _store(data_dir: Path):
+def store_at(data_dir: Path | None):
+    """The data store at ``--data-dir`` (None: the default store, opened only if needed)."""
+    if data_dir is None:
+        return None
     from hedgekit.data import Store
 
     return Store(data_dir)
