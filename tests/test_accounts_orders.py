@@ -442,6 +442,83 @@ def test_okx_endpoint_timeout_is_a_timeout(rsps):
         place_order(_client("okx"), _limit("BTC-USDT-SWAP", 2))
 
 
+# =========================================================================== Deribit
+# BTC-PERPETUAL: amounts in USD, 10 USD per contract (the existing get_instruments fixture), so
+# 5 contracts are sent as amount 50 and a fill of 20 USD is 2 contracts.
+def _deribit_open(rsps, name="get_open_orders_by_instrument.json"):
+    stub_venue(rsps, "deribit")
+    _add(rsps, "deribit", "GET", "/api/v2/private/get_open_orders_by_instrument", name)
+    _add(rsps, "deribit", "GET", "/api/v2/private/get_order_history_by_instrument",
+         "get_order_history_by_instrument.json")
+
+
+def test_deribit_limit_reduce_only_carries_the_label(rsps):
+    stub_venue(rsps, "deribit")
+    _add(rsps, "deribit", "GET", "/api/v2/private/buy", "buy.json")
+    result = place_order(_client("deribit"), _limit("BTC-PERPETUAL", 5))
+    (sent,) = _sent(rsps, "GET", "/api/v2/private/buy")
+    assert (sent["label"], sent["reduce_only"], sent["type"], sent["amount"], sent["price"]) == (
+        CID, "true", "limit", "50", "30000")
+    assert (result.status, result.venue_order_id, result.client_order_id) == ("open", "3016537401", CID)
+    assert (result.contracts, result.filled_contracts) == (5.0, 0.0)
+
+
+def test_deribit_fetch_by_label_scans_open_then_closed_orders(rsps):
+    _deribit_open(rsps)
+    client = _client("deribit")
+    found = fetch_order_by_client_id(client, "BTC-PERPETUAL", CID)
+    # the labelled order, not the unlabelled one beside it: 20 of 50 USD filled = 2 of 5 contracts
+    assert found is not None and (found.status, found.contracts, found.filled_contracts) == (
+        "partially_filled", 5.0, 2.0)
+    assert found.venue_order_id == "3016537401" and found.average_price == 30000.0
+    assert fetch_order_by_client_id(client, "BTC-PERPETUAL", "hk7a2c0leg9") is None
+
+
+def test_deribit_fetch_by_label_finds_a_filled_order_in_the_history(rsps):
+    _deribit_open(rsps, "get_open_orders_by_instrument-empty.json")
+    found = fetch_order_by_client_id(_client("deribit"), "BTC-PERPETUAL", CID)
+    assert found is not None and (found.status, found.filled_contracts) == ("filled", 5.0)
+
+
+def test_deribit_cancel_looks_up_the_order_id_by_label(rsps):
+    _deribit_open(rsps)
+    _add(rsps, "deribit", "GET", "/api/v2/private/cancel", "cancel.json")
+    result = cancel_order(_client("deribit"), "BTC-PERPETUAL", CID)
+    assert (result.status, result.contracts, result.filled_contracts) == ("canceled", 5.0, 2.0)
+    assert _sent(rsps, "GET", "/api/v2/private/cancel")[0]["order_id"] == "3016537401"
+
+
+def test_deribit_cancel_of_a_filled_order_returns_it_without_a_cancel(rsps):
+    _deribit_open(rsps, "get_open_orders_by_instrument-empty.json")
+    result = cancel_order(_client("deribit"), "BTC-PERPETUAL", CID)
+    assert result.status == "filled" and _sent(rsps, "GET", "/api/v2/private/cancel") == []
+    with pytest.raises(OrderNotFound):
+        cancel_order(_client("deribit"), "BTC-PERPETUAL", "hk7a2c0leg9")
+
+
+def test_deribit_recent_trades_carry_the_label(rsps):
+    stub_venue(rsps, "deribit")
+    _add(rsps, "deribit", "GET", "/api/v2/private/get_user_trades_by_instrument", "get_user_trades_by_instrument.json")
+    (fill,) = fetch_recent_trades(_client("deribit"), "BTC-PERPETUAL")
+    assert (fill["client_order_id"], fill["side"], fill["contracts"], fill["price"]) == (CID, "buy", 2.0, 30000.0)
+    assert (fill["fee"], fill["fee_currency"]) == (0.00000033, "BTC")
+
+
+@pytest.mark.parametrize(("code", "reason"), [
+    ("10009", "insufficient-margin"),
+    ("10007", "price-band"),
+    ("10032", "min-notional"),
+    ("10002", "lot-size"),
+])
+def test_deribit_rejections_are_classified(rsps, code, reason):
+    stub_venue(rsps, "deribit")
+    _add(rsps, "deribit", "GET", "/api/v2/private/buy", "order-errors.json", key=code, status=400)
+    with pytest.raises(OrderRejected) as err:
+        place_order(_client("deribit"), _limit("BTC-PERPETUAL", 5))
+    assert (err.value.reason, err.value.code) == (reason, code)
+    assert body("deribit", "order-errors.json")[code]["error"]["message"] in str(err.value)
+
+
 # =========================================================================== request checks
 def test_bad_requests_are_refused_before_anything_is_sent(rsps):
     stub_venue(rsps, "okx")
@@ -456,9 +533,10 @@ def test_bad_requests_are_refused_before_anything_is_sent(rsps):
 
 
 def test_venue_without_order_support_says_so():
-    client = make_client(AccountConfig(name="acct", venue="deribit", key_env="V"), environ=ENV)
+    env = {**ENV, "V_WALLET_ADDRESS": "0x" + "ab" * 20}
+    client = make_client(AccountConfig(name="acct", venue="hyperliquid", key_env="V"), environ=env)
     with pytest.raises(VenueError, match="placing orders is not supported on this venue yet"):
-        place_order(client, _limit("BTC-PERPETUAL", 1, cid="hk-1"))
+        place_order(client, _limit("BTC", 1, cid="0x" + "0" * 32))
 
 
 # =========================================================================== pure helpers

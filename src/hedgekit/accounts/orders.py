@@ -247,8 +247,15 @@ _OKX_REJECT = {
 # Deribit RPC error codes: https://docs.deribit.com/#rpc-error-codes
 _DERIBIT_REJECT = {
     "10009": "insufficient-margin",  # not_enough_funds
-    "10005": "price-band",           # price_too_low
-    "10006": "price-band",           # price_too_high
+    "10005": "price-band",           # price_too_low <Limit>
+    "10006": "price-band",           # price_too_low4idx <Limit>
+    "10007": "price-band",           # price_too_high <Limit>
+    "10008": "price-band",           # price_too_high4idx <Limit>
+    "10032": "min-notional",         # whole_cost_too_low
+    "10002": "lot-size",             # qty_too_low
+    "10021": "lot-size",             # invalid_amount
+    "10027": "lot-size",             # non_integer_contract_amount
+    "10043": "other",                # price_wrong_tick
 }
 
 _REJECT = {"binance": _BINANCE_REJECT, "bybit": _BYBIT_REJECT, "okx": _OKX_REJECT, "deribit": _DERIBIT_REJECT}
@@ -428,15 +435,23 @@ def order_result(raw: Mapping[str, Any], *, symbol: str, client_order_id: str | 
 # --------------------------------------------------------------------------- venue calls
 # The venue's own parameter for the client order id when placing, and when looking up or
 # cancelling (ccxt passes these through to the request).
-_NEW_ID_PARAM = {"binance": "newClientOrderId", "bybit": "orderLinkId", "okx": "clOrdId"}
-_ORIG_ID_PARAM = {"binance": "origClientOrderId", "bybit": "orderLinkId", "okx": "clOrdId"}
+_NEW_ID_PARAM = {"binance": "newClientOrderId", "bybit": "orderLinkId", "okx": "clOrdId", "deribit": "label"}
+_ORIG_ID_PARAM = {"binance": "origClientOrderId", "bybit": "orderLinkId", "okx": "clOrdId", "deribit": "label"}
 
 # Answers to a cancel of an order that is already done or unknown: then its final state is
-# read by client id. Binance -2011 CANCEL_REJECTED "Unknown order sent." and -2013 "Order does
-# not exist."; Bybit 110001 "Order does not exist", 110008 "Order has been finished or
-# canceled", 110010 "Order already cancelled"; OKX 51400 "Cancellation failed as the order does
-# not exist", 51401 "already canceled", 51402 "already completed" (error-code pages above).
-_CANCEL_DONE = frozenset({"-2011", "-2013", "110001", "110008", "110010", "51400", "51401", "51402"})
+# read by client id (codes per venue: the same number means different things elsewhere).
+_CANCEL_DONE = {
+    # Binance -2011 CANCEL_REJECTED "Unknown order sent.", -2013 NO_SUCH_ORDER "Order does not exist."
+    "binance": frozenset({"-2011", "-2013"}),
+    # Bybit 110001 "Order does not exist", 110008 "Order has been finished or canceled",
+    # 110010 "Order already cancelled"
+    "bybit": frozenset({"110001", "110008", "110010"}),
+    # OKX 51400 "Cancellation failed as the order does not exist", 51401 "... already canceled",
+    # 51402 "... already completed"
+    "okx": frozenset({"51400", "51401", "51402"}),
+    # Deribit 10004 order_not_found, 10010 already_closed, 11044 not_open_order
+    "deribit": frozenset({"10004", "10010", "11044"}),
+}
 
 
 def _supported(client: AccountClient) -> str:
@@ -518,7 +533,8 @@ def fetch_order_by_client_id(client: AccountClient, symbol: str, client_order_id
     """The venue's order with ``client_order_id`` on ``symbol``; None when the venue never saw
     it. Binance and OKX look it up directly (``origClientOrderId`` / ``clOrdId``); Bybit, whose
     single-order query serves only the last 500 orders, searches its open then its closed and
-    cancelled orders by ``orderLinkId``."""
+    cancelled orders by ``orderLinkId``; Deribit, which cannot look up one instrument's order by
+    label, scans the instrument's open orders, then its order history, for the ``label``."""
     family = _supported(client)
     unified, market = _market(client, symbol)
     unit = _size_unit(client, market)
@@ -528,6 +544,11 @@ def fetch_order_by_client_id(client: AccountClient, symbol: str, client_order_id
         raws = list(client.call("fetch_open_orders", unified, None, None, param))
         if not raws:
             raws = list(client.call("fetch_canceled_and_closed_orders", unified, None, None, param))
+    elif family == "deribit":
+        # no look-up by label for one instrument: scan its open orders, then its order history
+        raws = [r for r in client.call("fetch_open_orders", unified) if _client_id_of(r) == client_order_id]
+        if not raws:
+            raws = [r for r in client.call("fetch_closed_orders", unified) if _client_id_of(r) == client_order_id]
     else:
         try:
             raws = [client.call_refined(_not_found, "fetch_order", None, unified, param)]
@@ -540,11 +561,13 @@ def fetch_order_by_client_id(client: AccountClient, symbol: str, client_order_id
                         redactor=client.redactor)
 
 
-def _cancel_done(exc: BaseException) -> VenueError | None:
-    code, _ = venue_error_code(str(exc)) if isinstance(exc, ccxt.BaseError) else (None, None)
-    if isinstance(exc, ccxt.OrderNotFound) or code in _CANCEL_DONE:
-        return _Settled("-", "-", "order already done or unknown")
-    return None
+def _cancel_done(family: str) -> Callable[[BaseException], VenueError | None]:
+    def refine(exc: BaseException) -> VenueError | None:
+        code, _ = venue_error_code(str(exc)) if isinstance(exc, ccxt.BaseError) else (None, None)
+        if isinstance(exc, ccxt.OrderNotFound) or code in _CANCEL_DONE.get(family, ()):
+            return _Settled("-", "-", "order already done or unknown")
+        return None
+    return refine
 
 
 def cancel_order(client: AccountClient, symbol: str, client_order_id: str) -> OrderResult:
@@ -556,14 +579,25 @@ def cancel_order(client: AccountClient, symbol: str, client_order_id: str) -> Or
     unified, market = _market(client, symbol)
     unit = _size_unit(client, market)
     param = {_ORIG_ID_PARAM[family]: client_order_id}
+    venue_id = None
+    if family == "deribit":  # Deribit cancels one order by its own id: look it up first
+        known = fetch_order_by_client_id(client, symbol, client_order_id)
+        if known is None or known.status not in ("open", "partially_filled"):
+            return _found_or_missing(client, symbol, client_order_id, known)
+        venue_id, param = known.venue_order_id, {}
     try:
-        raw = client.call_refined(_cancel_done, "cancel_order", None, unified, param)
+        raw = client.call_refined(_cancel_done(family), "cancel_order", venue_id, unified, param)
     except _Settled:
         raw = None
     if raw is not None and raw.get("status") and raw.get("amount") is not None:
         return order_result(raw, symbol=symbol, client_order_id=client_order_id, size_unit=unit,
                             redactor=client.redactor)
-    found = fetch_order_by_client_id(client, symbol, client_order_id)
+    return _found_or_missing(client, symbol, client_order_id,
+                             fetch_order_by_client_id(client, symbol, client_order_id))
+
+
+def _found_or_missing(client: AccountClient, symbol: str, client_order_id: str,
+                      found: OrderResult | None) -> OrderResult:
     if found is None:
         raise OrderNotFound(client.account, client.venue, f"no order {client_order_id} on {symbol} to cancel",
                             call="cancel_order")
