@@ -276,17 +276,21 @@ def test_venue_down_on_send_is_unavailable_not_rejected(rsps, status):
 
 
 # =========================================================================== Bybit
-def test_bybit_limit_reduce_only_carries_the_order_link_id(rsps):
-    stub_venue(rsps, "bybit-linear")
-    _add(rsps, "bybit-linear", "POST", "/v5/order/create", "order-create.json")
-    result = place_order(_client("bybit-linear"), _limit("BTCUSDT", 0.01))
+@pytest.mark.parametrize(("venue", "symbol", "size", "qty"), [
+    ("bybit-linear", "BTCUSDT", 0.01, "0.01"),
+    ("bybit-inverse", "BTCUSD", 300, "300"),  # inverse: 300 contracts of 1 USD
+])
+def test_bybit_limit_reduce_only_carries_the_order_link_id(rsps, venue, symbol, size, qty):
+    stub_venue(rsps, venue)
+    _add(rsps, venue, "POST", "/v5/order/create", "order-create.json")
+    result = place_order(_client(venue), _limit(symbol, size))
     (sent,) = _sent(rsps, "POST", "/v5/order/create")
     assert sent["orderLinkId"] == CID and sent["reduceOnly"] is True
-    assert (sent["category"], sent["orderType"], sent["side"], sent["qty"], sent["price"]) == (
-        "linear", "Limit", "Buy", "0.01", "30000")
+    assert (sent["category"], sent["symbol"], sent["orderType"], sent["side"], sent["qty"], sent["price"]) == (
+        venue.split("-")[1], symbol, "Limit", "Buy", qty, "30000")
     # the answer only acknowledges: id and client id; size and side are the request's
     assert (result.status, result.venue_order_id, result.client_order_id) == ("open", "1321003749386327552", CID)
-    assert (result.side, result.contracts, result.filled_contracts) == ("buy", 0.01, 0.0)
+    assert (result.side, result.contracts, result.filled_contracts) == ("buy", size, 0.0)
 
 
 def test_bybit_market_order(rsps):

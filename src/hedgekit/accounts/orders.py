@@ -557,8 +557,8 @@ def fetch_order_by_client_id(client: AccountClient, symbol: str, client_order_id
     raws = [r for r in raws if _client_id_of(r) in (None, client_order_id)]
     if not raws:
         return None
-    return order_result(_answer(client, raws[0], "fetch_order"), symbol=symbol, client_order_id=client_order_id, size_unit=unit,
-                        redactor=client.redactor)
+    return order_result(_answer(client, raws[0], "fetch_order"), symbol=symbol,
+                        client_order_id=client_order_id, size_unit=unit, redactor=client.redactor)
 
 
 def _cancel_done(family: str) -> Callable[[BaseException], VenueError | None]:
