@@ -149,7 +149,8 @@ _ID_RULES: dict[str, tuple[int, str]] = {
     "hyperliquid": (34, r"^0x[0-9a-f]{32}$"),
     # clientId is a uint32 https://docs.dydx.exchange/api_integration-trading/placing_orders
     "dydx": (10, r"^[0-9]+$"),
-    # clOrdID: "Optional Client Order ID" (36 characters, UUID-sized)
+    # clOrdID: "Optional Client Order ID"; the page states no length or charset, so a UUID's
+    # 36 characters of letters, digits, - and _ are assumed (orders are not placed there yet)
     # https://www.bitmex.com/api/explorer/#!/Order/Order_new
     "bitmex": (36, r"^[A-Za-z0-9_-]+$"),
 }
