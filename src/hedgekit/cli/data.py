@@ -10,6 +10,11 @@ from hedgekit.errors import InputError
 
 DataDir = Annotated[Optional[str], typer.Option("--data-dir", help="Store folder (default: $HEDGEKIT_DATA_DIR or the user data dir).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+# the names of hedgekit.data.importers.FORMATS, spelled out so --help needs no pandas import
+# (tests/test_cli_output.py checks they match)
+FORMAT_NAMES = ("binance-kline-csv", "binance-json", "binance-funding-csv", "funding-daily-mean", "bitmex-funding",
+                "deribit-funding", "multi-exchange-funding", "funding-parquet", "freqtrade", "yahoo-csv",
+                "long-ohlcv-csv", "cme-databento", "price-volume-csv")
 
 
 def _store(data_dir: str | None):
@@ -43,7 +48,8 @@ def list_cmd(data_dir: DataDir = None, json: Json = False) -> None:
 
 def import_cmd(
     paths: Annotated[list[str], typer.Argument(help="Files or folders (folders are walked recursively).")],
-    format: Annotated[Optional[str], typer.Option("--format", help="Skip detection and use this layout.")] = None,
+    format: Annotated[Optional[str], typer.Option(
+        "--format", help="Skip detection and use this layout: " + ", ".join(FORMAT_NAMES) + ".")] = None,
     venue: Annotated[Optional[str], typer.Option("--venue", help="Venue id when the file does not say (e.g. binance).")] = None,
     symbol: Annotated[Optional[str], typer.Option("--symbol", help="Symbol when the file does not say (e.g. BTC/USD).")] = None,
     tz_offset: Annotated[Optional[float], typer.Option("--tz-offset", help="Hours added to every timestamp: -3 turns UTC+3 into UTC.")] = None,
@@ -78,16 +84,19 @@ def import_cmd(
     if json:
         print_json(report)
         return
+    from rich.text import Text
+
     con = console()
     for f in report.files:
         if f.status == "imported":
             what = ", ".join(f"{s['kind']} {s['venue']} {s['symbol']} {s['freq']} ({s['rows']:,} rows)" for s in f.series[:3])
             more = f" +{len(f.series) - 3} more series" if len(f.series) > 3 else ""
-            con.print(f"[green]imported[/green] {f.path} [{f.format}]: {what}{more}", highlight=False, soft_wrap=True)
+            con.print(Text.assemble(("imported", "green"), f" {f.path} [{f.format}]: {what}{more}"),
+                      highlight=False, soft_wrap=True)
             for note in f.notes[:5]:
                 con.print(f"  note: {note}", highlight=False, soft_wrap=True)
         else:
-            con.print(f"[yellow]refused[/yellow]  {f.path}: {f.reason}", highlight=False, soft_wrap=True)
+            con.print(Text.assemble(("refused", "yellow"), f"  {f.path}: {f.reason}"), highlight=False, soft_wrap=True)
     con.print(f"{len(report.imported)} imported, {len(report.refused)} refused, {report.rows:,} rows "
               f"in {report.seconds:.2f} s -> {report.data_dir}", highlight=False, soft_wrap=True)
 
