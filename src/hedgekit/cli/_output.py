@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-__all__ = ["console", "print_json", "to_jsonable", "visible"]
+__all__ = ["console", "print_json", "to_jsonable", "visible", "working"]
 
 # C0 controls except tab and newline, DEL, and the C1 controls: shown as \xNN
 _CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0, 9), *range(11, 32), 127, *range(128, 160))}
@@ -77,3 +79,35 @@ def console(*, stderr: bool = False):
             raise BrokenPipeError
 
     return SafeConsole(markup=False, emoji=False, stderr=stderr)
+
+
+@contextmanager
+def working(label: str, *, after: float = 1.0) -> Iterator[None]:
+    """A spinner with ``label`` on stderr when the block runs longer than ``after`` seconds
+    and a terminal watches; nothing at all in pipes, files and tests."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    import threading
+
+    status = console(stderr=True).status(label)
+    lock = threading.Lock()
+    state = {"started": False, "done": False}
+
+    def start() -> None:
+        with lock:
+            if not state["done"]:
+                status.start()
+                state["started"] = True
+
+    timer = threading.Timer(after, start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+            if state["started"]:
+                status.stop()

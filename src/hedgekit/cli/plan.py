@@ -31,9 +31,12 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
     from hedgekit.planner import held_from_book, plan
     from hedgekit.portfolio import load_portfolio
 
-    book = load_portfolio(portfolio)
-    result = plan(book, snapshot_for(book), positions=held_from_book(book),
-                  now=datetime.now(timezone.utc))
+    from hedgekit.cli._output import working
+
+    with working("planning"):  # a spinner on a terminal once it takes more than a second
+        book = load_portfolio(portfolio)
+        result = plan(book, snapshot_for(book), positions=held_from_book(book),
+                      now=datetime.now(timezone.utc))
     stale = [w for w in result.warnings if w.code == "stale-price"]
     if strict and stale:
         raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)

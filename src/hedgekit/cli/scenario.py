@@ -64,9 +64,12 @@ def scenario_command(portfolio: PortfolioArg,
     from hedgekit.portfolio import load_portfolio
     from hedgekit.scenarios import run_scenarios
 
-    book = load_portfolio(portfolio)
-    result = run_scenarios(plan(book, snapshot_for(book)), grid, horizon_days=horizon_days,
-                           benchmark=benchmark, asset_shocks=fixed)
+    from hedgekit.cli._output import working
+
+    with working("stress-testing"):  # a spinner on a terminal once it takes more than a second
+        book = load_portfolio(portfolio)
+        result = run_scenarios(plan(book, snapshot_for(book)), grid, horizon_days=horizon_days,
+                               benchmark=benchmark, asset_shocks=fixed)
     emit(result, json, "render_scenarios")
 
 
