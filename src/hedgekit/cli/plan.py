@@ -34,12 +34,14 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
     """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, trades."""
     from datetime import datetime
 
+    from hedgekit.cli._output import working
     from hedgekit.errors import InputError
     from hedgekit.market.sources import snapshot_for
     from hedgekit.planner import held_from_book, plan
     from hedgekit.portfolio import load_portfolio
 
-    book = load_portfolio(portfolio)
+    with working("reading the book"):  # a spinner on a terminal once it takes more than a second
+        book = load_portfolio(portfolio)
     synced = None
     held = held_from_book(book)
     if book.accounts:
@@ -57,8 +59,9 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
                              "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
                              show_value=False)
         held = [*(held or []), *held_positions(synced)]
-    result = plan(book, snapshot_for(book, live=synced, store=store_at(data_dir)), positions=held,
-                  now=datetime.now(UTC))
+    with working("planning"):
+        result = plan(book, snapshot_for(book, live=synced, store=store_at(data_dir)), positions=held,
+                      now=datetime.now(UTC))
     stale = [w for w in result.warnings if w.code == "stale-price"]
     if strict and stale:
         raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)

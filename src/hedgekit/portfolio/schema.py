@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from hedgekit._validation import duration_seconds, from_validation_error, read_yaml
+from hedgekit._validation import Number, Whole, duration_seconds, from_validation_error, read_yaml
 from hedgekit.errors import InputError
 
 __all__ = [
@@ -77,9 +78,31 @@ class Rounding(StrEnum):
     UP = "up"
 
 
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+# history windows longer than this (about 27 years, older than any crypto market) are typos
+MAX_FUNDING_DAYS = 10_000
+
+# Bounds that keep every product of the plan finite (amount x price x ratio x beta stays far
+# below the float maximum of 1.8e308) and refuse values no real book holds: a coin amount above
+# 1e18 exceeds the supply of any token, a USD price outside [1e-12, 1e12] fits no listed coin,
+# a funding rate beyond 100% per 8 hours or a beta beyond 100 is a typo.
+MAX_AMOUNT = 1e18
+MIN_PRICE, MAX_PRICE = 1e-12, 1e12
+MIN_LEVERAGE = 0.01
+
+
+def _at_least(low: float):
+    def check(value: float) -> float:
+        if value < low:
+            raise InputError("", f"must be >= {low:g}", value)
+        return value
+    return AfterValidator(check)
+
+
+Amount = Annotated[Number, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+PosAmount = Annotated[Number, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Price = Annotated[Number, Field(gt=0, le=MAX_PRICE, allow_inf_nan=False), _at_least(MIN_PRICE)]
+Rate = Annotated[Number, Field(ge=-1, le=1, allow_inf_nan=False)]
+Beta = Annotated[Number, Field(ge=-100, le=100, allow_inf_nan=False)]
 
 
 def _symbol(value: Any) -> Any:
@@ -105,17 +128,17 @@ class Holding(_Model):
 
     kind: HoldingKind = HoldingKind.SPOT
     asset: str | None = None
-    amount: NonNeg | None = None
+    amount: Amount | None = None
     venue: str | None = None
-    apy: Annotated[float, Field(ge=-1, allow_inf_nan=False)] = 0.0
-    unlock_days: NonNeg = 0.0
+    apy: Annotated[Number, Field(ge=-1, le=100, allow_inf_nan=False)] = 0.0
+    unlock_days: Annotated[Number, Field(ge=0, le=36500, allow_inf_nan=False)] = 0.0
     pool: str | None = None
     model: LPModel | None = None
-    liquidity: Pos | None = None
-    amount_base: NonNeg | None = None
-    amount_quote: NonNeg | None = None
-    lower: Pos | None = None
-    upper: Pos | None = None
+    liquidity: PosAmount | None = None
+    amount_base: Amount | None = None
+    amount_quote: Amount | None = None
+    lower: Price | None = None
+    upper: Price | None = None
 
     _asset_upper = field_validator("asset", mode="before")(_symbol)
     _pool_upper = field_validator("pool", mode="before")(_symbol)
@@ -198,15 +221,15 @@ class InstrumentChoice(_Model):
 
     venue: str
     symbol: str
-    contracts: Pos | None = None
+    contracts: PosAmount | None = None
     contract_type: Literal["linear", "inverse", "quanto"] | None = None
-    contract_size: Pos | None = None
+    contract_size: Price | None = None
     base: str | None = None
     quote: str | None = None
     settle: str | None = None
-    lot_size: Pos = 1.0
+    lot_size: Price = 1.0
     expiry: datetime | None = None  # a dated future (settles then; UTC when no zone is given)
-    price: Pos | None = None        # the contract's own price (a dated future's, for its basis)
+    price: Price | None = None      # the contract's own price (a dated future's, for its basis)
 
     _base_upper = field_validator("base", "quote", "settle", mode="before")(_symbol)
 
@@ -257,28 +280,29 @@ class HedgePolicy(_Model):
         benchmark: the market factor used for proxy hedges and scenario shocks.
     """
 
-    ratio: NonNeg = 1.0
-    ratios: dict[str, NonNeg] = Field(default_factory=dict)
+    ratio: Annotated[Number, Field(ge=0, le=10, allow_inf_nan=False)] = 1.0
+    ratios: dict[str, Annotated[Number, Field(ge=0, le=10, allow_inf_nan=False)]] = Field(default_factory=dict)
     method: HedgeMethod = HedgeMethod.NOTIONAL
     methods: dict[str, HedgeMethod] = Field(default_factory=dict)
-    betas: dict[str, Finite] = Field(default_factory=dict)
+    betas: dict[str, Beta] = Field(default_factory=dict)
     proxies: dict[str, str] = Field(default_factory=dict)
     venues: list[str] = Field(default_factory=lambda: ["binance-usdm"], min_length=1)
     contract_type: Literal["linear", "inverse", "quanto"] | None = None
-    instruments: dict[str, list[InstrumentChoice]] = Field(default_factory=dict)
-    leverage: Pos = 2.0
+    instruments: dict[str, Annotated[list[InstrumentChoice], Field(min_length=1)]] = Field(default_factory=dict)
+    leverage: Annotated[Number, Field(gt=0, le=1000, allow_inf_nan=False), _at_least(MIN_LEVERAGE)] = 2.0
     margin_mode: Literal["isolated", "cross"] = "isolated"
     collateral: Collateral | None = None
-    max_share_per_venue: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
-    funding_rates: dict[str, Finite] = Field(default_factory=dict)
-    default_funding_rate_8h: Finite = 0.0001
-    recent_funding_days: Annotated[int, Field(ge=1)] | None = None
+    max_share_per_venue: Annotated[Number, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    funding_rates: dict[str, Rate] = Field(default_factory=dict)
+    default_funding_rate_8h: Rate = 0.0001
+    recent_funding_days: Annotated[Whole, Field(ge=1, le=MAX_FUNDING_DAYS)] | None = None
     rounding: Rounding = Rounding.NEAREST
-    liquidation_warning_pct: Pos = 25.0
+    liquidation_warning_pct: Annotated[Number, Field(gt=0, le=1000, allow_inf_nan=False)] = 25.0
     benchmark: str = "BTC"
-    lookback_days: Annotated[int, Field(ge=30)] = 365
-    roll_days_before_expiry: Annotated[int, Field(ge=0)] = 3
-    gas_usd_per_tx: dict[str, NonNeg] = Field(default_factory=dict)  # per on-chain venue
+    lookback_days: Annotated[Whole, Field(ge=30, le=MAX_FUNDING_DAYS)] = 365
+    roll_days_before_expiry: Annotated[Whole, Field(ge=0, le=366)] = 3
+    gas_usd_per_tx: dict[str, Annotated[Number, Field(ge=0, le=1e6, allow_inf_nan=False)]] = Field(
+        default_factory=dict)  # per on-chain venue
 
     def ratio_for(self, asset: str) -> float:
         """The hedge ratio of ``asset``: its entry under ``ratios``, else ``ratio``."""
@@ -319,8 +343,8 @@ class ScenarioSettings(_Model):
     per-asset shocks (fraction, e.g. ``USDC: -0.05`` for a depeg) applied in every row."""
 
     benchmark: str | None = None
-    betas: dict[str, Finite] = Field(default_factory=dict)
-    asset_shocks: dict[str, Annotated[float, Field(gt=-1, allow_inf_nan=False)]] = Field(
+    betas: dict[str, Beta] = Field(default_factory=dict)
+    asset_shocks: dict[str, Annotated[Number, Field(gt=-1, le=100, allow_inf_nan=False)]] = Field(
         default_factory=dict)
 
     @field_validator("betas", "asset_shocks", mode="before")
@@ -343,8 +367,8 @@ class PositionEntry(_Model):
 
     venue: str
     symbol: str
-    contracts: Finite
-    entry_price: Pos | None = None
+    contracts: Annotated[Number, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False)]
+    entry_price: Price | None = None
     account: str | None = None
 
     @model_validator(mode="after")
@@ -362,7 +386,7 @@ class Portfolio(_Model):
     positions already held and how old a price may be."""
 
     holdings: list[Holding] = Field(min_length=1)
-    prices: dict[str, Pos] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(default_factory=dict)
     hedge: HedgePolicy = Field(default_factory=HedgePolicy)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
     positions: list[PositionEntry] | None = None
