@@ -66,7 +66,8 @@ def _error(doc) -> str:
      "hedge.instruments.BTC[0].contract_type: a custom contract needs contract_type, contract_size and base"),
     ({"holdings": []}, "holdings: must be a non-empty list of entries (got [])"),
     ({"holdings": [BTC], "hedges": {}},
-     "hedges: unknown section; expected holdings, prices, hedge, scenario, positions, max_price_age, accounts"),
+     "hedges: unknown section; expected holdings, prices, hedge, scenario, positions, max_price_age, accounts, "
+     "execution"),
 ])
 def test_malformed_portfolio_names_entry_and_field(doc, message):
     assert _error(doc) == message

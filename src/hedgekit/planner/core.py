@@ -130,7 +130,7 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
         return hedge_plan
     trading: dict[str, str] = {}
     for account in portfolio.accounts:  # the first account on a venue trades there
-        trading.setdefault(account.venue, account.name)
+        trading.setdefault(account.trading_venue, account.name)
     return with_trades(hedge_plan, positions, trading)
 
 

@@ -30,6 +30,7 @@ from hedgekit.errors import InputError
 
 __all__ = [
     "Collateral",
+    "ExecutionSettings",
     "HedgeMethod",
     "HedgePolicy",
     "Holding",
@@ -381,6 +382,33 @@ class PositionEntry(_Model):
         return self
 
 
+class ExecutionSettings(_Model):
+    """The optional ``execution:`` section: how ``hedgekit rebalance`` turns trades into orders.
+
+    Attributes:
+        band: trade a leg only when ``|held - target| / |target| > band`` (0 = always).
+        order_type: ``limit`` (price = mark -/+ ``max_slippage``) or ``market``.
+        max_slippage: fraction of the mark a fill may move against the order.
+        timeout_s: an unfilled limit order is cancelled after this (re-planned next run).
+        max_order_usd: larger trades are split into child orders of at most this notional.
+        max_daily_usd: notional an account may send over 24 hours (from the order journal).
+        reduce_only: ``auto`` sends reductions reduce-only; ``off`` never does.
+    """
+
+    band: Amount = 0.05
+    order_type: Literal["limit", "market"] = "limit"
+    max_slippage: Annotated[Number, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.002
+    timeout_s: PosAmount = 60.0
+    max_order_usd: PosAmount = 250_000.0
+    max_daily_usd: PosAmount = 1_000_000.0
+    reduce_only: Literal["auto", "off"] = "auto"
+
+    @field_validator("timeout_s", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return value if isinstance(value, (int, float)) else duration_seconds("", value)
+
+
 class Portfolio(_Model):
     """A validated portfolio file: holdings, offline prices, hedge policy, scenario settings,
     positions already held and how old a price may be."""
@@ -392,6 +420,7 @@ class Portfolio(_Model):
     positions: list[PositionEntry] | None = None
     max_price_age: float | None = None  # seconds; written 15m, 1h, ...
     accounts: tuple[Any, ...] = ()      # hedgekit.accounts.AccountConfig, checked by parse_accounts
+    execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
 
     @field_validator("max_price_age", mode="before")
     @classmethod
@@ -425,7 +454,7 @@ def parse_portfolio(data: Any) -> Portfolio:
     unknown = set(data) - set(Portfolio.model_fields)
     if unknown:
         raise InputError(min(unknown), "unknown section; expected holdings, prices, hedge, "
-                         "scenario, positions, max_price_age, accounts", show_value=False)
+                         "scenario, positions, max_price_age, accounts, execution", show_value=False)
     from hedgekit.accounts.config import parse_accounts
 
     accounts = parse_accounts(data.get("accounts"))
