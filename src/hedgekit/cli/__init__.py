@@ -49,10 +49,10 @@ def version() -> None:
 
 
 # Command modules in the order their groups appear in --help.
-_COMMAND_MODULES = ("plan", "scenario", "sync", "calc", "data", "analyze", "backtest")
+_COMMAND_MODULES = ("plan", "scenario", "sync", "rebalance", "calc", "data", "analyze", "backtest")
 
 
-_MODULE_OF = {"sync": "live"}  # command group -> module, where they differ
+_MODULE_OF = {"sync": "live", "rebalance": "execution"}  # command group -> module, where they differ
 
 
 def _polish_help() -> None:

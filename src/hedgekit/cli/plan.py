@@ -36,21 +36,38 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
 
     from hedgekit.cli._output import working
     from hedgekit.errors import InputError
-    from hedgekit.market.sources import snapshot_for
-    from hedgekit.planner import held_from_book, plan
+    from hedgekit.planner import plan
     from hedgekit.portfolio import load_portfolio
 
     with working("reading the book"):  # a spinner on a terminal once it takes more than a second
         book = load_portfolio(portfolio)
+    held, market = assemble(book, data_dir, live=live, quiet=json)
+    with working("planning"):
+        result = plan(book, market, positions=held, now=datetime.now(UTC))
+    stale = [w for w in result.warnings if w.code == "stale-price"]
+    if strict and stale:
+        raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)
+    emit(result, json, "render_plan")
+
+
+def assemble(book, data_dir: Path | None, *, live: bool = False, quiet: bool = False):
+    """``(held positions, market snapshot)`` a book is planned on: the book file's
+    ``positions:``, the accounts' last sync (synced first with ``live``) and what its paper
+    accounts hold."""
+    from hedgekit.errors import InputError
+    from hedgekit.market.sources import snapshot_for
+    from hedgekit.planner import held_from_book
+
     synced = None
     held = held_from_book(book)
     if book.accounts:
+        from hedgekit.execution.paper import held_positions as paper_held
         from hedgekit.live.book import held_positions, load_live_book
 
         if live:
             from hedgekit.cli.live import run_sync
 
-            run_sync(book, data_dir, quiet=json)
+            run_sync(book, data_dir, quiet=quiet)
         synced = load_live_book(book, data_dir)
         if synced.never_synced:
             name = synced.never_synced[0]
@@ -58,14 +75,8 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
             raise InputError(f"accounts[{index}]", f"account {name} has never been synced, so what "
                              "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
                              show_value=False)
-        held = [*(held or []), *held_positions(synced)]
-    with working("planning"):
-        result = plan(book, snapshot_for(book, live=synced, store=store_at(data_dir)), positions=held,
-                      now=datetime.now(UTC))
-    stale = [w for w in result.warnings if w.code == "stale-price"]
-    if strict and stale:
-        raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)
-    emit(result, json, "render_plan")
+        held = [*(held or []), *held_positions(synced), *paper_held(book, data_dir)]
+    return held, snapshot_for(book, live=synced, store=store_at(data_dir))
 
 
 def store_at(data_dir: Path | None):
