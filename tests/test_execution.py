@@ -285,11 +285,13 @@ class FakeOrders(types.ModuleType):
 
     def place_order(self, client, req):
         self.calls.append(("place", req.client_order_id))
-        if self.reject:
-            err = VenueError(client.account, client.venue, "ReduceOnly Order is rejected.", call="create_order")
-            err.kind, err.reason = "rejected", "reduce-only"
-            raise err
         self.req = req
+        if self.reject:
+            text = {"reduce-only": "ReduceOnly Order is rejected.",
+                    "duplicate-client-id": "Duplicate clientOrderId."}[self.reject]
+            err = VenueError(client.account, client.venue, text, call="create_order")
+            err.kind, err.reason = "rejected", self.reject  # type: ignore[attr-defined]
+            raise err
         return self._result(req, "partially_filled", req.contracts / 2)
 
     def fetch_order_by_client_id(self, client, symbol, cid):
@@ -300,7 +302,7 @@ class FakeOrders(types.ModuleType):
         raise AssertionError("nothing to cancel")
 
 
-@pytest.mark.parametrize("reject", [False, True])
+@pytest.mark.parametrize("reject", [None, "reduce-only", "duplicate-client-id"])
 def test_a_live_venue_goes_through_accounts_orders(tmp_path, monkeypatch, reject):
     fake = FakeOrders(reject)
     monkeypatch.setitem(__import__("sys").modules, "hedgekit.accounts.orders", fake)
@@ -315,9 +317,12 @@ def test_a_live_venue_goes_through_accounts_orders(tmp_path, monkeypatch, reject
     journal = Journal(tmp_path)
     (done,) = Executor(journal, {"main": venue}, "b", clock=clock, sleep=clock.sleep).execute([order])
     events = [e["status"] for e in journal.events(order.client_order_id)]
-    if reject:
+    if reject == "reduce-only":
         assert done.status == "rejected" and fake.calls == [("place", order.client_order_id)]
         assert journal.find(order.client_order_id)["message"] == "ReduceOnly Order is rejected. (reduce-only)"
+    elif reject == "duplicate-client-id":  # the venue had it already: adopted, not rejected
+        assert fake.calls == [("place", order.client_order_id), ("fetch", order.client_order_id)]
+        assert events == ["intent", "filled"] and done.status == "filled"
     else:  # a partial fill, then the poll finds it filled
         assert events == ["intent", "partially_filled", "filled"]
         assert (done.status, done.filled_contracts) == ("filled", 1.0)

@@ -103,7 +103,9 @@ def _print_rebalance(report: dict[str, Any], book: Path) -> None:
         head = f"dry run: {len(orders)} order(s)" + (" (add --execute to send)" if orders else "")
     else:
         head = f"executed: {len(orders)} order(s)"
-    print(head if orders else "no orders: every leg is on target or within its band")
+    if not orders:
+        head = "no orders" + ("" if report["skipped"] else ": every leg is on target or within its band")
+    print(head)
     for o in orders:
         price = f"limit {o['limit_price']:,.10g}" if o["limit_price"] is not None else "market"
         flags = " reduce-only" if o["reduce_only"] else ""

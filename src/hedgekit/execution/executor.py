@@ -134,6 +134,14 @@ class Executor:
                 return  # never reached: the next start sends it again with the same id
         except VenueError as exc:
             reason = getattr(exc, "reason", None)
+            if reason == "duplicate-client-id":  # it did reach the venue earlier: adopt it
+                try:
+                    found = self._retry(partial(venue.fetch, order.symbol, cid))
+                except VenueError:
+                    found = None
+                if found is not None:
+                    self.journal.record_result(found, self.clock())
+                    return
             if getattr(exc, "kind", "") == "rejected":
                 self.journal.record(cid, self.clock(), status="rejected",
                                     message=f"{exc.detail}" + (f" ({reason})" if reason else ""))

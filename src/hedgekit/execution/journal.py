@@ -113,9 +113,9 @@ class Journal:
         ``average_price``, ``fee``, ``fee_currency``, ``message``, ``venue_order_id``)."""
         fields = {k: v for k, v in fields.items() if k in _RESULT_FIELDS and v is not None}
         at = now.isoformat()
-        sets = ", ".join(f"{k} = ?" for k in fields)
+        sets = "".join(f"{k} = ?, " for k in fields)
         with transaction(self.conn) as c:
-            c.execute(f"UPDATE orders SET {sets}, updated_at = ? WHERE client_order_id = ?",
+            c.execute(f"UPDATE orders SET {sets}updated_at = ? WHERE client_order_id = ?",
                       (*fields.values(), at, client_order_id))
             self._event(c, client_order_id, at, fields.get("status", "update"),
                         fields.get("filled_contracts"), fields.get("message"))
