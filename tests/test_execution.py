@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import types
@@ -25,7 +26,7 @@ from hedgekit.execution.executor import Executor
 from hedgekit.execution.guards import guard_orders
 from hedgekit.execution.journal import Journal
 from hedgekit.execution.paper import PaperVenue, held_positions
-from hedgekit.execution.venues import LIVE_ID_FALLBACK, CcxtVenue, id_rules_for, open_venues
+from hedgekit.execution.venues import CcxtVenue, id_rules_for, open_venues
 from hedgekit.planner import file_snapshot, plan
 from hedgekit.portfolio import parse_portfolio
 
@@ -328,11 +329,15 @@ def test_a_live_venue_goes_through_accounts_orders(tmp_path, monkeypatch, reject
         assert (done.status, done.filled_contracts) == ("filled", 1.0)
 
 
-def test_live_id_rules_fall_back_to_a_safe_form_without_the_orders_module(monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "hedgekit.accounts.orders", None)
+def test_a_dry_run_for_a_live_okx_account_uses_an_id_okx_accepts():
+    # OKX clOrdId: "a combination of case-sensitive alphanumerics ... of up to 32 characters"
+    # (https://www.okx.com/docs-v5/en/#order-book-trading-trade-post-place-order)
     book = parse_portfolio({"prices": {"BTC": 75000}, "holdings": [{"asset": "BTC", "amount": 1}],
+                            "hedge": {"venues": ["okx"]},
                             "accounts": [{"name": "main", "venue": "okx", "key_env": "OKX"}]})
-    assert id_rules_for(book)("main") == LIVE_ID_FALLBACK
+    (order,) = guard_orders(plan(book, positions=[]), book.execution, book_id="b",
+                            id_rules=id_rules_for(book)).orders
+    assert order.account == "main" and re.fullmatch(r"[A-Za-z0-9]{1,32}", order.client_order_id)
 
 
 def _position(venue, symbol):
@@ -391,7 +396,6 @@ def _execute_and_check(data, btc, eth, held_btc, held_eth, max_order_usd):
 
 
 def test_readme_rebalancing_runs_end_to_end_on_the_paper_venue(run_cli, tmp_path, monkeypatch):
-    import re
     import shlex
 
     root = Path(__file__).resolve().parents[1]
@@ -453,3 +457,20 @@ def test_a_paper_account_without_base_is_named(run_cli, tmp_path, monkeypatch):
                     "accounts: [{name: p, venue: paper}]\n")
     code, _, err = run_cli("rebalance", str(book), "--execute", "--yes")
     assert code == 2 and err.startswith("error: accounts[0].base: a paper account needs base")
+
+
+def test_paper_plan_and_rebalance_load_no_exchange_library(tmp_path):
+    # a paper book is planned and executed without ccxt (or pandas): records come from the
+    # ccxt-free hedgekit.accounts.order_records
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    book = str(root / "examples" / "paper-book.yaml")
+    code = (f"import sys; from hedgekit.cli import main; main(['plan', {book!r}]); "
+            f"main(['rebalance', {book!r}, '--execute', '--yes']); "
+            "print(sorted(m for m in ('pandas', 'numba', 'ccxt', 'plotly') if m in sys.modules), file=sys.stderr)")
+    env = {**os.environ, "HEDGEKIT_DATA_DIR": str(tmp_path), "PYTHONPATH": str(root / "src")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert proc.stderr.strip().splitlines()[-1] == "[]"
+    assert "executed: 3 order(s)" in proc.stdout

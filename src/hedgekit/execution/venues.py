@@ -15,10 +15,7 @@ from hedgekit.execution._seam import OrderRequest, OrderResult
 from hedgekit.execution.ids import ANY_ID
 from hedgekit.market.snapshot import MarketSnapshot
 
-__all__ = ["LIVE_ID_FALLBACK", "CcxtVenue", "id_rules_for", "open_venues"]
-
-# letters and digits, at most 32: within Binance's, Bybit's and OKX's rules
-LIVE_ID_FALLBACK: tuple[int, str] = (32, r"[A-Za-z0-9]+")
+__all__ = ["CcxtVenue", "id_rules_for", "open_venues"]
 
 
 def _orders() -> ModuleType:
@@ -50,17 +47,14 @@ class CcxtVenue:
 
 def id_rules_for(book: Any) -> Callable[[str | None], tuple[int, str]]:
     """``account name -> (max length, regex)`` of its client order ids, without any network:
-    any id for a paper account, the venue's rule for a live one."""
+    any id for a paper account, the venue's documented rule for a live one."""
     venues = {cfg.name: cfg for cfg in book.accounts}
 
     def rules(account: str | None) -> tuple[int, str]:
         cfg = venues.get(account or "")
         if cfg is None or cfg.is_paper:
             return ANY_ID
-        try:
-            return _orders().client_order_id_rules(cfg.venue)
-        except (ImportError, AttributeError):
-            return LIVE_ID_FALLBACK
+        return _orders().client_order_id_rules(cfg.venue)
 
     return rules
 
