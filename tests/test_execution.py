@@ -21,6 +21,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hedgekit.accounts.errors import VenueError, VenueTimeout
+from hedgekit.errors import InputError
 from hedgekit.execution._seam import OrderRequest, OrderResult
 from hedgekit.execution.executor import Executor
 from hedgekit.execution.guards import guard_orders
@@ -287,6 +288,10 @@ class FakeOrders(types.ModuleType):
     def place_order(self, client, req):
         self.calls.append(("place", req.client_order_id))
         self.req = req
+        if self.reject == "unsupported":  # refused by hedgekit before any request
+            raise VenueError(client.account, client.venue, "placing orders is not supported on this venue yet")
+        if self.reject == "bad-price":
+            raise InputError("limit_price", "a limit order needs a price > 0", None)
         if self.reject:
             text = {"reduce-only": "ReduceOnly Order is rejected.",
                     "duplicate-client-id": "Duplicate clientOrderId."}[self.reject]
@@ -303,7 +308,7 @@ class FakeOrders(types.ModuleType):
         raise AssertionError("nothing to cancel")
 
 
-@pytest.mark.parametrize("reject", [None, "reduce-only", "duplicate-client-id"])
+@pytest.mark.parametrize("reject", [None, "reduce-only", "duplicate-client-id", "unsupported", "bad-price"])
 def test_a_live_venue_goes_through_accounts_orders(tmp_path, monkeypatch, reject):
     fake = FakeOrders(reject)
     monkeypatch.setitem(__import__("sys").modules, "hedgekit.accounts.orders", fake)
@@ -321,6 +326,9 @@ def test_a_live_venue_goes_through_accounts_orders(tmp_path, monkeypatch, reject
     if reject == "reduce-only":
         assert done.status == "rejected" and fake.calls == [("place", order.client_order_id)]
         assert journal.find(order.client_order_id)["message"] == "ReduceOnly Order is rejected. (reduce-only)"
+    elif reject in ("unsupported", "bad-price"):  # nothing reached the venue: final, not pending
+        assert done.status == "rejected" and journal.find(order.client_order_id)["message"].startswith("not sent: ")
+        assert journal.pending("b") == []
     elif reject == "duplicate-client-id":  # the venue had it already: adopted, not rejected
         assert fake.calls == [("place", order.client_order_id), ("fetch", order.client_order_id)]
         assert events == ["intent", "filled"] and done.status == "filled"

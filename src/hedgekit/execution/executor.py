@@ -20,6 +20,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from hedgekit.accounts.errors import VenueError, VenueRateLimited, VenueTimeout, VenueUnavailable
+from hedgekit.errors import InputError
 from hedgekit.execution._faults import crash_point
 from hedgekit.execution._seam import FINAL, OrderRequest, OrderResult
 from hedgekit.execution.guards import Order, with_attempt
@@ -132,6 +133,9 @@ class Executor:
                 return  # reconciled on the next start
             if result is None:
                 return  # never reached: the next start sends it again with the same id
+        except InputError as exc:  # refused before any request was made: nothing reached the venue
+            self.journal.record(cid, self.clock(), status="rejected", message=f"not sent: {exc}")
+            return
         except VenueError as exc:
             reason = getattr(exc, "reason", None)
             if reason == "duplicate-client-id":  # it did reach the venue earlier: adopt it
@@ -142,6 +146,9 @@ class Executor:
                 if found is not None:
                     self.journal.record_result(found, self.clock())
                     return
+            if not exc.call:  # raised before any venue call (e.g. a venue without order support)
+                self.journal.record(cid, self.clock(), status="rejected", message=f"not sent: {exc}")
+                return
             if getattr(exc, "kind", "") == "rejected":
                 self.journal.record(cid, self.clock(), status="rejected",
                                     message=f"{exc.detail}" + (f" ({reason})" if reason else ""))
