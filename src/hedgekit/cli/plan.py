@@ -35,28 +35,22 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
     from datetime import datetime
 
     from hedgekit.errors import InputError
-    from hedgekit.market.sources import snapshot_for
-    from hedgekit.planner import held_from_book, plan
+    from hedgekit.market.sources import held_and_synced, snapshot_for
+    from hedgekit.planner import plan
     from hedgekit.portfolio import load_portfolio
 
     book = load_portfolio(portfolio)
-    synced = None
-    held = held_from_book(book)
-    if book.accounts:
-        from hedgekit.live.book import held_positions, load_live_book
+    if book.accounts and live:
+        from hedgekit.cli.live import run_sync
 
-        if live:
-            from hedgekit.cli.live import run_sync
-
-            run_sync(book, data_dir, quiet=json)
-        synced = load_live_book(book, data_dir)
-        if synced.never_synced:
-            name = synced.never_synced[0]
-            index = next(i for i, a in enumerate(book.accounts) if a.name == name)
-            raise InputError(f"accounts[{index}]", f"account {name} has never been synced, so what "
-                             "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
-                             show_value=False)
-        held = [*(held or []), *held_positions(synced)]
+        run_sync(book, data_dir, quiet=json)
+    held, synced = held_and_synced(book, data_dir)
+    if synced is not None and synced.never_synced:
+        name = synced.never_synced[0]
+        index = next(i for i, a in enumerate(book.accounts) if a.name == name)
+        raise InputError(f"accounts[{index}]", f"account {name} has never been synced, so what "
+                         "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
+                         show_value=False)
     store = None if data_dir is None else _store(data_dir)
     result = plan(book, snapshot_for(book, live=synced, store=store), positions=held,
                   now=datetime.now(UTC))
