@@ -47,7 +47,7 @@ th:first-child, td:first-child, td.text, th.text { text-align:left; }
 .notice.error { background:#fef2f2; border-color:#fecaca; }
 .empty { color:var(--muted); font-style:italic; padding:12px 0; }
 .gauges { display:grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap:8px; }
-.chart { width:100%; min-height:260px; }
+.chart { width:100%; }
 button { background:var(--accent); color:#fff; border:0; border-radius:6px; padding:8px 14px; cursor:pointer; }
 button.danger { background:var(--bad); }
 form.inline { display:inline-block; margin-right:8px; }
@@ -71,6 +71,9 @@ def fmt_usd(value: Any, signed: bool = False, digits: int = 0) -> str:
     """``1,234,567 USD`` style: separators, no exponent; ``-`` when missing."""
     if _missing(value):
         return "-"
+    if round(value, digits) == 0:
+        value = 0.0  # no "+0" or "-0"
+        signed = False
     return f"{value:{'+' if signed else ''},.{digits}f}"
 
 
@@ -78,6 +81,8 @@ def fmt_pct(value: Any, digits: int = 1, signed: bool = False) -> str:
     """A fraction as a percentage: 0.0523 -> ``5.2%``; ``-`` when missing."""
     if _missing(value):
         return "-"
+    if round(value * 100, digits) == 0:
+        value, signed = 0.0, False
     return f"{value * 100:{'+' if signed else ''}.{digits}f}%"
 
 
