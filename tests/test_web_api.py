@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from hedgekit.errors import InputError
 from hedgekit.venues import get_venue
 from hedgekit.web import create_app
-from hedgekit.web.journal import book_key, read_alerts, read_orders, read_state_history
+from hedgekit.web.journal import book_key, book_keys, read_alerts, read_halt, read_orders, read_state_history
 from hedgekit.web.security import check_bind
 from tests.web_support import LIVE_BOOK, write_journal
 
@@ -123,7 +123,8 @@ def test_a_journal_without_the_tables_is_no_history_either(data):
         con.execute("CREATE TABLE something_else (x)")
     assert read_state_history(data / "journal.sqlite", book_key(LIVE_BOOK)) == []
     assert read_alerts(data / "journal.sqlite", book_key(LIVE_BOOK)) == []
-    assert read_orders(data / "journal.sqlite", book_key(LIVE_BOOK)) == []
+    assert read_orders((data / "journal.sqlite",), book_keys(LIVE_BOOK)) == []
+    assert read_halt((data / "journal.sqlite",), book_keys(LIVE_BOOK)) is None
 
 
 def test_history_alerts_and_orders_of_this_book_only(data):
@@ -145,6 +146,32 @@ def test_history_alerts_and_orders_of_this_book_only(data):
     activity = c.get("/activity").text
     assert "ETH hedge drifted" in activity and "hk-0001" in activity
     assert "another book" not in activity and "never-shown-key" not in activity
+
+
+def test_orders_and_halt_from_the_executors_own_journal(data):
+    # the executor may keep its journal apart (<data dir>/execution/journal.sqlite3) and name the
+    # book its own way; a halt there is shown on the main page
+    (data / "execution").mkdir()
+    other_key = "live-book-" + "0" * 6  # a book of the same file name elsewhere
+    keys = sorted(book_keys(LIVE_BOOK))
+    with closing(sqlite3.connect(data / "execution" / "journal.sqlite3")) as con, con:
+        con.execute("CREATE TABLE orders (client_order_id TEXT, book TEXT, symbol TEXT, status TEXT)")
+        con.executemany("INSERT INTO orders VALUES (?,?,?,?)",
+                        [(f"hk-{i}", key, "ETHUSDT", "filled") for i, key in enumerate(keys)]
+                        + [("hk-x", other_key, "BTCUSDT", "filled")] * (other_key not in keys))
+        con.execute("CREATE TABLE halts (book TEXT PRIMARY KEY, halted_at TEXT, reason TEXT)")
+        con.execute("INSERT INTO halts VALUES (?,?,?)", (keys[-1], "2026-12-01T09:00:00+00:00", "test"))
+    c = client(data)
+    assert sorted(o["client_order_id"] for o in c.get("/api/orders").json()["orders"]) == \
+        [f"hk-{i}" for i in range(len(keys))]
+    assert c.get("/api/status").json()["halted"] == {"halted_at": "2026-12-01T09:00:00+00:00",
+                                                     "reason": "test"}
+    assert "Halted since 2026-12-01T09:00:00+00:00" in c.get("/").text
+
+
+def test_no_halt_no_banner(data):
+    c = client(data)
+    assert c.get("/api/status").json()["halted"] is None and 'id="halted"' not in c.get("/").text
 
 
 # ---------------------------------------------------------------- the status is cached

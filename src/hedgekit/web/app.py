@@ -23,7 +23,16 @@ from hedgekit.errors import HedgekitError
 from hedgekit.reports import html as look
 from hedgekit.web import charts
 from hedgekit.web.actions import ACTIONS, Action, ActionUnavailable, default_actions
-from hedgekit.web.journal import book_key, journal_path, read_alerts, read_orders, read_state_history
+from hedgekit.web.journal import (
+    book_key,
+    book_keys,
+    journal_path,
+    order_journals,
+    read_alerts,
+    read_halt,
+    read_orders,
+    read_state_history,
+)
 from hedgekit.web.security import SESSION_COOKIE, Guard
 from hedgekit.web.status import book_status
 
@@ -96,10 +105,16 @@ def create_app(book_path: str | Path, data_dir: str | Path | None = None, allow_
     data = resolve_data_dir(data_dir)
     reports = Path(reports_dir) if reports_dir is not None else data / "reports"
     db, book_id = journal_path(data), book_key(book_path)
+    order_dbs, order_keys = order_journals(data), book_keys(book_path)
     guard = Guard(token)
     handlers = dict(actions) if actions is not None else default_actions()
     env = _env()
-    cache = _StatusCache(lambda: book_status(book_path, data_dir, datetime.now(UTC)), status_ttl)
+
+    def status() -> dict[str, Any]:
+        return {**book_status(book_path, data_dir, datetime.now(UTC)),
+                "halted": read_halt(order_dbs, order_keys)}
+
+    cache = _StatusCache(status, status_ttl)
 
     app = FastAPI(title="hedgekit", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(_AccessMiddleware, guard=guard)
@@ -145,7 +160,7 @@ def create_app(book_path: str | Path, data_dir: str | Path | None = None, allow_
 
     @app.get("/activity", response_class=HTMLResponse)
     def activity_page(request: Request) -> HTMLResponse:
-        orders = read_orders(db, book_id)
+        orders = read_orders(order_dbs, order_keys)
         columns = [k for k in dict.fromkeys(k for row in orders for k in row) if k != "book"]
         return page(request, "activity.html", "activity", alerts=read_alerts(db, book_id),
                     orders=orders, order_columns=columns)
@@ -181,7 +196,7 @@ def create_app(book_path: str | Path, data_dir: str | Path | None = None, allow_
 
     @app.get("/api/orders")
     def api_orders() -> dict[str, Any]:
-        return {"book": book_path.name, "orders": read_orders(db, book_id)}
+        return {"book": book_path.name, "orders": read_orders(order_dbs, order_keys)}
 
     @app.get("/static/plotly.min.js")
     def plotly_js() -> Response:
