@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from hedgekit.errors import InputError
 from hedgekit.venues import get_venue
 from hedgekit.web import create_app
+from hedgekit.web.app import WRONG_TOKEN_DELAY_SECONDS
 from hedgekit.web.journal import book_key, book_keys, read_alerts, read_halt, read_orders, read_state_history
 from hedgekit.web.security import check_bind
 from tests.web_support import LIVE_BOOK, write_journal
@@ -206,6 +207,13 @@ def test_anything_but_loopback_needs_a_token(host):
     check_bind(host, TOKEN, False)
 
 
+def test_a_short_token_is_refused_without_being_shown(run_cli, monkeypatch):
+    monkeypatch.setenv("HEDGEKIT_TOKEN", "short-Zq8")
+    code, out, err = run_cli("serve", str(LIVE_BOOK), "--host", "0.0.0.0")
+    assert code == 2 and err.startswith("error: HEDGEKIT_TOKEN: must be at least 16 characters")
+    assert "short-Zq8" not in out + err
+
+
 def test_serve_refuses_a_public_address_or_actions_without_a_token(run_cli, monkeypatch):
     monkeypatch.delenv("HEDGEKIT_TOKEN", raising=False)
     code, out, err = run_cli("serve", str(LIVE_BOOK), "--host", "0.0.0.0")
@@ -229,7 +237,9 @@ def test_with_a_token_every_page_asks_for_it(data):
     for path in APIS:
         assert c.get(path).status_code == 401
     assert c.get("/api/status", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+    t0 = time.monotonic()
     assert login(c, "wrong").status_code == 401
+    assert time.monotonic() - t0 >= WRONG_TOKEN_DELAY_SECONDS
     r = login(c)
     assert r.status_code == 303
     cookie = r.cookies.get("hedgekit_session")

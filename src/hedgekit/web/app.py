@@ -39,6 +39,7 @@ from hedgekit.web.status import book_status
 __all__ = ["STATUS_TTL_SECONDS", "create_app"]
 
 STATUS_TTL_SECONDS = 2.0  # the plan is recomputed at most this often, whatever the number of clients
+WRONG_TOKEN_DELAY_SECONDS = 1.0
 
 PAGES = (("now", "/", "now"), ("history", "/history", "history"),
          ("activity", "/activity", "alerts and orders"), ("plan", "/plan", "plan vs actual"),
@@ -217,6 +218,7 @@ def create_app(book_path: str | Path, data_dir: str | Path | None = None, allow_
     async def login(request: Request) -> Response:
         form = _form(await request.body())
         if not guard.token_ok(form.get("token")):
+            await asyncio.sleep(WRONG_TOKEN_DELAY_SECONDS)  # slows guessing down
             refused = page(request, "login.html", "", error="wrong token")
             refused.status_code = 401
             return refused

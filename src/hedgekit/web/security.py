@@ -17,7 +17,7 @@ import secrets
 
 from hedgekit.errors import InputError
 
-__all__ = ["SESSION_COOKIE", "Guard", "check_bind", "is_loopback"]
+__all__ = ["MIN_TOKEN_LENGTH", "SESSION_COOKIE", "Guard", "check_bind", "is_loopback"]
 
 SESSION_COOKIE = "hedgekit_session"
 
@@ -31,8 +31,15 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+MIN_TOKEN_LENGTH = 16
+
+
 def check_bind(host: str, token: str | None, allow_actions: bool) -> None:
-    """Refuse a non-loopback address without a token, and actions without a token."""
+    """Refuse a non-loopback address without a token, actions without a token, and a token too
+    short to resist guessing (the token itself is never echoed)."""
+    if token is not None and len(token) < MIN_TOKEN_LENGTH:
+        raise InputError("HEDGEKIT_TOKEN", f"must be at least {MIN_TOKEN_LENGTH} characters "
+                         "(e.g. openssl rand -hex 24)", None, show_value=False)
     if not token and not is_loopback(host):
         raise InputError("--host", "binding to an address other than loopback (127.0.0.1, ::1, "
                          "localhost) needs a token: set HEDGEKIT_TOKEN", host)
