@@ -193,6 +193,16 @@ def test_status_is_computed_once_per_ttl_whatever_the_clients(data, monkeypatch)
     assert len(calls) == 2
 
 
+def test_a_number_json_cannot_carry_is_sent_as_null(data, monkeypatch):
+    import hedgekit.web.app as web
+
+    real = web.book_status
+    monkeypatch.setattr(web, "book_status", lambda *a: {**real(*a), "probe": [float("nan"), float("inf"), 1.5]})
+    c = client(data)
+    assert c.get("/api/status").json()["probe"] == [None, None, 1.5]
+    assert c.get("/").status_code == 200
+
+
 # ---------------------------------------------------------------- access, secrets, actions
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -72,10 +73,22 @@ class _StatusCache:
             async with self._lock:
                 if time.monotonic() - self._at >= self._ttl:
                     doc = await run_in_threadpool(self._compute)
+                    doc = _finite(doc)
                     self._json = json.dumps(doc, allow_nan=False, default=str).encode()
                     self._doc, self.pages, self._at = doc, {}, time.monotonic()
         assert self._doc is not None
         return self._doc, self._json
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by None (JSON has no such numbers)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _env() -> Environment:
