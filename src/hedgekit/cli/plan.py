@@ -53,29 +53,21 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
 def assemble(book, data_dir: Path | None, *, live: bool = False, quiet: bool = False):
     """``(held positions, market snapshot)`` a book is planned on: the book file's
     ``positions:``, the accounts' last sync (synced first with ``live``) and what its paper
-    accounts hold."""
+    accounts hold (:func:`hedgekit.market.sources.held_and_synced`)."""
     from hedgekit.errors import InputError
-    from hedgekit.market.sources import snapshot_for
-    from hedgekit.planner import held_from_book
+    from hedgekit.market.sources import held_and_synced, snapshot_for
 
-    synced = None
-    held = held_from_book(book)
-    if book.accounts:
-        from hedgekit.execution.paper import held_positions as paper_held
-        from hedgekit.live.book import held_positions, load_live_book
+    if book.accounts and live:
+        from hedgekit.cli.live import run_sync
 
-        if live:
-            from hedgekit.cli.live import run_sync
-
-            run_sync(book, data_dir, quiet=quiet)
-        synced = load_live_book(book, data_dir)
-        if synced.never_synced:
-            name = synced.never_synced[0]
-            index = next(i for i, a in enumerate(book.accounts) if a.name == name)
-            raise InputError(f"accounts[{index}]", f"account {name} has never been synced, so what "
-                             "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
-                             show_value=False)
-        held = [*(held or []), *held_positions(synced), *paper_held(book, data_dir)]
+        run_sync(book, data_dir, quiet=quiet)
+    held, synced = held_and_synced(book, data_dir)
+    if synced is not None and synced.never_synced:
+        name = synced.never_synced[0]
+        index = next(i for i, a in enumerate(book.accounts) if a.name == name)
+        raise InputError(f"accounts[{index}]", f"account {name} has never been synced, so what "
+                         "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
+                         show_value=False)
     return held, snapshot_for(book, live=synced, store=store_at(data_dir))
 
 

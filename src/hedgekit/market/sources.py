@@ -11,9 +11,30 @@ from hedgekit.planner import file_snapshot, market_needs
 from hedgekit.portfolio import Portfolio
 
 if TYPE_CHECKING:
-    from hedgekit.live.book import LiveBook
+    from pathlib import Path
 
-__all__ = ["snapshot_for"]
+    from hedgekit.live.book import LiveBook
+    from hedgekit.planner import HeldPosition
+
+__all__ = ["held_and_synced", "snapshot_for"]
+
+
+def held_and_synced(portfolio: Portfolio, data_dir: str | Path | None = None
+                    ) -> tuple[list[HeldPosition] | None, LiveBook | None]:
+    """What the book holds (its ``positions:``, every synced account's positions and what its
+    paper accounts hold; None when none says) and the last synced state of its accounts (None
+    for a book without any).
+    Reads the sync cache only; accounts never synced are named in ``never_synced``."""
+    from hedgekit.planner import held_from_book
+
+    held = held_from_book(portfolio)
+    if not portfolio.accounts:
+        return held, None
+    from hedgekit.execution.paper import held_positions as paper_held
+    from hedgekit.live.book import held_positions, load_live_book
+
+    synced = load_live_book(portfolio, data_dir)
+    return [*(held or []), *held_positions(synced), *paper_held(portfolio, data_dir)], synced
 
 
 def snapshot_for(portfolio: Portfolio, *, use_store: bool = True, store=None,
