@@ -304,13 +304,30 @@ def test_actions_need_the_session_and_its_csrf_value(data):
     assert c.post("/actions/transfer", data={"csrf": csrf}).status_code == 403  # no such action
 
 
-def test_without_an_executor_the_buttons_say_not_available(data):
-    c = client(data, allow_actions=True, token=TOKEN)
+def test_the_buttons_rebalance_and_halt_through_the_executor(tmp_path):
+    # the default actions are hedgekit.operations' rebalance (executed, with every guard) and
+    # halt: on the bundled paper book the first click fills the plan's orders, halt stops it
+    import shutil
+
+    from hedgekit.operations import order_history
+
+    book = tmp_path / "paper-book.yaml"
+    shutil.copy(Path(__file__).resolve().parents[1] / "examples" / "paper-book.yaml", book)
+    data = tmp_path / "data"
+    c = TestClient(create_app(book, data_dir=data, allow_actions=True, token=TOKEN))
     login(c)
     csrf = re.search(r'name="csrf" value="([0-9a-f]{64})"', c.get("/").text).group(1)
-    for name in ("rebalance", "halt"):
-        r = c.post(f"/actions/{name}", data={"csrf": csrf})
-        assert r.status_code == 503 and f"{name} is not available" in r.text
+    r = c.post("/actions/rebalance", data={"csrf": csrf})
+    assert r.status_code == 200 and "rebalance: " in r.text and "[filled]" in r.text
+    sent = order_history(book, data_dir=data)
+    assert sent and all(o["status"] == "filled" for o in sent)
+    r = c.post("/actions/rebalance", data={"csrf": csrf})   # on target now: nothing more is sent
+    assert r.status_code == 200 and "rebalance: no orders" in r.text
+    assert len(order_history(book, data_dir=data)) == len(sent)
+    r = c.post("/actions/halt", data={"csrf": csrf})
+    assert r.status_code == 200 and "halted" in r.text
+    r = c.post("/actions/rebalance", data={"csrf": csrf})   # a halted book refuses to send
+    assert r.status_code == 400 and "is halted since" in r.text
 
 
 def test_pages_carry_security_headers(data):

@@ -28,72 +28,30 @@ SinceOpt = Annotated[str | None, typer.Option(
     show_default=False)]
 
 
-def book_key(path: Path) -> str:
-    """The book's id in the journal: its file name and a digest of its absolute path."""
-    from hedgekit.execution.ids import digest
-
-    return f"{path.stem}-{digest(str(path.resolve()), length=6)}"
-
-
 def rebalance_command(book: BookArg, execute: ExecuteOpt = False, yes: YesOpt = False,
                       json: JsonOpt = False, data_dir: DataDirOpt = None) -> int:
     """The trades that bring the hedge to target, as guarded orders; --execute sends them."""
-    from datetime import UTC, datetime
+    from hedgekit.operations import rebalance
 
-    from hedgekit.cli.plan import assemble
-    from hedgekit.errors import InputError
-    from hedgekit.execution.executor import Executor
-    from hedgekit.execution.guards import guard_orders
-    from hedgekit.execution.journal import Journal
-    from hedgekit.execution.venues import id_rules_for, open_venues
-    from hedgekit.planner import plan
-    from hedgekit.portfolio import load_portfolio
+    def sync(doc: Any) -> None:
+        from hedgekit.cli.live import run_sync
 
-    doc = load_portfolio(book)
-    key = book_key(book)
-    settings = doc.execution
-    journal = Journal(data_dir)
-    halted = journal.halted(key)
-    if execute and halted is not None:
-        raise InputError("BOOK", f"{book} is halted since {halted['halted_at']} ({halted['reason']}); "
-                         f"nothing is sent until 'hedgekit resume {book}'", show_value=False)
-    held, market = assemble(doc, data_dir, quiet=json)
-    executor = None
-    if execute:
-        now = datetime.now(UTC)
-        executor = Executor(journal, open_venues(doc, market, data_dir=data_dir), key,
-                            timeout_s=settings.timeout_s)
-        for note in executor.reconcile():
-            print(f"reconciled: {note}", file=sys.stderr)
-        # what is held after reconciling (live accounts are synced again first)
-        held, market = assemble(doc, data_dir, live=any(not a.is_paper for a in doc.accounts),
-                                quiet=json)
-        for venue in executor.venues.values():
-            if hasattr(venue, "market"):
-                venue.market = market
-    now = datetime.now(UTC)
-    result = plan(doc, market, positions=held, now=now)
-    guarded = guard_orders(
-        result, settings, book_id=key,
-        halted=None if halted is None else f"since {halted['halted_at']}",
-        daily_used={a.name: journal.sent_usd(a.name, now) for a in doc.accounts},
-        id_rules=id_rules_for(doc))
-    orders = list(guarded.orders)
-    if executor is not None and orders:
-        if not yes and not typer.confirm(f"send {len(orders)} order(s) for {book}?"):
+        run_sync(doc, data_dir, quiet=json)
+
+    def confirm(n: int) -> bool:
+        if not typer.confirm(f"send {n} order(s) for {book}?"):
             raise typer.Abort()
-        orders = executor.execute(orders)
-    journal.close()
-    report = {"as_of": now.isoformat(), "dry_run": not execute,
-              "orders": [o.to_dict() for o in orders],
-              "skipped": [s.to_dict() for s in guarded.skipped]}
+        return True
+
+    report = rebalance(book, execute=execute, data_dir=data_dir, confirm=None if yes else confirm,
+                       sync=sync, on_note=lambda note: print(f"reconciled: {note}", file=sys.stderr))
     if json:
         from hedgekit.cli._output import print_json
 
         print_json(report)
     else:
         _print_rebalance(report, book)
-    failed = [o for o in orders if o.status in ("rejected", "unknown", "intent")]
+    failed = [o for o in report["orders"] if o["status"] in ("rejected", "unknown", "intent")]
     return 1 if failed else 0
 
 
@@ -120,16 +78,11 @@ def _print_rebalance(report: dict[str, Any], book: Path) -> None:
 def orders_command(book: BookArg, json: JsonOpt = False, since: SinceOpt = None,
                    data_dir: DataDirOpt = None) -> None:
     """The book's orders in the journal: intent, venue answer, fills, fees, messages."""
-    from hedgekit.execution.journal import Journal, journal_path
-    from hedgekit.portfolio import load_portfolio
+    from hedgekit.execution.ids import book_key
+    from hedgekit.operations import order_history
 
-    load_portfolio(book)
     start = _since(since)
-    rows: list[dict[str, Any]] = []
-    if journal_path(data_dir).exists():
-        journal = Journal(data_dir)
-        rows = journal.orders(book_key(book), start)
-        journal.close()
+    rows = order_history(book, since=start, data_dir=data_dir)
     if json:
         from hedgekit.cli._output import print_json
 
@@ -167,36 +120,19 @@ def _since(text: str | None):
 
 def halt_command(book: BookArg, data_dir: DataDirOpt = None) -> None:
     """The kill switch: nothing is sent for this book until 'resume'; its open orders are cancelled."""
-    from datetime import UTC, datetime
+    from hedgekit.operations import halt
 
-    from hedgekit.execution.executor import Executor
-    from hedgekit.execution.journal import Journal
-    from hedgekit.execution.venues import open_venues
-    from hedgekit.market.sources import snapshot_for
-    from hedgekit.portfolio import load_portfolio
-
-    doc = load_portfolio(book)
-    key = book_key(book)
-    journal = Journal(data_dir)
-    journal.halt(key, datetime.now(UTC))
+    lines = halt(book, data_dir=data_dir)
     print(f"halted {book}: nothing is sent until 'hedgekit resume {book}'")
-    if journal.pending(key):
-        venues = open_venues(doc, snapshot_for(doc, use_store=False), data_dir=data_dir)
-        for line in Executor(journal, venues, key).cancel_open("halt"):
-            print(f"  {line}")
-    journal.close()
+    for line in lines:
+        print(f"  {line}")
 
 
 def resume_command(book: BookArg, data_dir: DataDirOpt = None) -> None:
     """Lift the kill switch of a book."""
-    from hedgekit.execution.journal import Journal
-    from hedgekit.portfolio import load_portfolio
+    from hedgekit.operations import resume
 
-    load_portfolio(book)
-    journal = Journal(data_dir)
-    was = journal.resume(book_key(book))
-    journal.close()
-    print(f"resumed {book}" if was else f"{book} was not halted")
+    print(f"resumed {book}" if resume(book, data_dir=data_dir) else f"{book} was not halted")
 
 
 def register(app: typer.Typer) -> None:

@@ -51,24 +51,16 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
 
 
 def assemble(book, data_dir: Path | None, *, live: bool = False, quiet: bool = False):
-    """``(held positions, market snapshot)`` a book is planned on: the book file's
-    ``positions:``, the accounts' last sync (synced first with ``live``) and what its paper
-    accounts hold (:func:`hedgekit.market.sources.held_and_synced`)."""
-    from hedgekit.errors import InputError
-    from hedgekit.market.sources import held_and_synced, snapshot_for
+    """``(held positions, market snapshot)`` of ``book`` (:func:`hedgekit.market.sources.plan_inputs`),
+    its live accounts synced first with ``live`` (progress on stderr)."""
+    from hedgekit.market.sources import plan_inputs
 
-    if book.accounts and live:
+    def sync(doc):
         from hedgekit.cli.live import run_sync
 
-        run_sync(book, data_dir, quiet=quiet)
-    held, synced = held_and_synced(book, data_dir)
-    if synced is not None and synced.never_synced:
-        name = synced.never_synced[0]
-        index = next(i for i, a in enumerate(book.accounts) if a.name == name)
-        raise InputError(f"accounts[{index}]", f"account {name} has never been synced, so what "
-                         "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
-                         show_value=False)
-    return held, snapshot_for(book, live=synced, store=store_at(data_dir))
+        run_sync(doc, data_dir, quiet=quiet)
+
+    return plan_inputs(book, data_dir, sync=sync if live else None)
 
 
 def store_at(data_dir: Path | None):

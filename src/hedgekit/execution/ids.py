@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
-__all__ = ["ANY_ID", "client_order_id", "digest"]
+__all__ = ["ANY_ID", "book_key", "client_order_id", "digest"]
 
 ANY_ID: tuple[int, str] = (64, r"[A-Za-z0-9_-]+")  # the paper venue takes any such id
 
@@ -24,6 +25,13 @@ ANY_ID: tuple[int, str] = (64, r"[A-Za-z0-9_-]+")  # the paper venue takes any s
 def digest(*parts: object, length: int = 8) -> str:
     """``length`` hex digits of SHA-256 over ``parts`` (joined by ``|``)."""
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:length]
+
+
+def book_key(path: str | Path) -> str:
+    """A book's id in the journal: its file name and a digest of its absolute path
+    (``hedge-3f9a1c``), the same from any working directory."""
+    p = Path(path)
+    return f"{p.stem}-{digest(str(p.resolve()), length=6)}"
 
 
 def client_order_id(book_id: str, plan_id: str, leg: int, child: int, attempt: int,
