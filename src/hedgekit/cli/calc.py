@@ -228,8 +228,10 @@ def liquidation_cmd(
     out: dict[str, Any] = {"liquidation_price": res.liquidation_price,
                            "bankruptcy_price": res.bankruptcy_price}
     if not as_json:
-        out.update(mmr=res.mmr, maint_amount=res.maint_amount, convention=res.convention.value,
-                   currency=inst.settle)
+        # the prices are quoted in the quote currency (USD for inverse and quanto contracts);
+        # the maintenance amount is in the settle currency: label each with its own
+        out.update(price_currency=inst.quote, mmr=res.mmr, maint_amount=res.maint_amount,
+                   margin_currency=inst.settle, convention=res.convention.value)
     _print(out, as_json, "Liquidation")
 
 

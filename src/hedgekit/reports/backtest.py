@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -94,8 +95,15 @@ def write_html(result: Any, path: str | Path, title: str = "hedgekit backtest") 
     fig.update_layout(title=title, height=1100, hovermode="x unified")
     summary = result.summary()[[key for _, key, _ in _COLUMNS]].to_html(float_format=lambda x: f"{x:,.4g}")
     html = fig.to_html(full_html=True, include_plotlyjs="cdn")
-    html = html.replace("<body>", f"<body><h2>{title}</h2>{summary}", 1)
+    html = html.replace("<body>", f"<body><h2>{escape(title)}</h2>{summary}", 1)
     atomic_write_bytes(Path(path), html.encode())
+
+
+def _plain(text: str) -> str:
+    """A label matplotlib prints as written: ``$`` would start math text (and an unbalanced one
+    fails the whole figure), a leading ``_`` would hide the legend entry."""
+    text = text.replace("$", r"\$")
+    return " " + text if text.startswith("_") else text
 
 
 def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -> None:
@@ -112,15 +120,16 @@ def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -
     first = next(iter(curves.values()))
     axes[0].plot(first.index, first["unhedged_usd"], "k:", label="unhedged")
     for name, f in curves.items():
-        axes[0].plot(f.index, f["equity_usd"], label=name)
-        axes[1].plot(f.index, f["drawdown"] * 100, label=name)
-        axes[2].plot(f.index, f["hedge_ratio"], label=name)
-        axes[3].plot(f.index, f["funding_usd"], label=name)
+        label = _plain(name)
+        axes[0].plot(f.index, f["equity_usd"], label=label)
+        axes[1].plot(f.index, f["drawdown"] * 100, label=label)
+        axes[2].plot(f.index, f["hedge_ratio"], label=label)
+        axes[3].plot(f.index, f["funding_usd"], label=label)
     for ax, label in zip(axes, ("equity (USD)", "drawdown (%)", "hedge ratio", "cum. funding (USD)")):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(loc="upper left", fontsize=8)
-    axes[0].set_title(title)
+    axes[0].set_title(_plain(title))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
