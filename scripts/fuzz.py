@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-import yaml  # noqa: E402
+import yaml
 
 SECONDS_PER_CASE = 20
 
@@ -86,7 +86,7 @@ class _Timeout(BaseException):
     pass
 
 
-def _on_alarm(signum, frame):  # noqa: ARG001
+def _on_alarm(signum, frame):
     raise _Timeout()
 
 
@@ -114,7 +114,7 @@ def run_case(case: Case, folder: Path) -> Finding | None:
             code = main(argv)
     except _Timeout:
         return Finding(case, "slow", f"more than {SECONDS_PER_CASE} s")
-    except BaseException as exc:  # noqa: BLE001 - exactly what we are looking for
+    except BaseException as exc:
         if isinstance(exc, KeyboardInterrupt):
             raise
         tb = traceback.format_exception(exc)
@@ -299,7 +299,7 @@ _CALC_EXTRA = ["--base", "--settle", "--venue", "--symbol", "--taker-fee", "--co
                "--settle-price", "--other-upnl", "--maint-amount"]
 
 
-def gen_calc(rng: random.Random, seeds) -> Case:  # noqa: ARG001
+def gen_calc(rng: random.Random, seeds) -> Case:
     sub = rng.choice(list(_CALC))
     flags = dict(_CALC[sub])
     for _ in range(rng.randint(1, 3)):
@@ -382,7 +382,7 @@ def mutate_csv(rng: random.Random, text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def gen_import(rng: random.Random, seeds) -> Case:  # noqa: ARG001
+def gen_import(rng: random.Random, seeds) -> Case:
     kind = rng.randrange(4)
     name, text = [("BTCUSDT-1d-2022-01.csv", _kline_csv(rng)), ("ETH-USD_1d.csv", _yahoo_csv(rng)),
                   ("BTCUSDT-fundingRate.csv", _funding_csv(rng)), ("daily.csv", _long_csv(rng))][kind]
@@ -410,7 +410,7 @@ def gen_import(rng: random.Random, seeds) -> Case:  # noqa: ARG001
             argv.append(flag)
         elif flag == "--data-dir":
             argv[argv.index("--data-dir") + 1] = "{dir}/afile"
-            setup = lambda d: (d / "afile").write_text("not a folder")  # noqa: E731
+            setup = lambda d: (d / "afile").write_text("not a folder")
         else:
             argv += [flag, rng.choice(FLAG_VALUES + ["binance", "x" * 300, "yahoo-csv", "binance-kline-csv",
                                                     "0.5", "-3", "BTC/USDT", "funding-parquet"])]
@@ -428,9 +428,9 @@ def _then(setup, argv, command):
         from hedgekit.cli import main
 
         real = [a.replace("{dir}", str(folder)) for a in argv]
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            with contextlib.suppress(Exception):  # the import itself is judged by gen_import's cases
-                main(real)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                contextlib.suppress(Exception):  # the import itself is judged by gen_import's cases
+            main(real)
     prepare.command = command  # type: ignore[attr-defined]
     return prepare
 
@@ -445,7 +445,7 @@ def gen_import_then(rng: random.Random, seeds) -> Case:
     return Case("import-then", argv, case.files, setup=setup)
 
 
-def gen_analyze(rng: random.Random, seeds) -> Case:  # noqa: ARG001
+def gen_analyze(rng: random.Random, seeds) -> Case:
     flags = {"--assets": "SOL,ETH", "--against": "BTC", "--data-dir": "{dir}/store"}
     for _ in range(rng.randint(1, 3)):
         flags[rng.choice(("--assets", "--against", "--window", "--step", "--start", "--end", "--freq",
@@ -457,7 +457,7 @@ def gen_analyze(rng: random.Random, seeds) -> Case:  # noqa: ARG001
     return Case("analyze", argv, setup=lambda d: (d / "store").mkdir(exist_ok=True))
 
 
-def gen_help(rng: random.Random, seeds) -> Case:  # noqa: ARG001
+def gen_help(rng: random.Random, seeds) -> Case:
     return Case("help", rng.choice((["--help"], ["--version"], ["plan", "--help"], ["calc", "pnl", "--help"],
                                     ["data", "import", "--help"], ["backtest", "--help"], ["nosuch"],
                                     ["calc", "pnl"], ["calc", "pnl", "--type"], ["plan"],

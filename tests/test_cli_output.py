@@ -48,7 +48,7 @@ def test_calc_base_with_markup_and_escape_sequences(run_cli):
 
 
 def test_error_lines_show_escape_sequences_escaped(run_cli):
-    code, out, err = run_cli("calc", "pnl", "--type", "\x1b[2Jlinear")
+    code, _, err = run_cli("calc", "pnl", "--type", "\x1b[2Jlinear")
     assert code == 2
     assert "\x1b" not in err and "\\x1b[2Jlinear" in err and err.count("\n") == 1
 
@@ -81,7 +81,7 @@ def test_format_help_lists_every_format(run_cli):
     from hedgekit.data.importers import FORMATS
 
     assert FORMAT_NAMES == tuple(FORMATS)
-    code, out, _ = run_cli("data", "import", "--help")
+    _, out, _ = run_cli("data", "import", "--help")
     flat = " ".join(out.replace("│", " ").split())
     for name in FORMATS:
         assert name in flat

@@ -35,7 +35,7 @@ def test_small_budget_finds_nothing(fuzz, monkeypatch, tmp_path):
 def test_the_fuzzer_reports_a_broken_promise(fuzz, tmp_path):
     """A command that raises, or exits 1, or prints two lines, is a finding (the check itself
     can fail)."""
-    import hedgekit.cli as cli
+    from hedgekit import cli
 
     def boom(argv):
         raise ZeroDivisionError("x")

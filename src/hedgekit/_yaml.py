@@ -58,10 +58,8 @@ def _int(text: str, event: Any) -> int:
     digits = len(text.lstrip("+-"))
     if digits > MAX_INT_DIGITS:
         raise YamlRefused(f"an integer of {digits} digits (at most {MAX_INT_DIGITS})", *_where(event))
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)  # Python reads both prefixes as YAML 1.2 writes them
     return int(text, 10)
 
 

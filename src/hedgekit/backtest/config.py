@@ -14,7 +14,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hedgekit._validation import Number, Whole, at_least, from_validation_error, read_yaml
+from hedgekit._validation import (
+    Number,
+    Whole,
+    at_least,
+    from_validation_error,
+    read_yaml,
+)
 from hedgekit.backtest.engine import MAX_LEVERAGE, MAX_RATIO, MIN_BARS, Method
 from hedgekit.errors import DataError, InputError
 

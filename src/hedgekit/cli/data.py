@@ -195,9 +195,7 @@ def fetch_cmd(
 def check_cmd(data_dir: DataDir = None, json: Json = False) -> None:
     """Quality report of every stored series: gaps, non-positive/absurd prices, stale runs."""
     from hedgekit.cli._output import console, print_json
-    from hedgekit.data.quality import check_quality
-
-    from hedgekit.data.quality import QualityIssue, QualityReport
+    from hedgekit.data.quality import QualityIssue, QualityReport, check_quality
     from hedgekit.errors import DataError
 
     store = _store(data_dir)

@@ -26,12 +26,11 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
     """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, warnings."""
     from datetime import datetime, timezone
 
+    from hedgekit.cli._output import working
     from hedgekit.errors import InputError
     from hedgekit.market.sources import snapshot_for
     from hedgekit.planner import held_from_book, plan
     from hedgekit.portfolio import load_portfolio
-
-    from hedgekit.cli._output import working
 
     with working("planning"):  # a spinner on a terminal once it takes more than a second
         book = load_portfolio(portfolio)

@@ -59,12 +59,11 @@ def scenario_command(portfolio: PortfolioArg,
     fixed = parse_asset_shocks(asset_shock)
     if horizon_days < 0:
         raise InputError("--horizon-days", "must be >= 0", horizon_days)
+    from hedgekit.cli._output import working
     from hedgekit.market.sources import snapshot_for
     from hedgekit.planner import plan
     from hedgekit.portfolio import load_portfolio
     from hedgekit.scenarios import run_scenarios
-
-    from hedgekit.cli._output import working
 
     with working("stress-testing"):  # a spinner on a terminal once it takes more than a second
         book = load_portfolio(portfolio)

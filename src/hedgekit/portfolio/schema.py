@@ -23,7 +23,14 @@ from pydantic import (
     model_validator,
 )
 
-from hedgekit._validation import Number, Whole, at_least, duration_seconds, from_validation_error, read_yaml
+from hedgekit._validation import (
+    Number,
+    Whole,
+    at_least,
+    duration_seconds,
+    from_validation_error,
+    read_yaml,
+)
 from hedgekit.errors import InputError
 
 __all__ = [
