@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-import yaml  # noqa: E402
+import yaml  # noqa: E402 - after the sys.path line above, so the checkout's hedgekit is used
 
 SECONDS_PER_CASE = 20
 
@@ -251,11 +251,37 @@ def gen_plan(rng: random.Random, seeds) -> Case:
     return Case("plan", cmd, {"book.yaml": data})
 
 
+def synthetic_store(path: Path, seed: int = 0) -> Path:
+    """BTC and ETH spot, Binance perpetual and 8-hourly funding for the example config's
+    2021-2024, as random walks: enough for every backtest case to reach the engine."""
+    import numpy as np
+    import pandas as pd
+
+    from hedgekit.data import Store
+
+    rng = np.random.default_rng(seed)
+    store = Store(path)
+    days = pd.date_range("2021-01-01", "2024-12-31", freq="1D", tz="UTC")
+    hours = pd.date_range("2021-01-01", "2025-01-01", freq="8h", tz="UTC")
+    with store.batch():
+        for coin, start in (("BTC", 30000.0), ("ETH", 1000.0)):
+            close = start * np.exp(np.cumsum(rng.normal(0, 0.03, len(days))))
+            bars = pd.DataFrame({"open": close, "high": close * 1.02, "low": close * 0.98, "close": close,
+                                 "volume": 1.0}, index=days)
+            store.write("price", "binance", f"{coin}/USDT", "1d", bars)
+            store.write("futures", "binance", f"{coin}/USDT:USDT", "1d", bars * 1.0005)
+            rates = pd.DataFrame({"rate": rng.normal(0.0001, 0.0001, len(hours)), "interval_hours": 8.0},
+                                 index=hours)
+            store.write("funding", "binance", f"{coin}/USDT:USDT", "8h", rates)
+    return path
+
+
 def gen_backtest(rng: random.Random, seeds) -> Case:
     data = yaml_bytes(rng, seeds["backtest"])
     extra = rng.choice(([], ["--json"], ["--html", "{dir}/out.html"], ["--png", "{dir}/out.png"],
                         ["--html", "{dir}"], ["--html", "{dir}/missing/out.html"], ["--png", "/proc/x.png"]))
-    return Case("backtest", ["backtest", "{dir}/bt.yaml", "--data-dir", "{dir}/store", *extra], {"bt.yaml": data},
+    store = seeds.get("store") or "{dir}/store"
+    return Case("backtest", ["backtest", "{dir}/bt.yaml", "--data-dir", str(store), *extra], {"bt.yaml": data},
                 setup=lambda d: (d / "store").mkdir(exist_ok=True))
 
 
@@ -384,7 +410,8 @@ def gen_import(rng: random.Random, seeds) -> Case:
             argv.append(flag)
         elif flag == "--data-dir":
             argv[argv.index("--data-dir") + 1] = "{dir}/afile"
-            setup = lambda d: (d / "afile").write_text("not a folder")  # noqa: E731
+            def setup(d):  # a file where a folder is expected
+                return (d / "afile").write_text("not a folder")
         else:
             argv += [flag, rng.choice(FLAG_VALUES + ["binance", "x" * 300, "yahoo-csv", "binance-kline-csv",
                                                     "0.5", "-3", "BTC/USDT", "funding-parquet"])]
@@ -402,9 +429,9 @@ def _then(setup, argv, command):
         from hedgekit.cli import main
 
         real = [a.replace("{dir}", str(folder)) for a in argv]
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            with contextlib.suppress(Exception):  # the import itself is judged by gen_import's cases
-                main(real)
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                contextlib.suppress(Exception):  # the import itself is judged by gen_import's cases
+            main(real)
     prepare.command = command  # type: ignore[attr-defined]
     return prepare
 
@@ -442,10 +469,14 @@ GENERATORS = [(gen_plan, 30), (gen_backtest, 15), (gen_calc, 20), (gen_import, 1
               (gen_analyze, 8), (gen_help, 4)]
 
 
-def fuzz(budget: int, seed: int, *, keep: Path | None = None, log=print) -> list[Finding]:
-    """Run ``budget`` cases from ``seed``; the findings (empty when every promise held)."""
+def fuzz(budget: int, seed: int, *, keep: Path | None = None, log=print, engine: bool = True) -> list[Finding]:
+    """Run ``budget`` cases from ``seed``; the findings (empty when every promise held).
+    ``engine``: backtest cases run on a synthetic store (slower: the simulation runs) instead
+    of an empty one (only the config is checked)."""
     rng = random.Random(seed)
-    seeds = {"portfolio": _portfolio_seed(), "backtest": _backtest_seed()}
+    seeds: dict = {"portfolio": _portfolio_seed(), "backtest": _backtest_seed()}
+    if engine:
+        seeds["store"] = synthetic_store(Path(tempfile.mkdtemp(prefix="hedgekit-fuzz-store-")), seed)
     gens, weights = zip(*GENERATORS, strict=True)
     findings: list[Finding] = []
     os.environ.setdefault("HEDGEKIT_DATA_DIR", tempfile.mkdtemp(prefix="hedgekit-fuzz-empty-"))
@@ -479,8 +510,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--keep", type=Path, default=None, help="save failing inputs under this folder")
     parser.add_argument("--errors", action="store_true", help="also list the error lines seen, most common first")
+    parser.add_argument("--no-engine", action="store_true", help="backtest cases check the config only (faster)")
     args = parser.parse_args(argv)
-    found = fuzz(args.budget, args.seed, keep=args.keep)
+    found = fuzz(args.budget, args.seed, keep=args.keep, engine=not args.no_engine)
     if args.errors:
         for text, n in sorted(ERRORS.items(), key=lambda kv: -kv[1]):
             print(f"{n:5d}  {text}")

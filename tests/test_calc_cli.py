@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 BASE = ("--side", "long", "--contracts", "1", "--contract-size", "1")
 MARGIN_KEYS = {"initial_margin", "maintenance_margin", "notional", "fee_to_close", "funding_rate", "currency"}
 LIQ_KEYS = {"liquidation_price", "bankruptcy_price", "convention", "fee_to_close", "funding_rate", "mmr",
-            "maint_amount", "margin", "currency"}
+            "maint_amount", "margin", "price_currency", "margin_currency"}
 
 
 def _json(run_cli, *args):

@@ -48,7 +48,7 @@ def test_calc_base_with_markup_and_escape_sequences(run_cli):
 
 
 def test_error_lines_show_escape_sequences_escaped(run_cli):
-    code, out, err = run_cli("calc", "pnl", "--type", "\x1b[2Jlinear")
+    code, _, err = run_cli("calc", "pnl", "--type", "\x1b[2Jlinear")
     assert code == 2
     assert "\x1b" not in err and "\\x1b[2Jlinear" in err and err.count("\n") == 1
 
@@ -81,7 +81,7 @@ def test_format_help_lists_every_format(run_cli):
     from hedgekit.data.importers import FORMATS
 
     assert FORMAT_NAMES == tuple(FORMATS)
-    code, out, _ = run_cli("data", "import", "--help")
+    _, out, _ = run_cli("data", "import", "--help")
     flat = " ".join(out.replace("│", " ").split())
     for name in FORMATS:
         assert name in flat
@@ -98,3 +98,59 @@ def test_closed_pipe_exits_quietly():
         proc.stderr.close()
         assert proc.wait(timeout=60) == 0, err
         assert b"Traceback" not in err and b"Error" not in err
+
+
+def test_import_output_shows_paths_with_markup_as_written(tmp_path, run_cli):
+    # the folder "[" and the file "]..." make the path contain "[/]", which rich read as a closing tag
+    folder = tmp_path / "["
+    folder.mkdir()
+    rows = "".join(f"{1_640_995_200_000 + i * 86_400_000},100,110,90,105,1,0\n" for i in range(5))
+    path = folder / "]BTCUSDT-1d-2022-01.csv"
+    path.write_text("open_time,open,high,low,close,volume,close_time\n" + rows)
+    code, out, err = run_cli("data", "import", str(path), "--data-dir", str(tmp_path / "store"))
+    assert code == 0, err
+    assert f"imported {path} [binance-kline-csv]" in out
+
+
+class _Terminal:
+    """A stderr that says it is a terminal and records what is written to it."""
+
+    def __init__(self):
+        self.text = ""
+
+    def isatty(self):
+        return True
+
+    def write(self, s):
+        self.text += s
+        return len(s)
+
+    def flush(self):
+        pass
+
+
+def test_spinner_only_on_a_terminal_and_only_past_the_delay(monkeypatch):
+    import time
+
+    from hedgekit.cli._output import working
+
+    fake = _Terminal()
+    monkeypatch.setattr(sys, "stderr", fake)
+    with working("planning", after=0.05):
+        time.sleep(0.5)
+    assert "planning" in fake.text
+    fake.text = ""
+    with working("planning", after=5):
+        pass  # quick: nothing shown
+    assert fake.text == ""
+
+
+def test_import_reports_progress_per_file(tmp_path):
+    from hedgekit.data import Store, import_path
+
+    rows = "".join(f"{1_640_995_200_000 + i * 86_400_000},100,110,90,105,1,0\n" for i in range(5))
+    for coin in ("BTC", "ETH", "SOL"):
+        (tmp_path / f"{coin}USDT-1d-2022-01.csv").write_text("open_time,open,high,low,close,volume,close_time\n" + rows)
+    calls = []
+    import_path(tmp_path, store=Store(tmp_path / ".store"), progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]

@@ -234,3 +234,13 @@ def test_writers_hold_an_exclusive_lock(tmp_path):
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released after the batch
     finally:
         os.close(fd)
+
+
+def test_a_store_that_cannot_take_a_file_is_one_line(tmp_path, run_cli):
+    store_dir = tmp_path / "s"
+    store_dir.mkdir()
+    (store_dir / "series").write_text("a file where the series folder goes")
+    path = _write(tmp_path / "BTCUSDT-1d-2022-01.csv", _klines())
+    code, _, err = run_cli("data", "import", str(path), "--data-dir", str(store_dir))
+    assert code == 2 and err.count("\n") == 1 and "Not a directory" in err
+    assert not (store_dir / "catalog.json").exists()

@@ -9,11 +9,11 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ValidationError
+from pydantic import AfterValidator, BeforeValidator, ValidationError
 
 from hedgekit.errors import InputError
 
-__all__ = ["Number", "Whole", "duration_seconds", "field_path", "from_validation_error", "read_file_text",
+__all__ = ["Number", "Whole", "at_least", "duration_seconds", "field_path", "from_validation_error", "read_file_text",
            "read_yaml"]
 
 
@@ -28,6 +28,16 @@ Number = Annotated[float, BeforeValidator(_not_bool)]
 """A float field that refuses booleans (``amount: true`` is a mistake, not 1)."""
 Whole = Annotated[int, BeforeValidator(_not_bool)]
 """An int field that refuses booleans."""
+
+
+def at_least(low: float) -> AfterValidator:
+    """A pydantic check ``value >= low`` worded like the others (``must be >= 0.01``): for
+    fields whose ``gt=0`` bound lets through values so small that a division overflows."""
+    def check(value: float) -> float:
+        if value < low:
+            raise InputError("", f"must be >= {low:g}", value)
+        return value
+    return AfterValidator(check)
 
 # pydantic error type -> our message; ``{ge}`` etc. are filled from the error's context
 _MESSAGES = {

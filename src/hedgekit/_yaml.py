@@ -58,10 +58,8 @@ def _int(text: str, event: Any) -> int:
     digits = len(text.lstrip("+-"))
     if digits > MAX_INT_DIGITS:
         raise YamlRefused(f"an integer of {digits} digits (at most {MAX_INT_DIGITS})", *_where(event))
-    if text.startswith("0o"):
-        return int(text[2:], 8)
-    if text.startswith("0x"):
-        return int(text[2:], 16)
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)  # Python reads both prefixes as YAML 1.2 writes them
     return int(text, 10)
 
 
@@ -121,7 +119,7 @@ class _Open:
         self.value, self.anchor, self.is_map = value, anchor, is_map
         self.key: Any = _Open  # sentinel: no key pending
         self.key_event: Any = None
-        self.lines: dict[Any, int] = {}
+        self.lines: dict[Any, Any] = {}  # key -> the event that wrote it
         self.size = 1
 
 
@@ -174,34 +172,36 @@ def load(text: str) -> Any:
             if key in top.lines:
                 shown = str(key)
                 shown = shown if len(shown) <= 40 else shown[:39] + "…"
-                raise YamlRefused(f"duplicate key {shown!r} (first at line {top.lines[key]})", *_where(key_event))
-            top.lines[key] = _where(key_event)[0]
+                first = _where(top.lines[key])[0]
+                raise YamlRefused(f"duplicate key {shown!r} (first at line {first})", *_where(key_event))
+            top.lines[key] = key_event  # its line is looked up only for an error
             top.value[key] = value
 
+    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
     for event in yaml.parse(text, Loader=loader):
-        name = type(event).__name__
-        if name == "ScalarEvent":
+        if isinstance(event, yaml.ScalarEvent):
             value = _scalar(event)
             if event.anchor:
                 anchors[event.anchor] = (value, 1)
             add(value, 1, event)
-        elif name in ("MappingStartEvent", "SequenceStartEvent"):
+        elif isinstance(event, starts):
             if len(stack) >= MAX_DEPTH:
                 raise YamlRefused(f"nested more than {MAX_DEPTH} levels deep", *_where(event))
             if event.tag not in (None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"):
                 raise YamlRefused(f"unsupported tag {event.tag[:40]!r}", *_where(event))
-            is_map = name == "MappingStartEvent"
+            is_map = isinstance(event, yaml.MappingStartEvent)
             frame = _Open({} if is_map else [], event.anchor, is_map)
             if event.anchor:
                 open_anchors.add(event.anchor)
             stack.append(frame)
-        elif name in ("MappingEndEvent", "SequenceEndEvent"):
+        elif isinstance(event, ends):
             frame = stack.pop()
             if frame.anchor:
                 open_anchors.discard(frame.anchor)
                 anchors[frame.anchor] = (frame.value, frame.size)
             add(frame.value, frame.size, event)
-        elif name == "AliasEvent":
+        elif isinstance(event, yaml.AliasEvent):
             if event.anchor in open_anchors:
                 raise YamlRefused(f"alias *{event.anchor[:40]} refers to the value that contains it", *_where(event))
             if event.anchor not in anchors:
@@ -212,7 +212,7 @@ def load(text: str) -> Any:
                 raise YamlRefused(f"aliases expand the document by more than {MAX_ALIAS_EXPANSION:,} values",
                                   *_where(event))
             add(value, size, event)
-        elif name == "DocumentStartEvent":
+        elif isinstance(event, yaml.DocumentStartEvent):
             documents += 1
             if documents > 1:
                 raise YamlRefused("more than one YAML document (---) in the file", *_where(event))

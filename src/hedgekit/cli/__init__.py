@@ -145,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
     except HedgekitError as exc:
         _error_line(str(exc))
         code = 2
+    except OSError as exc:  # a file the user named cannot be read or written (permissions, disk full)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        _error_line(f"{where}{exc.strerror or exc}")
+        code = 2
     except Exception as exc:
         # typer's (vendored) click usage errors: bad or missing flags, wrong types
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):

@@ -19,7 +19,7 @@ from typing import Any
 __all__ = ["console", "print_json", "to_jsonable", "visible", "working"]
 
 # C0 controls except tab and newline, DEL, and the C1 controls: shown as \xNN
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0, 9), *range(11, 32), 127, *range(128, 160))}
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(9), *range(11, 32), 127, *range(128, 160))}
 
 
 def visible(text: str) -> str:

@@ -328,7 +328,9 @@ def liquidation_cmd(
     _print({"liquidation_price": res.liquidation_price, "bankruptcy_price": res.bankruptcy_price,
             "convention": res.convention.value, "fee_to_close": fee, "funding_rate": funding,
             "mmr": res.mmr, "maint_amount": res.maint_amount, "margin": res.margin,
-            "currency": inst.settle}, as_json, "Liquidation")
+            # prices are quoted in the quote currency (USD for inverse and quanto contracts);
+            # margin and the maintenance amount in the settle currency: each labelled with its own
+            "price_currency": inst.quote, "margin_currency": inst.settle}, as_json, "Liquidation")
 
 
 # ------------------------------------------------------------------------------- funding

@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hedgekit.data.importers import FORMATS, ImportOptions, ParsedSeries, Refused, parse_file
+from hedgekit.data.importers import (
+    FORMATS,
+    ImportOptions,
+    ParsedSeries,
+    Refused,
+    parse_file,
+)
 from hedgekit.data.store import MAX_NAME, Store
 from hedgekit.errors import DataError, InputError
 

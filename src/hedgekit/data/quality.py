@@ -274,6 +274,9 @@ def find_outliers(frame: pd.DataFrame, kind: str = "price", *, now: Any = None) 
         if "rate" in frame.columns:
             r = frame["rate"].to_numpy(dtype="float64")
             flag(~np.isfinite(r) | (np.abs(r) > 1.0), lambda i: f"funding rate {r[i]:.6g} beyond +-100%")
+        if "interval_hours" in frame.columns:
+            iv = frame["interval_hours"].to_numpy(dtype="float64")
+            flag(np.isinf(iv) | (iv <= 0) | (iv > 168), lambda i: f"funding interval {iv[i]:.6g} h outside (0, 168]")
         cols = [c for c in ("mark_price", "index_price") if c in frame.columns]
     else:
         cols = [c for c in PRICE_COLUMNS if c in frame.columns]

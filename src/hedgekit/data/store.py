@@ -30,17 +30,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from hedgekit._files import atomic_write_bytes
+from hedgekit._files import atomic_path, atomic_write_bytes
 from hedgekit._paths import DATA_DIR_ENV, default_data_dir, resolve_data_dir
 from hedgekit.errors import DataError, InputError
 
@@ -446,21 +445,12 @@ class Store:
         """Write prepared series all or nothing: every parquet file goes to a temporary file
         first; only when all are written are they renamed into place and the catalog saved."""
         with self.batch():
-            staged: list[tuple[Path, Path]] = []
-            try:
+            # every file goes to its temporary path first; the renames run when the stack
+            # closes after the last one is written, and a failure deletes them all instead
+            with ExitStack() as stack:
                 for p in pending:
-                    target = self.path / p.info.file
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-                    os.close(fd)
-                    staged.append((Path(name), target))
-                    p.frame.to_parquet(name, compression="zstd")
-            except BaseException:
-                for temp, _ in staged:
-                    temp.unlink(missing_ok=True)
-                raise
-            for temp, target in staged:
-                os.replace(temp, target)
+                    tmp = stack.enter_context(atomic_path(self.path / p.info.file))
+                    p.frame.to_parquet(tmp, compression="zstd")
             entries = self._load()
             for p in pending:
                 entries[p.info.key] = p.info

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -25,7 +24,14 @@ from pydantic import (
     model_validator,
 )
 
-from hedgekit._validation import Number, Whole, duration_seconds, from_validation_error, read_yaml
+from hedgekit._validation import (
+    Number,
+    Whole,
+    at_least,
+    duration_seconds,
+    from_validation_error,
+    read_yaml,
+)
 from hedgekit.errors import InputError
 
 __all__ = [
@@ -91,17 +97,9 @@ MIN_PRICE, MAX_PRICE = 1e-12, 1e12
 MIN_LEVERAGE = 0.01
 
 
-def _at_least(low: float):
-    def check(value: float) -> float:
-        if value < low:
-            raise InputError("", f"must be >= {low:g}", value)
-        return value
-    return AfterValidator(check)
-
-
 Amount = Annotated[Number, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 PosAmount = Annotated[Number, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
-Price = Annotated[Number, Field(gt=0, le=MAX_PRICE, allow_inf_nan=False), _at_least(MIN_PRICE)]
+Price = Annotated[Number, Field(gt=0, le=MAX_PRICE, allow_inf_nan=False), at_least(MIN_PRICE)]
 Rate = Annotated[Number, Field(ge=-1, le=1, allow_inf_nan=False)]
 Beta = Annotated[Number, Field(ge=-100, le=100, allow_inf_nan=False)]
 
@@ -290,7 +288,7 @@ class HedgePolicy(_Model):
     venues: list[str] = Field(default_factory=lambda: ["binance-usdm"], min_length=1)
     contract_type: Literal["linear", "inverse", "quanto"] | None = None
     instruments: dict[str, Annotated[list[InstrumentChoice], Field(min_length=1)]] = Field(default_factory=dict)
-    leverage: Annotated[Number, Field(gt=0, le=1000, allow_inf_nan=False), _at_least(MIN_LEVERAGE)] = 2.0
+    leverage: Annotated[Number, Field(gt=0, le=1000, allow_inf_nan=False), at_least(MIN_LEVERAGE)] = 2.0
     margin_mode: Literal["isolated", "cross"] = "isolated"
     collateral: Collateral | None = None
     max_share_per_venue: Annotated[Number, Field(gt=0, le=1, allow_inf_nan=False)] | None = None

@@ -138,6 +138,13 @@ Plotly.newPlot("charts", fig.data, fig.layout, {{displaylogo: false, responsive:
 """
 
 
+def _plain(text: str) -> str:
+    """A label matplotlib prints as written: ``$`` would start math text (and an unbalanced one
+    fails the whole figure), a leading ``_`` would hide the legend entry."""
+    text = text.replace("$", r"\$")
+    return " " + text if text.startswith("_") else text
+
+
 def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -> None:
     """The same four panels as a static PNG (matplotlib, Agg backend)."""
     import matplotlib
@@ -152,15 +159,16 @@ def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -
     first = next(iter(curves.values()))
     axes[0].plot(first.index, first["unhedged_usd"], "k:", label="unhedged")
     for name, f in curves.items():
-        axes[0].plot(f.index, f["equity_usd"], label=name)
-        axes[1].plot(f.index, f["drawdown"] * 100, label=name)
-        axes[2].plot(f.index, f["hedge_ratio"], label=name)
-        axes[3].plot(f.index, f["funding_usd"], label=name)
+        label = _plain(name)
+        axes[0].plot(f.index, f["equity_usd"], label=label)
+        axes[1].plot(f.index, f["drawdown"] * 100, label=label)
+        axes[2].plot(f.index, f["hedge_ratio"], label=label)
+        axes[3].plot(f.index, f["funding_usd"], label=label)
     for ax, label in zip(axes, ("equity (USD)", "drawdown (%)", "hedge ratio", "cum. funding (USD)"), strict=True):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(loc="upper left", fontsize=8)
-    axes[0].set_title(title)
+    axes[0].set_title(_plain(title))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
