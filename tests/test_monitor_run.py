@@ -353,3 +353,25 @@ def test_once_on_a_synced_account(run_cli, tmp_path, local_binance, monkeypatch)
                               ("liquidation_distance", "main ETHUSDT@binance-usdm short"),
                               ("stale_after", "price BTC"), ("stale_after", "price ETH")]
     assert "srv-secret" not in out + err
+
+
+def test_a_failing_cycle_after_the_first_is_reported_and_the_monitor_goes_on(tmp_path, capsys):
+    from hedgekit.errors import DataError
+
+    path = _book(tmp_path, accounts=[{"name": "a", "venue": "binance-usdm", "key_env": "A"}])
+    calls = []
+
+    def sync(book, *, now, **_):
+        calls.append(now)
+        if len(calls) == 2:
+            raise DataError("binance-usdm: an answer that does not parse")
+        return SyncReport(as_of=now, accounts=(AccountSync(account="a", venue="binance-usdm", ok=True),))
+
+    mon = Monitor(path, data_dir=tmp_path / "data", every=0.01, sync=sync, environ={})
+    assert mon.run(max_cycles=2) == 0
+    mon.close()
+    assert len(calls) == 3  # recorded, failed, recorded
+    err = capsys.readouterr().err
+    assert err == ("monitor: cycle failed, next one in 0.01s: binance-usdm: an answer that does not "
+                   "parse\n")
+    assert _assert_consistent(tmp_path / "data") == 2

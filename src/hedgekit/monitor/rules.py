@@ -234,7 +234,7 @@ def step(conditions: list[Condition], memory: Mapping[str, Memory], now: datetim
             continue
         rule, _, subject = key.partition(":")
         events.append(Event(key=key, rule=rule, subject=subject, state="recovered", severity="info",
-                            message=f"recovered: {subject} ({rule} no longer holds)",
+                            message=f"recovered: {subject}: {rule} is back within its threshold",
                             value=None, threshold=None))
         new[key] = replace(m, notified=False)
     return events, new

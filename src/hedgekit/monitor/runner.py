@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -257,7 +258,9 @@ class Monitor:
                 started = time.monotonic()
                 try:
                     result = self.cycle()
-                except HedgekitError as exc:
+                except (HedgekitError, sqlite3.OperationalError) as exc:
+                    # a failed cycle wrote nothing (its transaction rolled back); the first one
+                    # failing is a problem of the book or the setup: stop there
                     if once or cycles == 0:
                         raise
                     print(f"monitor: cycle failed, next one in {self.every:g}s: {exc}", file=sys.stderr)
@@ -267,8 +270,11 @@ class Monitor:
                     self._print(result, as_json)
                     code = 0 if result.sync_ok or not once else 1
                     if self.rebalance is not None:
-                        self.rebalance(self.book, book_path=self.book_path, data_dir=self.data_dir,
-                                       state=result.state)
+                        try:
+                            self.rebalance(self.book, book_path=self.book_path,
+                                           data_dir=self.data_dir, state=result.state)
+                        except HedgekitError as exc:  # a guard refused: the next cycle decides again
+                            print(f"monitor: rebalance refused: {exc}", file=sys.stderr)
                 if once or (max_cycles is not None and cycles >= max_cycles):
                     break
                 self.stop.wait(max(0.0, self.every - (time.monotonic() - started)))
