@@ -12,9 +12,11 @@ import pytest
 import yaml
 
 from hedgekit.market.sources import snapshot_for
+from hedgekit.monitor.rules import evaluate
 from hedgekit.monitor.state import measure
 from hedgekit.planner import held_from_book, plan
 from hedgekit.portfolio import parse_portfolio
+from hedgekit.portfolio.schema import AlertSettings
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "live-book.yaml"
 NOW = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
@@ -103,3 +105,40 @@ def test_an_account_holding_nothing_gets_the_whole_target_as_trades():
     # ratio 1, notional: short 10 ETH of ETHUSDT (1 ETH a contract) on the default binance-usdm
     assert [(t.account, t.symbol, t.side, t.contracts) for t in hedge.trades] == [
         (None, "ETHUSDT", "sell", 10.0)]
+
+
+def test_basis_of_a_held_dated_future():
+    from hedgekit.accounts.models import AccountState, MarketQuote, MarketState, Position
+    from hedgekit.instruments import ContractType, Instrument, MarginMode, Side
+    from hedgekit.live.book import LiveBook, held_positions, live_market
+
+    expiry = NOW + timedelta(days=73)
+    future = Instrument(symbol="BTCUSDT_261225", contract_type=ContractType.LINEAR, contract_size=1.0,
+                        base="BTC", quote="USDT", lot_size=0.001, expiry=expiry)
+    position = Position(account="main", venue="binance-usdm", symbol=future.symbol,
+                        contract_type=ContractType.LINEAR, side=Side.SHORT, contracts=1.0,
+                        contract_size=1.0, entry_price=99_000.0, mark_price=99_000.0,
+                        notional_usd=99_000.0, unrealized_pnl=0.0, pnl_currency="USDT",
+                        margin_mode=MarginMode.ISOLATED, leverage=2.0, liquidation_price_venue=None,
+                        funding_rate=None, next_funding_time=None, as_of=NOW, collateral=49_500.0)
+    market = MarketState(venue="binance-usdm", as_of=NOW, instruments={future.symbol: future},
+                         quotes={future.symbol: MarketQuote(symbol=future.symbol, mark=99_000.0,
+                                                            index=None, last=None, as_of=NOW)})
+    live = LiveBook(accounts=(AccountState(account="main", venue="binance-usdm", as_of=NOW,
+                                           positions=(position,)),),
+                    markets={"binance-usdm": market})
+    book = parse_portfolio({"holdings": [{"asset": "BTC", "amount": 1}], "prices": {"BTC": 100_000},
+                            "accounts": [{"name": "main", "venue": "binance-usdm", "key_env": "X"}]})
+    snap = live_market(live, snapshot_for(book, use_store=False))
+    hedge = plan(book, snap, positions=held_positions(live), now=NOW)
+    state = measure(book, hedge, hedge.market, now=NOW, live=live)
+    (leg,) = state["legs"]
+    # the future at 99,000 against spot 100,000: 1% below, 73 days to expiry, 365/73 = 5 a year:
+    # -5% a year of backwardation, which the short pays as the future converges up to spot
+    assert leg["basis_apr"] == pytest.approx((99_000 / 100_000 - 1) * 365 / 73)
+    assert leg["funding_apr"] is None  # a dated future has no funding
+    # the short sold at 99,000 and marked there: no PnL yet; isolated margin 49,500
+    assert state["nav_usd"] == pytest.approx(100_000)
+    assert state["coins"]["BTC"]["drift"] == pytest.approx(0.0)  # 1 BTC held short for 1 BTC
+    conds = evaluate(state, AlertSettings(basis_apr_below=-0.04))
+    assert [c.key for c in conds] == ["basis_apr_below:main BTCUSDT_261225@binance-usdm short"]

@@ -235,10 +235,10 @@ def _base_row(book: Portfolio, inst: Instrument, venue_name: str, side: Side, co
         if point is not None and point.next_time is not None:
             row["next_funding_time"] = point.next_time.isoformat()
             row["next_funding_usd"] = row["funding_per_day_usd"] * interval / 24.0
-    elif future_mark and inst.expiry is not None:
+    elif future_mark and inst.expiry is not None and prices.get(inst.base):
         days = (inst.expiry - now).total_seconds() / _DAY
-        if days > 0:
-            row["basis_apr"] = -side.sign * (future_mark / mark - 1.0) * 365.0 / days
+        if days > 0:  # the future's mark against the coin's spot price
+            row["basis_apr"] = -side.sign * (future_mark / prices[inst.base] - 1.0) * 365.0 / days
         row["expiry"] = inst.expiry.isoformat()
     return row
 
