@@ -36,8 +36,8 @@ def _run(states, settings, memory=None):
     memory = dict(memory or {})
     out = []
     for minutes, state in states:
-        events, memory = step(evaluate(state, settings), memory, T0 + timedelta(minutes=minutes),
-                              settings.cooldown)
+        events, memory = step(evaluate(state, settings, clear=True), memory,
+                              T0 + timedelta(minutes=minutes), settings.cooldown)
         out += [(minutes, e.state, e.key) for e in events]
     return out, memory
 
@@ -70,6 +70,15 @@ def test_a_recovery_follows_once_when_the_condition_clears():
     events, memory = _run(states, LIQ)
     assert events == [(0, "fired", KEY), (5, "recovered", KEY)]
     assert memory[KEY] == Memory(last_fired=T0, notified=False)
+    # the recovery quotes where the leg stands now: 2,400 * 1.20 = 2,880, 20% from the mark
+    (recovered,), _ = step(evaluate(states[1][1], LIQ, clear=True), {KEY: Memory(last_fired=T0, notified=True)},
+                           T0 + timedelta(minutes=5), HOUR)
+    assert recovered.message == ("recovered: ETHUSDT@binance-usdm short: liquidation price 2,880.00 is "
+                                 "20.0% from the mark 2,400.00 (alert below 15.0%)")
+    assert (recovered.severity, recovered.value) == ("info", 0.20)
+    # a leg that is gone (closed) recovers too, saying so
+    (gone,), _ = step([], {KEY: Memory(last_fired=T0, notified=True)}, T0, HOUR)
+    assert gone.message == "recovered: ETHUSDT@binance-usdm short: no longer held or measured"
 
 
 def test_a_flapping_condition_sends_one_alert_per_cooldown_and_no_orphan_recovery():

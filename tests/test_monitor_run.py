@@ -125,7 +125,9 @@ def test_alerts_and_recoveries_reach_apprise_and_are_recorded(tmp_path, capsys):
     assert sink.posts[0]["message"].startswith("ETH: hedge held -100 ETH against a target of -150")
     rows = _alerts(data)
     assert [(r, s, d["delivered"], d["value"]) for r, s, d in rows] == [
-        ("drift", "fired", True, pytest.approx(1 / 3)), ("drift", "recovered", True, None)]
+        ("drift", "fired", True, pytest.approx(1 / 3)), ("drift", "recovered", True, 0.0)]
+    assert sink.posts[2]["message"] == ("recovered: ETH: hedge held -150 ETH against a target of -150 "
+                                        "(drift 0.0%, alert above 5.0%)")
     dump = "\n".join(sqlite3.connect(data / "journal.sqlite").iterdump())
     assert "s3cretpw" not in dump + capsys.readouterr().out  # only apprise's redacted URL is kept
     assert _assert_consistent(data) == 2
@@ -200,9 +202,10 @@ def test_a_venue_down_for_three_cycles_alerts_and_the_others_keep_syncing(tmp_pa
     assert calls == [("a", "b"), ("a", "b"), ("a",), ("a", "b"), ("a",), ("a", "b")]
     assert timeline == {0: [], 1: [], 2: [], 3: [("fired", "sync_failures:account b")], 4: [],
                         7: [("recovered", "sync_failures:account b")]}
-    (_, _, fired), _ = _alerts(data)
+    (_, _, fired), (_, _, recovered) = _alerts(data)
     assert fired["message"].startswith("account b: 3 syncs in a row failed (bybit-linear: 503 "
                                        "Service Unavailable)")
+    assert recovered["message"] == f"recovered: account b: synced ({(T0 + timedelta(minutes=7)).isoformat()})"
     assert _assert_consistent(data) == 6
 
 

@@ -29,13 +29,15 @@ CRITICAL = ("liquidation_distance", "margin_ratio")
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Condition:
-    """A rule that holds for one subject, with the value that triggered it."""
+    """A rule evaluated on one subject: ``holds`` when it is beyond its threshold; ``value``
+    and ``message`` say where it stands either way (a recovery quotes them)."""
 
     rule: str
     subject: str
     value: float | None
     threshold: float
     message: str
+    holds: bool = True
 
     @property
     def key(self) -> str:
@@ -84,9 +86,9 @@ def liquidation_distance(state: Mapping[str, Any], threshold: float) -> list[Con
     out = []
     for leg in state.get("legs", ()):
         d = leg.get("liquidation_distance")
-        if d is not None and d < threshold:
+        if d is not None:
             out.append(Condition(rule="liquidation_distance", subject=_leg_name(leg), value=d,
-                                 threshold=threshold, message=(
+                                 threshold=threshold, holds=d < threshold, message=(
                 f"{_leg_name(leg)}: liquidation price {leg['liquidation_price']:,.2f} is "
                 f"{_pct(d)} from the mark {leg['mark']:,.2f} (alert below {_pct(threshold)})")))
     return out
@@ -98,9 +100,9 @@ def margin_ratio(state: Mapping[str, Any], threshold: float) -> list[Condition]:
     out = []
     for leg in state.get("legs", ()):
         r = leg.get("margin_ratio")
-        if r is not None and r > threshold:
+        if r is not None:
             out.append(Condition(rule="margin_ratio", subject=_leg_name(leg), value=r,
-                                 threshold=threshold, message=(
+                                 threshold=threshold, holds=r > threshold, message=(
                 f"{_leg_name(leg)}: maintenance margin is {_pct(r)} of equity "
                 f"(alert above {_pct(threshold)}; 100% is liquidation)")))
     return out
@@ -112,7 +114,7 @@ def drift(state: Mapping[str, Any], threshold: float) -> list[Condition]:
     out = []
     for coin, c in sorted(state.get("coins", {}).items()):
         d = c.get("drift")
-        if d is not None and d > threshold:
+        if d is not None:
             msg = (f"{coin}: hedge held {c['held_coin']:+,.6g} {coin} against a target of "
                    f"{c['target_coin']:+,.6g} (drift {_pct(d)}, alert above {_pct(threshold)})")
         elif c.get("unplanned"):
@@ -120,7 +122,9 @@ def drift(state: Mapping[str, Any], threshold: float) -> list[Condition]:
                    f"none of it")
         else:
             continue
-        out.append(Condition(rule="drift", subject=coin, value=d, threshold=threshold, message=msg))
+        holds = bool(c.get("unplanned")) or (d is not None and d > threshold)
+        out.append(Condition(rule="drift", subject=coin, value=d, threshold=threshold, holds=holds,
+                             message=msg))
     return out
 
 
@@ -130,9 +134,9 @@ def funding_apr_below(state: Mapping[str, Any], threshold: float) -> list[Condit
     out = []
     for leg in state.get("legs", ()):
         apr = leg.get("funding_apr")
-        if apr is not None and apr < threshold:
+        if apr is not None:
             out.append(Condition(rule="funding_apr_below", subject=_leg_name(leg), value=apr,
-                                 threshold=threshold, message=(
+                                 threshold=threshold, holds=apr < threshold, message=(
                 f"{_leg_name(leg)}: funding {apr:+.1%} a year for this position "
                 f"({leg['funding_per_day_usd']:+,.2f} USD/day; alert below {threshold:+.1%})")))
     return out
@@ -144,9 +148,9 @@ def basis_apr_below(state: Mapping[str, Any], threshold: float) -> list[Conditio
     out = []
     for leg in state.get("legs", ()):
         apr = leg.get("basis_apr")
-        if apr is not None and apr < threshold:
+        if apr is not None:
             out.append(Condition(rule="basis_apr_below", subject=_leg_name(leg), value=apr,
-                                 threshold=threshold, message=(
+                                 threshold=threshold, holds=apr < threshold, message=(
                 f"{_leg_name(leg)}: basis {apr:+.1%} a year for this position until "
                 f"{leg.get('expiry', '?')[:10]} (alert below {threshold:+.1%})")))
     return out
@@ -164,10 +168,10 @@ def stale_after(state: Mapping[str, Any], threshold: float) -> list[Condition]:
         if not as_of:
             continue
         age = (now - datetime.fromisoformat(as_of)).total_seconds()
-        if age > threshold:
-            src = f" ({source})" if source else ""
-            out.append(Condition(rule="stale_after", subject=subject, value=age, threshold=threshold,
-                                 message=f"{subject}{src} is {_age(age)} old (alert after {_age(threshold)})"))
+        src = f" ({source})" if source else ""
+        out.append(Condition(rule="stale_after", subject=subject, value=age, threshold=threshold,
+                             holds=age > threshold,
+                             message=f"{subject}{src} is {_age(age)} old (alert after {_age(threshold)})"))
     return out
 
 
@@ -177,11 +181,13 @@ def sync_failures(state: Mapping[str, Any], threshold: float) -> list[Condition]
     out = []
     for name, a in sorted(state.get("accounts", {}).items()):
         n = a.get("failures") or 0
-        if n >= threshold:
-            out.append(Condition(rule="sync_failures", subject=f"account {name}", value=float(n),
-                                 threshold=threshold, message=(
-                f"account {name}: {n} syncs in a row failed ({a.get('error') or 'no answer'}); "
-                f"the last good snapshot ({a.get('as_of') or 'none'}) is used")))
+        if n:
+            msg = (f"account {name}: {n} syncs in a row failed ({a.get('error') or 'no answer'}); "
+                   f"the last good snapshot ({a.get('as_of') or 'none'}) is used")
+        else:
+            msg = f"account {name}: synced ({a.get('as_of') or 'no snapshot'})"
+        out.append(Condition(rule="sync_failures", subject=f"account {name}", value=float(n),
+                             threshold=threshold, holds=n >= threshold, message=msg))
     return out
 
 
@@ -205,14 +211,15 @@ RULES: dict[str, Callable[[Mapping[str, Any], float], list[Condition]]] = {
 }
 
 
-def evaluate(state: Mapping[str, Any], settings: Any) -> list[Condition]:
+def evaluate(state: Mapping[str, Any], settings: Any, *, clear: bool = False) -> list[Condition]:
     """Every condition that holds in ``state`` under ``settings`` (the book's ``alerts:``
-    section; a rule whose threshold is None is off)."""
+    section; a rule whose threshold is None is off); with ``clear``, also those that do not
+    (what a recovery message quotes)."""
     out = []
     for name, check in RULES.items():
         threshold = getattr(settings, name)
         if threshold is not None:
-            out += check(state, threshold)
+            out += [c for c in check(state, threshold) if clear or c.holds]
     return out
 
 
@@ -221,7 +228,8 @@ def step(conditions: list[Condition], memory: Mapping[str, Memory], now: datetim
     """The messages due at ``now`` and the memory after them (see the module docstring)."""
     events: list[Event] = []
     new = dict(memory)
-    active = {c.key: c for c in conditions}
+    active = {c.key: c for c in conditions if c.holds}
+    cleared = {c.key: c for c in conditions if not c.holds}
     for key, c in active.items():
         m = memory.get(key, Memory())
         if m.last_fired is None or (now - m.last_fired).total_seconds() >= cooldown:
@@ -233,8 +241,11 @@ def step(conditions: list[Condition], memory: Mapping[str, Memory], now: datetim
         if key in active or not m.notified:
             continue
         rule, _, subject = key.partition(":")
+        now_c = cleared.get(key)  # None when the subject is gone (a position closed)
+        message = (f"recovered: {now_c.message}" if now_c is not None else
+                   f"recovered: {subject}: no longer held or measured")
         events.append(Event(key=key, rule=rule, subject=subject, state="recovered", severity="info",
-                            message=f"recovered: {subject}: {rule} is back within its threshold",
-                            value=None, threshold=None))
+                            message=message, value=None if now_c is None else now_c.value,
+                            threshold=None if now_c is None else now_c.threshold))
         new[key] = replace(m, notified=False)
     return events, new

@@ -196,7 +196,7 @@ class Monitor:
         state = measure(book, hedge, hedge.market or market, now=now, live=live,
                         accounts=accounts, previous=previous)
         state["cycle"] = uuid.uuid4().hex
-        conditions = evaluate(state, book.alerts)
+        conditions = evaluate(state, book.alerts, clear=True)
         events, _ = step(conditions, load_memory(self._conn, self.key), now, book.alerts.cooldown)
         self._check_stop()
         # past this point the cycle is finished even if a stop arrives: send, then record
