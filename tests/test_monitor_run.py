@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -378,3 +379,30 @@ def test_a_failing_cycle_after_the_first_is_reported_and_the_monitor_goes_on(tmp
     assert err == ("monitor: cycle failed, next one in 0.01s: binance-usdm: an answer that does not "
                    "parse\n")
     assert _assert_consistent(tmp_path / "data") == 2
+
+
+def test_readme_monitor_section_runs_as_written(run_cli, tmp_path, monkeypatch):
+    import contextlib
+    import io
+
+    monkeypatch.chdir(REPO)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("<!-- BEGIN monitor -->"):readme.index("<!-- END monitor -->")]
+    # the example run: the same lines, the cycle's time aside
+    shown = section[section.index("$ hedgekit monitor examples/live-book.yaml --once\n"):]
+    shown = shown[shown.index("\n") + 1:shown.index("```")].splitlines()
+    code, out, err = run_cli("monitor", "examples/live-book.yaml", "--once", "--data-dir", str(tmp_path / "a"))
+    assert code == 0, err
+    def untimed(lines):
+        return [re.sub(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ", "", line) for line in lines]
+
+    assert untimed(out.splitlines()) == untimed(shown)
+    assert untimed(shown)[0].startswith("live-book: NAV")
+    # the Python snippet prints the comment line after it
+    snippet = section[section.index("```python") + len("```python"):]
+    snippet = snippet[:snippet.index("```")]
+    expected = next(line[2:] for line in snippet.splitlines() if line.startswith("# "))
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(snippet.replace('"/tmp/hk"', repr(str(tmp_path / "b"))), "README monitor", "exec"), {})
+    assert printed.getvalue().strip() == expected
