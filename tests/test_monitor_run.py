@@ -12,7 +12,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import types
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -155,13 +154,49 @@ def test_a_url_apprise_does_not_know_is_one_line_without_the_url(run_cli, tmp_pa
     assert "token-abc123" not in out + err
 
 
-def test_auto_rebalance_refuses_without_the_executor(run_cli, tmp_path, monkeypatch):
-    # an executor package without the monitor's entry point is the same as none
-    monkeypatch.setitem(sys.modules, "hedgekit.execution", types.ModuleType("hedgekit.execution"))
-    code, out, err = run_cli("monitor", str(EXAMPLE), "--once", "--auto-rebalance", "--data-dir", str(tmp_path))
-    assert code == 2 and out == ""
-    assert err.startswith("error: --auto-rebalance: needs the order executor") and err.count("\n") == 1
-    assert not (tmp_path / "journal.sqlite").exists()  # refused before any cycle
+PAPER = REPO / "examples" / "paper-book.yaml"
+
+
+def _paper_book(tmp_path: Path) -> Path:
+    doc = yaml.safe_load(PAPER.read_text(encoding="utf-8"))
+    doc["alerts"] = {"drift": 0.05, "cooldown": "1h"}
+    path = tmp_path / "paper.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+def test_auto_rebalance_trades_the_drift_through_the_executor_on_the_paper_venue(run_cli, tmp_path):
+    book, data = _paper_book(tmp_path), tmp_path / "data"
+    code, out, err = run_cli("monitor", str(book), "--once", "--auto-rebalance", "--data-dir", str(data))
+    assert code == 0, err
+    # nothing held yet: both coins drift 100% (> the book's 5% band), so the executor is asked;
+    # 2.5 BTC at 75,000 = 187,500 USD is split in two under max_order_usd 100,000, 40 ETH is one
+    assert "FIRED warning drift: BTC" in out and "FIRED warning drift: ETH" in out
+    assert "rebalance: executed: 3 order(s)" in out
+    assert out.count("[filled") == 3
+    code, out, err = run_cli("monitor", str(book), "--once", "--auto-rebalance", "--data-dir", str(data))
+    assert code == 0, err
+    # the paper account now holds the target: both drifts recover and nothing more is sent
+    assert "RECOVERED info drift: recovered: BTC: hedge held -2.5 BTC against a target of -2.5" in out
+    assert "RECOVERED info drift: recovered: ETH: hedge held -40 ETH against a target of -40" in out
+    assert "rebalance:" not in out
+    with _db(data) as conn:
+        (last,) = conn.execute("SELECT data_json FROM state_history ORDER BY rowid DESC LIMIT 1").fetchone()
+    legs = {(leg["account"], leg["symbol"]): leg for leg in json.loads(last)["legs"]}
+    assert legs[("paper", "BTCUSDT")]["contracts"] == 2.5 and legs[("paper", "ETHUSDT")]["contracts"] == 40
+    assert legs[("paper", "BTCUSDT")]["liquidation_price"] is not None  # the paper account's cross margin
+
+
+def test_auto_rebalance_on_a_halted_book_is_refused_and_the_monitor_goes_on(run_cli, tmp_path):
+    book, data = _paper_book(tmp_path), tmp_path / "data"
+    code, _, err = run_cli("halt", str(book), "--data-dir", str(data))
+    assert code == 0, err
+    code, out, err = run_cli("monitor", str(book), "--once", "--auto-rebalance", "--data-dir", str(data))
+    assert code == 0
+    assert err.startswith("monitor: rebalance refused: BOOK: ") and " is halted since " in err
+    assert "FIRED warning drift: BTC" in out and "rebalance:" not in out
+    code, out, _ = run_cli("orders", str(book), "--data-dir", str(data))
+    assert out.startswith("no orders in the journal")
 
 
 # ------------------------------------------------------------------ a venue that is down
@@ -407,3 +442,22 @@ def test_readme_monitor_section_runs_as_written(run_cli, tmp_path, monkeypatch):
     with contextlib.redirect_stdout(printed):
         exec(compile(snippet.replace('"/tmp/hk"', repr(str(tmp_path / "b"))), "README monitor", "exec"), {})
     assert printed.getvalue().strip() == expected
+
+
+def test_the_dashboard_shows_what_the_monitor_recorded(run_cli, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from hedgekit.web import create_app
+
+    data = tmp_path / "data"
+    code, out, err = run_cli("monitor", str(EXAMPLE), "--once", "--json", "--data-dir", str(data))
+    assert code == 0, err
+    recorded = json.loads(out)
+    app = TestClient(create_app(EXAMPLE, data_dir=data))
+    (row,) = app.get("/api/history").json()["rows"]
+    for column in ("ts", "nav_usd", "nav_coin", "hedge_ratio", "drift", "margin_ratio",
+                   "liquidation_distance", "funding_accrued_usd"):
+        assert row[column] == recorded["state"][column]
+    (alert,) = app.get("/api/alerts").json()["alerts"]
+    assert (alert["rule"], alert["state"], alert["message"]) == (
+        "drift", "fired", recorded["alerts"][0]["message"])

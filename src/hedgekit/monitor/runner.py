@@ -15,7 +15,6 @@ around it (interval, back-off, lock, signals).
 
 from __future__ import annotations
 
-import importlib
 import os
 import signal
 import sqlite3
@@ -36,7 +35,7 @@ from hedgekit.monitor.state import measure
 from hedgekit.monitor.store import book_key, connect, last_state, load_memory, record_cycle
 from hedgekit.portfolio import Portfolio, load_portfolio
 
-__all__ = ["BookLock", "CycleResult", "Monitor", "backoff_seconds"]
+__all__ = ["BookLock", "CycleResult", "Monitor", "backoff_seconds", "needs_rebalance"]
 
 MAX_BACKOFF = 900.0
 
@@ -48,6 +47,14 @@ class _Stopped(Exception):
 def backoff_seconds(every: float, failures: int) -> float:
     """How long an account that failed ``failures`` times in a row waits before its next try."""
     return min(every * 2.0 ** max(failures - 1, 0), max(MAX_BACKOFF, every))
+
+
+def needs_rebalance(state: Mapping[str, Any], band: float) -> bool:
+    """Whether a recorded state calls for a rebalance: a coin's hedge drifted beyond the book's
+    ``execution.band``, or futures are held on a coin the plan does not hedge. (The executor's
+    guards decide again, order by order.)"""
+    return any((c.get("drift") is not None and c["drift"] > band) or c.get("unplanned")
+               for c in state.get("coins", {}).values())
 
 
 class BookLock:
@@ -173,27 +180,27 @@ class Monitor:
         previous = last_state(self._conn, self.key)
         accounts = self._sync(now, (previous or {}).get("accounts", {}))
         self._check_stop()
-        live = None
-        from hedgekit.planner import held_from_book, plan
+        from hedgekit.market.sources import held_and_synced, snapshot_for
+        from hedgekit.planner import plan
 
-        held = held_from_book(book)
-        if book.accounts:
-            from hedgekit.live.book import held_positions, load_live_book
-
-            live = load_live_book(book, self.data_dir)
+        # the book's positions:, every synced account's and what its paper accounts hold
+        held, live = held_and_synced(book, self.data_dir)
+        if live is not None:
             for acct in live.accounts:
                 accounts.setdefault(acct.account, {})["as_of"] = acct.as_of.isoformat()
-            held = [*(held or []), *held_positions(live)]
-        from hedgekit.market.sources import snapshot_for
-
         store = None
         if self.data_dir is not None:
             from hedgekit.data import Store
 
             store = Store(self.data_dir)
         market = snapshot_for(book, live=live, store=store)
+        paper: tuple[Any, ...] = ()
+        if any(a.is_paper for a in book.accounts):
+            from hedgekit.execution.paper import account_states
+
+            paper = account_states(book, market, self.data_dir, now)
         hedge = plan(book, market, positions=held, now=now)
-        state = measure(book, hedge, hedge.market or market, now=now, live=live,
+        state = measure(book, hedge, hedge.market or market, now=now, live=live, paper=paper,
                         accounts=accounts, previous=previous)
         state["cycle"] = uuid.uuid4().hex
         conditions = evaluate(state, book.alerts, clear=True)
@@ -269,10 +276,9 @@ class Monitor:
                     cycles += 1
                     self._print(result, as_json)
                     code = 0 if result.sync_ok or not once else 1
-                    if self.rebalance is not None:
+                    if self.rebalance is not None and needs_rebalance(result.state, self.book.execution.band):
                         try:
-                            self.rebalance(self.book, book_path=self.book_path,
-                                           data_dir=self.data_dir, state=result.state)
+                            self.rebalance(self.book_path, self.data_dir)
                         except HedgekitError as exc:  # a guard refused: the next cycle decides again
                             print(f"monitor: rebalance refused: {exc}", file=sys.stderr)
                 if once or (max_cycles is not None and cycles >= max_cycles):
@@ -333,17 +339,3 @@ class Monitor:
             print(f"  {e.state.upper()} {e.severity} {e.rule}: {e.message} [{sent}]", file=self.out,
                   flush=True)
 
-
-def find_rebalancer() -> Callable[..., Any]:
-    """The executor's entry point for the monitor (``hedgekit.execution.monitor_rebalance``,
-    every guard of ``hedgekit rebalance`` applied), or InputError when it is not installed."""
-    try:
-        module = importlib.import_module("hedgekit.execution")
-    except ModuleNotFoundError:
-        module = None
-    fn = getattr(module, "monitor_rebalance", None)
-    if fn is None:
-        raise InputError("--auto-rebalance", "needs the order executor (hedgekit rebalance), "
-                         "which this installation does not have yet; run the monitor without it",
-                         show_value=False)
-    return fn  # type: ignore[no-any-return]

@@ -3,7 +3,7 @@
 and what is held. The rules (:mod:`hedgekit.monitor.rules`) read only this dict, so they can be
 run on recorded history.
 
-Per held position (a synced account's, or one typed into the book's ``positions:``):
+Per held position (a synced or paper account's, or one typed into the book's ``positions:``):
 
 * liquidation price and its distance ``|liq - mark| / mark``. A synced position takes the
   nearer of the venue's figure and hedgekit's own (:func:`hedgekit.live.own_liquidation_price`);
@@ -29,10 +29,11 @@ its start (an estimate: the venues' settlement records are not read).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from hedgekit.accounts.models import AccountState
 from hedgekit.errors import HedgekitError
 from hedgekit.funding import funding_carry
 from hedgekit.instruments import Instrument, MarginMode, Side
@@ -54,20 +55,21 @@ _DAY = 86400.0
 
 
 def measure(book: Portfolio, hedge: HedgePlan, market: MarketSnapshot, *, now: datetime,
-            live: LiveBook | None = None, accounts: Mapping[str, Any] | None = None,
+            live: LiveBook | None = None, paper: Sequence[AccountState] = (),
+            accounts: Mapping[str, Any] | None = None,
             previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The state of ``book`` at ``now``: ``hedge`` is its plan on ``market`` with the positions
-    held; ``live`` the synced accounts (None without accounts); ``accounts`` the sync status
-    per account (recorded as given); ``previous`` the last recorded state (funding accrual)."""
+    held; ``live`` the synced accounts (None without accounts); ``paper`` the paper accounts'
+    states (:func:`hedgekit.execution.paper.account_states`); ``accounts`` the sync status per
+    account (recorded as given); ``previous`` the last recorded state (funding accrual)."""
     prices = dict(hedge.prices)
     legs: list[dict[str, Any]] = []
     for i, entry in enumerate(book.positions or ()):
         legs.append(_typed_leg(book, i, entry, market, prices, now))
     known = live is None or not live.never_synced
-    if live is not None:
-        for acct in live.accounts:
-            for p in acct.positions:
-                legs.append(_synced_leg(book, acct, p, live, market, prices, now))
+    for acct in (*(live.accounts if live is not None else ()), *paper):
+        for p in acct.positions:
+            legs.append(_synced_leg(book, acct, p, live, market, prices, now))
     held_known = known and (book.positions is not None or bool(book.accounts))
     coins = _coins(hedge, legs, held_known)
     exposure = sum(abs(e.delta_usd) for e in hedge.exposure.risky)
@@ -141,7 +143,7 @@ def _typed_leg(book: Portfolio, i: int, entry: Any, market: MarketSnapshot,
     return row
 
 
-def _synced_leg(book: Portfolio, acct: Any, p: Any, live: LiveBook, market: MarketSnapshot,
+def _synced_leg(book: Portfolio, acct: Any, p: Any, live: LiveBook | None, market: MarketSnapshot,
                 prices: Mapping[str, float], now: datetime) -> dict[str, Any]:
     venue = market.venue(p.venue)
     inst = venue.instruments.get(p.symbol)
@@ -157,7 +159,7 @@ def _synced_leg(book: Portfolio, acct: Any, p: Any, live: LiveBook, market: Mark
     else:
         row = _base_row(book, inst, venue.name, p.side, p.contracts, p.entry_price or mark, mark,
                         market, prices, now, account=p.account, source="account",
-                        future_mark=p.mark_price or _quote(live, p.venue, p.symbol))
+                        future_mark=p.mark_price or (_quote(live, p.venue, p.symbol) if live else None))
     if p.unrealized_pnl is not None:
         row["upnl_usd"] = _currency_usd(p.unrealized_pnl, p.pnl_currency, prices)
     if inst is None or not mark:
