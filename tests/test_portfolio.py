@@ -67,7 +67,7 @@ def _error(doc) -> str:
     ({"holdings": []}, "holdings: must be a non-empty list of entries (got [])"),
     ({"holdings": [BTC], "hedges": {}},
      "hedges: unknown section; expected holdings, prices, hedge, scenario, positions, max_price_age, accounts, "
-     "execution"),
+     "execution, alerts"),
 ])
 def test_malformed_portfolio_names_entry_and_field(doc, message):
     assert _error(doc) == message

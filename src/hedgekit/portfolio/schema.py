@@ -35,6 +35,7 @@ from hedgekit._validation import (
 from hedgekit.errors import InputError
 
 __all__ = [
+    "AlertSettings",
     "Collateral",
     "ExecutionSettings",
     "HedgeMethod",
@@ -357,6 +358,48 @@ class ScenarioSettings(_Model):
         return _symbol(value)
 
 
+class AlertSettings(_Model):
+    """The optional ``alerts:`` section read by ``hedgekit monitor``: where alerts go and the
+    threshold of each rule (a rule left out is off). Fractions: 0.15 = 15%.
+
+    Attributes:
+        notify: apprise URLs (``tgram://...``, ``mailto://...``, ``json://host/``); the
+            environment variable ``HEDGEKIT_NOTIFY`` adds more (space or comma separated).
+        liquidation_distance: alert when a held leg's liquidation price is closer than this to
+            its mark (``|liq - mark| / mark``).
+        margin_ratio: alert when maintenance margin / equity of an account (or an isolated
+            position) is above this.
+        drift: alert when ``|held - target| / |target|`` of a coin's hedge is above this.
+        funding_apr_below: alert when a held perpetual's funding, as a yearly rate received
+            by the position (paid < 0), is below this.
+        basis_apr_below: alert when a held dated future's annualised basis, as earned by the
+            position (a short earns contango), is below this.
+        stale_after: alert when a price or an account snapshot is older than this (90s, 5m, 1h).
+        cooldown: the same alert is not sent again within this.
+        sync_failures: alert when an account failed to sync this many times in a row.
+    """
+
+    notify: list[str] = Field(default_factory=list)
+    liquidation_distance: Annotated[Number, Field(gt=0, lt=1, allow_inf_nan=False)] | None = None
+    margin_ratio: Annotated[Number, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    drift: Annotated[Number, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    funding_apr_below: Annotated[Number, Field(ge=-100, le=100, allow_inf_nan=False)] | None = None
+    basis_apr_below: Annotated[Number, Field(ge=-100, le=100, allow_inf_nan=False)] | None = None
+    stale_after: float | None = None
+    cooldown: float = 3600.0
+    sync_failures: Annotated[Whole, Field(ge=1, le=1000)] = 3
+
+    @field_validator("stale_after", "cooldown", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else duration_seconds("", value)  # named by its location
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _one_url(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
 class PositionEntry(_Model):
     """One entry of ``positions``: a futures position held where no API is connected.
 
@@ -415,6 +458,7 @@ class Portfolio(_Model):
     prices: dict[str, Price] = Field(default_factory=dict)
     hedge: HedgePolicy = Field(default_factory=HedgePolicy)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     positions: list[PositionEntry] | None = None
     max_price_age: float | None = None  # seconds; written 15m, 1h, ...
     accounts: tuple[Any, ...] = ()      # hedgekit.accounts.AccountConfig, checked by parse_accounts
@@ -452,7 +496,7 @@ def parse_portfolio(data: Any) -> Portfolio:
     unknown = set(data) - set(Portfolio.model_fields)
     if unknown:
         raise InputError(min(unknown), "unknown section; expected holdings, prices, hedge, "
-                         "scenario, positions, max_price_age, accounts, execution", show_value=False)
+                         "scenario, positions, max_price_age, accounts, execution, alerts", show_value=False)
     from hedgekit.accounts.config import parse_accounts
 
     accounts = parse_accounts(data.get("accounts"))
