@@ -32,6 +32,18 @@ DataDirOpt = Annotated[Path | None, typer.Option(
 def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictOpt = False,
                  live: LiveOpt = False, data_dir: DataDirOpt = None) -> None:
     """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, trades."""
+    from hedgekit.errors import InputError
+
+    result = build_plan(portfolio, data_dir, live=live, quiet=json)
+    stale = [w for w in result.warnings if w.code == "stale-price"]
+    if strict and stale:
+        raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)
+    emit(result, json, "render_plan")
+
+
+def build_plan(portfolio: Path, data_dir: Path | None, *, live: bool = False, quiet: bool = False):
+    """The plan of the book at ``portfolio`` as ``hedgekit plan`` makes it: the market snapshot
+    from the file, then the data store; held positions from the book and its synced accounts."""
     from datetime import datetime
 
     from hedgekit.errors import InputError
@@ -48,7 +60,7 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
         if live:
             from hedgekit.cli.live import run_sync
 
-            run_sync(book, data_dir, quiet=json)
+            run_sync(book, data_dir, quiet=quiet)
         synced = load_live_book(book, data_dir)
         if synced.never_synced:
             name = synced.never_synced[0]
@@ -57,12 +69,8 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
                              "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
                              show_value=False)
         held = [*(held or []), *held_positions(synced)]
-    result = plan(book, snapshot_for(book, live=synced, store=store_at(data_dir)), positions=held,
-                  now=datetime.now(UTC))
-    stale = [w for w in result.warnings if w.code == "stale-price"]
-    if strict and stale:
-        raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)
-    emit(result, json, "render_plan")
+    return plan(book, snapshot_for(book, live=synced, store=store_at(data_dir)), positions=held,
+                now=datetime.now(UTC))
 
 
 def store_at(data_dir: Path | None):

@@ -1,0 +1,269 @@
+"""Numba kernels of the Monte Carlo risk engine: path generation and leg mechanics.
+
+Pure functions over float64 / int64 arrays (no pandas, no objects). :mod:`hedgekit.risk.engine`
+packs a :class:`~hedgekit.planner.HedgePlan` into arrays and streams paths through these in
+blocks; :mod:`hedgekit.risk._reference` replays :func:`evaluate_block` in plain Python with
+:mod:`hedgekit.margin` and :mod:`hedgekit.portfolio.pools` (tests/test_risk.py checks they agree).
+
+Per path, step ``t`` (one day) and asset ``a``, :func:`draw_block` writes
+
+* ``log_s[t, a]``: ``ln(S_t / S_0)`` of the spot price;
+* ``log_f[t, a]``: ``ln(F_t / F_0)`` of the perpetual's mark price (the spot times its basis);
+* ``hi_f`` / ``lo_f``: the highest / lowest ``ln(F / F_0)`` inside the step. Between two closes
+  ``x0, x1`` the log price is a Brownian bridge with variance ``v`` over the step; its maximum is
+  drawn exactly as ``(x0 + x1 + sqrt((x1 - x0)^2 - 2 v ln U)) / 2`` (``U`` uniform), which gives
+  ``P(max >= b) = exp(-2 (b - x0)(b - x1) / v)`` for ``b >= max(x0, x1)``, the bridge's
+  barrier-crossing probability (Karatzas & Shreve, Brownian Motion and Stochastic Calculus,
+  eq. 4.3.40); the minimum mirrors it. Without the intrabar correction they are the closes' max/min;
+* ``fund[t, a]``: the funding paid by longs over the day, a fraction of the notional (> 0: shorts
+  receive).
+
+Models: ``GBM`` (correlated normal log returns, ``-sigma^2/2`` drift so the price has none),
+``GARCH`` (GJR-GARCH(1,1) per asset, Student-t innovations ``z * sqrt((nu - 2) / chi2_nu)`` over
+normals ``z`` correlated by the Cholesky factor of the standardised residuals' correlation),
+``BOOTSTRAP`` (Politis & Romano 1994 stationary bootstrap of whole history rows: returns, basis
+and funding of every asset from the same day; a block continues with probability
+``1 - 1/mean_block`` and wraps around the history's end).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+GBM = 0
+GARCH = 1
+BOOTSTRAP = 2
+
+LINEAR = 0
+INVERSE = 1
+
+# per-path outputs of evaluate_block (columns of ``out``)
+O_NET = 0        # change of the book's USD value over the horizon, hedge included
+O_UNHEDGED = 1   # the same without the hedge legs
+O_FUNDING = 2    # funding received (> 0) or paid by the legs, USD
+O_END_VALUE = 3  # book value at the horizon (USD), to express it in coins
+N_OUT = 4
+
+# per-path, per-leg outputs (last axis of ``leg_out``)
+L_LIQUIDATED = 0  # 1.0 when the leg was liquidated
+L_TOPUP = 1       # 1.0 when a close came within the warning distance of the liquidation price
+L_TOPUP_USD = 2   # USD that restores the leg's initial margin at its worst close
+N_LEG_OUT = 3
+
+
+@njit(cache=True, inline="always")
+def _bridge_max(x0: float, x1: float, var: float, u: float) -> float:
+    d = x1 - x0
+    return 0.5 * (x0 + x1 + math.sqrt(d * d - 2.0 * var * math.log(u)))
+
+
+@njit(cache=True, inline="always")
+def _bridge_min(x0: float, x1: float, var: float, u: float) -> float:
+    d = x1 - x0
+    return 0.5 * (x0 + x1 - math.sqrt(d * d - 2.0 * var * math.log(u)))
+
+
+@njit(cache=True)
+def draw_block(model: int, seed: int, n: int, horizon: int, intrabar: bool,
+               need_hi: np.ndarray, need_lo: np.ndarray,
+               sigma: np.ndarray, chol: np.ndarray, fund_day: np.ndarray,
+               g_mu: np.ndarray, g_omega: np.ndarray, g_alpha: np.ndarray, g_gamma: np.ndarray,
+               g_beta: np.ndarray, g_nu: np.ndarray, g_h0: np.ndarray,
+               h_ret: np.ndarray, h_basis: np.ndarray, h_fund: np.ndarray, mean_block: float,
+               basis0: np.ndarray,
+               log_s: np.ndarray, log_f: np.ndarray, hi_f: np.ndarray, lo_f: np.ndarray,
+               fund: np.ndarray) -> None:
+    """Fill the first ``n`` paths of the output arrays (shape ``(paths, horizon, assets)``).
+
+    ``sigma`` is the daily volatility of the log price (GBM; the bridge's volatility in the
+    bootstrap); ``fund_day`` the daily funding forecast (GBM, GARCH) or the shift that centres
+    the bootstrapped funding on it; ``basis0`` the current basis ``F_0 / S_0 - 1``.
+    """
+    np.random.seed(seed)
+    n_assets = sigma.shape[0]
+    z = np.empty(n_assets)
+    e = np.empty(n_assets)
+    var = np.empty(n_assets)
+    h = np.empty(n_assets)
+    n_hist = h_ret.shape[0]
+    p_new = 1.0 / mean_block if mean_block > 0 else 1.0
+    for p in range(n):
+        for a in range(n_assets):
+            h[a] = g_h0[a]
+        idx = np.random.randint(0, max(n_hist, 1))
+        for t in range(horizon):
+            if model == BOOTSTRAP:
+                if t > 0:
+                    if np.random.random() < p_new:
+                        idx = np.random.randint(0, n_hist)
+                    else:
+                        idx = (idx + 1) % n_hist
+                for a in range(n_assets):
+                    e[a] = h_ret[idx, a]
+                    var[a] = sigma[a] * sigma[a]
+            else:
+                for a in range(n_assets):
+                    z[a] = np.random.standard_normal()
+                for a in range(n_assets):
+                    acc = 0.0
+                    for b in range(a + 1):
+                        acc += chol[a, b] * z[b]
+                    e[a] = acc
+                if model == GBM:
+                    for a in range(n_assets):
+                        var[a] = sigma[a] * sigma[a]
+                        e[a] = sigma[a] * e[a] - 0.5 * var[a]
+                else:
+                    for a in range(n_assets):
+                        nu = g_nu[a]
+                        shock = e[a] * math.sqrt((nu - 2.0) / np.random.chisquare(nu)) * math.sqrt(h[a])
+                        var[a] = h[a]
+                        e[a] = g_mu[a] + shock
+                        lev = g_gamma[a] if shock < 0.0 else 0.0
+                        h[a] = g_omega[a] + (g_alpha[a] + lev) * shock * shock + g_beta[a] * h[a]
+            for a in range(n_assets):
+                s_prev = log_s[p, t - 1, a] if t > 0 else 0.0
+                f_prev = log_f[p, t - 1, a] if t > 0 else 0.0
+                s_now = s_prev + e[a]
+                if model == BOOTSTRAP:
+                    ratio = (1.0 + basis0[a] + h_basis[idx, a]) / (1.0 + basis0[a])
+                    f_now = s_now + math.log(ratio if ratio > 1e-9 else 1e-9)
+                    fund[p, t, a] = h_fund[idx, a] + fund_day[a]
+                else:
+                    f_now = s_now
+                    fund[p, t, a] = fund_day[a]
+                log_s[p, t, a] = s_now
+                log_f[p, t, a] = f_now
+                hi = f_now if f_now > f_prev else f_prev
+                lo = f_now if f_now < f_prev else f_prev
+                # both uniforms are always drawn, so the paths do not depend on which legs exist
+                u_hi = 1.0 - np.random.random()
+                u_lo = 1.0 - np.random.random()
+                if intrabar and var[a] > 0.0:
+                    if need_hi[a]:
+                        hi = _bridge_max(f_prev, f_now, var[a], u_hi)
+                    if need_lo[a]:
+                        lo = _bridge_min(f_prev, f_now, var[a], u_lo)
+                hi_f[p, t, a] = hi
+                lo_f[p, t, a] = lo
+
+
+@njit(cache=True, inline="always")
+def _pool_value(model: int, liq: float, lower: float, upper: float, price: float) -> float:
+    """Value in quote units of a pool position at ``price`` (hedgekit.portfolio.pools.lp_value)."""
+    sp = math.sqrt(price)
+    if model == 0:
+        return 2.0 * liq * sp
+    sa = math.sqrt(lower)
+    sb = math.sqrt(upper)
+    if price <= lower:
+        return liq * (1.0 / sa - 1.0 / sb) * price
+    if price >= upper:
+        return liq * (sb - sa)
+    return liq * (1.0 / sp - 1.0 / sb) * price + liq * (sp - sa)
+
+
+@njit(cache=True)
+def evaluate_block(n: int, horizon: int, log_s: np.ndarray, log_f: np.ndarray, hi_f: np.ndarray,
+                   lo_f: np.ndarray, fund: np.ndarray,
+                   s0: np.ndarray, spot_coins: np.ndarray, spot_coins0: np.ndarray, cash_usd: float,
+                   cash0: float,
+                   pool_base: np.ndarray, pool_quote: np.ndarray, pool_model: np.ndarray,
+                   pool_liq: np.ndarray, pool_lower: np.ndarray, pool_upper: np.ndarray,
+                   leg_asset: np.ndarray, leg_kind: np.ndarray, leg_sign: np.ndarray,
+                   leg_size: np.ndarray, leg_f0: np.ndarray, leg_lp: np.ndarray, leg_bp: np.ndarray,
+                   leg_settle_usd: np.ndarray, leg_margin: np.ndarray, leg_funded: np.ndarray,
+                   leg_warn: np.ndarray, leg_scale: np.ndarray,
+                   out: np.ndarray, leg_out: np.ndarray) -> None:
+    """Value the book on the first ``n`` drawn paths (see the module docstring for the arrays).
+
+    ``spot_coins`` are the coins held outside pools at the horizon (yield accrued), ``spot_coins0``
+    now; ``cash_usd`` / ``cash0`` the stablecoins (USD) at the horizon / now. Pools:
+    ``pool_quote`` is an asset index or -1 for a stablecoin.
+    Legs: ``leg_size`` is ``q`` coins (linear) or ``N`` USD face (inverse) at ``leg_scale = 1``
+    (the frontier scales it); ``leg_lp``/``leg_bp`` the liquidation and bankruptcy mark prices
+    (0: none); ``leg_margin`` the isolated margin in the settle currency; ``leg_warn`` the
+    fraction of the price within which a close counts as a top-up.
+
+    A leg is liquidated at the first step whose intrabar extreme reaches its liquidation price;
+    it is closed at its bankruptcy price (the isolated margin is lost) and earns no funding
+    afterwards. Linear PnL ``s*q*(F - F_0)`` in the settle coin (valued at ``settle_usd``);
+    inverse ``s*N*(1/F_0 - 1/F)`` coins valued at the coin's spot at the horizon.
+    """
+    n_assets = s0.shape[0]
+    n_pools = pool_base.shape[0]
+    n_legs = leg_asset.shape[0]
+    v0 = cash0
+    for a in range(n_assets):
+        v0 += spot_coins0[a] * s0[a]
+    for k in range(n_pools):
+        qp = 1.0 if pool_quote[k] < 0 else s0[pool_quote[k]]
+        v0 += _pool_value(pool_model[k], pool_liq[k], pool_lower[k], pool_upper[k], s0[pool_base[k]] / qp) * qp
+    last = horizon - 1
+    for p in range(n):
+        value = cash_usd
+        for a in range(n_assets):
+            value += spot_coins[a] * s0[a] * math.exp(log_s[p, last, a])
+        for k in range(n_pools):
+            pb = s0[pool_base[k]] * math.exp(log_s[p, last, pool_base[k]])
+            qp = 1.0
+            if pool_quote[k] >= 0:
+                qp = s0[pool_quote[k]] * math.exp(log_s[p, last, pool_quote[k]])
+            value += _pool_value(pool_model[k], pool_liq[k], pool_lower[k], pool_upper[k], pb / qp) * qp
+        unhedged = value - v0
+        hedge = 0.0
+        funding = 0.0
+        for j in range(n_legs):
+            a = leg_asset[j]
+            s = leg_sign[j]
+            size = leg_size[j] * leg_scale[j]
+            f0 = leg_f0[j]
+            inverse = leg_kind[j] == INVERSE
+            spot_end = s0[a] * math.exp(log_s[p, last, a])
+            to_usd = spot_end if inverse else leg_settle_usd[j]
+            barrier = math.log(leg_lp[j] / f0) if leg_lp[j] > 0.0 else 0.0
+            warn = leg_warn[j]
+            liquidated = False
+            topup = False
+            worst = 0.0
+            leg_funding = 0.0
+            for t in range(horizon):
+                if leg_lp[j] > 0.0:
+                    if s < 0.0 and hi_f[p, t, a] >= barrier:
+                        liquidated = True
+                    elif s > 0.0 and lo_f[p, t, a] <= barrier:
+                        liquidated = True
+                if liquidated:
+                    break
+                price = f0 * math.exp(log_f[p, t, a])
+                if leg_funded[j]:
+                    if inverse:
+                        leg_funding += -s * size * fund[p, t, a] / price * spot_end
+                    else:
+                        leg_funding += -s * size * fund[p, t, a] * price * to_usd
+                if leg_lp[j] > 0.0:
+                    if abs(leg_lp[j] - price) < warn * price:
+                        topup = True
+                    upnl = s * size * ((1.0 / f0 - 1.0 / price) if inverse else (price - f0)) * to_usd
+                    if -upnl > worst:
+                        worst = -upnl
+            if liquidated:
+                exit_price = leg_bp[j] if leg_bp[j] > 0.0 else leg_lp[j]
+            else:
+                exit_price = f0 * math.exp(log_f[p, last, a])
+            if inverse:
+                pnl = s * size * (1.0 / f0 - 1.0 / exit_price) * to_usd
+            else:
+                pnl = s * size * (exit_price - f0) * to_usd
+            hedge += pnl + leg_funding
+            funding += leg_funding
+            leg_out[p, j, L_LIQUIDATED] = 1.0 if liquidated else 0.0
+            leg_out[p, j, L_TOPUP] = 1.0 if (topup or liquidated) else 0.0
+            leg_out[p, j, L_TOPUP_USD] = worst if (topup or liquidated) else 0.0
+        out[p, O_NET] = unhedged + hedge
+        out[p, O_UNHEDGED] = unhedged
+        out[p, O_FUNDING] = funding
+        out[p, O_END_VALUE] = value + hedge
