@@ -79,20 +79,25 @@ def test_kernel_matches_the_plain_python_reference_on_the_example_book():
         book = pack_plan(pl, days, assets)
         params = gbm(assets, 0.06, fund_day=0.0004).with_basis(book.basis0)
         args = params.kernel_args()
-        shape = (n, days, len(assets))
-        arrays = [np.empty(shape) for _ in range(5)]
-        need = np.ones(len(assets), dtype=np.bool_)
-        K.draw_block(args[0], 11, n, days, True, need, need, *args[1:], *arrays)
+        ends = np.empty((n, len(assets), K.N_ENDS))
+        run = np.empty((K.N_RUN, n, days, len(assets)))
+        raw = np.empty((n, days, len(assets), 5))
+        K.draw_block(args[0], 11, n, days, True, *args[1:], ends, run, True, raw)
         out = np.empty((n, K.N_OUT))
         legs = np.empty((n, len(book.legs.asset), K.N_LEG_OUT))
-        K.evaluate_block(n, days, *arrays, *book.book_args(), *book.legs.args(), out, legs)
-        ref = evaluate_paths(pl, assets, days, *arrays, n)
-        assert any(r["liquidated"] and any(r["liquidated"]) for r in ref)  # the test sees liquidations
+        K.evaluate_block(n, days, ends, run, *book.book_args(), *book.legs.args(), out, legs)
+        ref = evaluate_paths(pl, assets, days, raw, n)
+        # the paths cover liquidations, top-ups without liquidation and quiet legs
+        assert any(any(r["liquidated"]) for r in ref)
+        assert any(t and not g for r in ref for t, g in zip(r["topup"], r["liquidated"], strict=True))
+        assert any(not t for r in ref for t in r["topup"])
         for i, r in enumerate(ref):
             assert out[i, K.O_NET] == pytest.approx(r["net"], rel=1e-9, abs=1e-6)
             assert out[i, K.O_UNHEDGED] == pytest.approx(r["unhedged"], rel=1e-9, abs=1e-6)
             assert out[i, K.O_FUNDING] == pytest.approx(r["funding"], rel=1e-9, abs=1e-6)
             assert list(legs[i, :, K.L_LIQUIDATED] == 1.0) == r["liquidated"]
+            assert list(legs[i, :, K.L_TOPUP] == 1.0) == r["topup"]
+            assert legs[i, :, K.L_TOPUP_USD] == pytest.approx(r["topup_usd"], rel=1e-9, abs=1e-6)
 
 
 def test_fully_hedged_linear_book_has_var_near_zero():

@@ -19,10 +19,13 @@ from hedgekit.planner import HedgePlan
 __all__ = ["evaluate_paths"]
 
 
-def evaluate_paths(plan: HedgePlan, assets: tuple[str, ...], horizon_days: int, log_s: np.ndarray,
-                   log_f: np.ndarray, hi_f: np.ndarray, lo_f: np.ndarray, fund: np.ndarray,
+def evaluate_paths(plan: HedgePlan, assets: tuple[str, ...], horizon_days: int, raw: np.ndarray,
                    n: int) -> list[dict[str, Any]]:
-    """Per path: ``net``, ``unhedged``, ``funding`` (USD) and per leg ``liquidated``."""
+    """Per path: ``net``, ``unhedged``, ``funding`` (USD), per leg ``liquidated``, ``topup`` and
+    ``topup_usd``, from the per-step draws ``raw[p, t, a, :]`` = ``ln(S_t/S_0)``,
+    ``ln(F_t/F_0)``, the step's intrabar high and low of ``ln(F/F_0)``, the day's funding."""
+    log_s, log_f, hi_f, lo_f, fund = (raw[..., i] for i in range(5))
+    warn = plan.policy.liquidation_warning_pct / 100.0
     where = {a: i for i, a in enumerate(assets)}
     last = horizon_days - 1
     out = []
@@ -50,7 +53,7 @@ def evaluate_paths(plan: HedgePlan, assets: tuple[str, ...], horizon_days: int, 
                 unhedged += e.yield_coin_per_year * horizon_days / 365.0 * e.price
         hedge = 0.0
         funding = 0.0
-        liquidated = []
+        liquidated, topups, topup_usd = [], [], []
         for leg in legs:
             a = where[leg.hedge_asset]
             inst = leg.instrument
@@ -59,6 +62,9 @@ def evaluate_paths(plan: HedgePlan, assets: tuple[str, ...], horizon_days: int, 
             barrier = None if lp is None else math.log(lp / leg.price)
             gone = False
             leg_funding = 0.0
+            topup = False
+            worst = 0.0
+            to_usd = spot_end if inst.is_inverse else leg.settle_usd
             for t in range(horizon_days):
                 if barrier is not None:
                     hit = hi_f[p, t, a] >= barrier if leg.side.sign < 0 else lo_f[p, t, a] <= barrier
@@ -68,7 +74,10 @@ def evaluate_paths(plan: HedgePlan, assets: tuple[str, ...], horizon_days: int, 
                 mark = leg.price * math.exp(log_f[p, t, a])
                 if leg.dated is None and inst.is_perpetual:
                     received = inst.funding(leg.side, leg.contracts, mark, fund[p, t, a])
-                    leg_funding += received * (spot_end if inst.is_inverse else leg.settle_usd)
+                    leg_funding += received * to_usd
+                if lp is not None:
+                    topup = topup or abs(lp - mark) < warn * mark
+                    worst = max(worst, -inst.pnl(leg.side, leg.contracts, leg.price, mark) * to_usd)
             if gone and lp is not None:
                 exit_price = leg.bankruptcy_price or lp
             else:
@@ -78,6 +87,8 @@ def evaluate_paths(plan: HedgePlan, assets: tuple[str, ...], horizon_days: int, 
             hedge += pnl_usd + leg_funding
             funding += leg_funding
             liquidated.append(gone)
+            topups.append(topup or gone)
+            topup_usd.append(worst if (topup or gone) else 0.0)
         out.append({"net": unhedged + hedge, "unhedged": unhedged, "funding": funding,
-                    "liquidated": liquidated})
+                    "liquidated": liquidated, "topup": topups, "topup_usd": topup_usd})
     return out

@@ -23,7 +23,7 @@ __all__ = ["BLOCK", "MODELS", "BookArrays", "LegArrays", "ModelParams", "PathOut
            "simulate", "check_run"]
 
 MODELS = {"gbm": K.GBM, "garch": K.GARCH, "bootstrap": K.BOOTSTRAP}
-BLOCK = 4096  # paths per block: the results of a seed do not depend on --paths beyond the prefix
+BLOCK = 1024  # paths per block: the results of a seed do not depend on --paths beyond the prefix
 
 
 def check_run(paths: int, horizon_days: int, model: str) -> None:
@@ -255,19 +255,12 @@ def simulate(book: BookArrays, params: ModelParams, *, paths: int, horizon_days:
         raise InputError("assets", "the model and the book must cover the same assets", list(params.assets))
     sets = list(leg_sets) if leg_sets is not None else [book.legs]
     n_assets = len(book.assets)
-    need_hi = np.zeros(n_assets, dtype=np.bool_)
-    need_lo = np.zeros(n_assets, dtype=np.bool_)
-    for legs in sets:
-        for a, s in zip(legs.asset, legs.sign, strict=True):
-            if s < 0:
-                need_hi[a] = True
-            else:
-                need_lo[a] = True
     basis0 = params.basis0 if params.basis0 is not None else book.basis0
     margs = params.with_basis(basis0 if basis0 is not None else np.zeros(n_assets)).kernel_args()
     size = min(block, paths)
-    shape = (size, horizon_days, n_assets)
-    log_s, log_f, hi_f, lo_f, fund = (np.empty(shape) for _ in range(5))
+    ends = np.empty((size, n_assets, K.N_ENDS))
+    run = np.empty((K.N_RUN, size, horizon_days, n_assets))
+    no_raw = np.empty((0, 0, 0, 0))
     results = [(np.empty((paths, K.N_OUT)),
                 np.empty((paths, len(legs.asset), K.N_LEG_OUT)) if keep_legs else None,
                 np.zeros(len(legs.asset)), np.empty(paths)) for legs in sets]
@@ -276,12 +269,12 @@ def simulate(book: BookArrays, params: ModelParams, *, paths: int, horizon_days:
     book_args = book.book_args()
     for b, start in enumerate(range(0, paths, size)):
         n = min(size, paths - start)
-        K.draw_block(margs[0], _block_seed(seed, b), n, horizon_days, intrabar, need_hi, need_lo, *margs[1:],
-                     log_s, log_f, hi_f, lo_f, fund)
+        K.draw_block(margs[0], _block_seed(seed, b), n, horizon_days, intrabar, *margs[1:], ends, run,
+                     False, no_raw)
         for (out, leg_out, liq_sum, any_liq), legs in zip(results, sets, strict=True):
             o = np.empty((n, K.N_OUT))
             lo_ = np.empty((n, len(legs.asset), K.N_LEG_OUT))
-            K.evaluate_block(n, horizon_days, log_s, log_f, hi_f, lo_f, fund, *book_args, *legs.args(), o, lo_)
+            K.evaluate_block(n, horizon_days, ends, run, *book_args, *legs.args(), o, lo_)
             out[start:start + n] = o
             if leg_out is not None:
                 leg_out[start:start + n] = lo_
@@ -289,7 +282,7 @@ def simulate(book: BookArrays, params: ModelParams, *, paths: int, horizon_days:
             liq_sum += flags.sum(axis=0)
             any_liq[start:start + n] = flags.max(axis=1) if flags.shape[1] else 0.0
         if coin_end is not None:
-            coin_end[start:start + n] = book.s0[coin_idx] * np.exp(log_s[:n, horizon_days - 1, coin_idx])
+            coin_end[start:start + n] = book.s0[coin_idx] * np.exp(ends[:n, coin_idx, K.E_LOG_S])
     return [PathOutputs(out=o, legs=lg, coin_end=coin_end, leg_liquidated=liq / paths, any_liquidated=anyl)
             for o, lg, liq, anyl in results]
 
