@@ -151,7 +151,7 @@ def test_a_prefix_of_paths_is_the_same_paths():
 
 @pytest.mark.parametrize(("paths", "days", "model", "flag"), [
     (0, 30, "gbm", "--paths"), (-5, 30, "gbm", "--paths"), (10, 0, "gbm", "--horizon-days"),
-    (10, 30, "heston", "--model")])
+    (10, 30, "heston", "--model"), (20_000_000, 30, "gbm", "--paths")])
 def test_bad_runs_name_the_flag(paths, days, model, flag):
     from hedgekit.errors import InputError
 

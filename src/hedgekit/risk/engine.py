@@ -23,6 +23,8 @@ __all__ = ["BLOCK", "MODELS", "BookArrays", "LegArrays", "ModelParams", "PathOut
            "simulate", "check_run"]
 
 MODELS = {"gbm": K.GBM, "garch": K.GARCH, "bootstrap": K.BOOTSTRAP}
+MAX_PATHS = 10_000_000
+BLOCK_BYTES = 64 * 2**20  # the running summaries of one block stay under this (long horizons: fewer paths)
 BLOCK = 1024  # paths per block: the results of a seed do not depend on --paths beyond the prefix
 
 
@@ -30,6 +32,8 @@ def check_run(paths: int, horizon_days: int, model: str) -> None:
     """InputError naming the flag for a run that cannot be simulated."""
     if int(paths) <= 0:
         raise InputError("--paths", "must be > 0", paths)
+    if int(paths) > MAX_PATHS:
+        raise InputError("--paths", f"must be <= {MAX_PATHS:,} (per-path results are kept in memory)", paths)
     if int(horizon_days) <= 0:
         raise InputError("--horizon-days", "must be > 0", horizon_days)
     if model not in MODELS:
@@ -257,7 +261,7 @@ def simulate(book: BookArrays, params: ModelParams, *, paths: int, horizon_days:
     n_assets = len(book.assets)
     basis0 = params.basis0 if params.basis0 is not None else book.basis0
     margs = params.with_basis(basis0 if basis0 is not None else np.zeros(n_assets)).kernel_args()
-    size = min(block, paths)
+    size = min(block, paths, max(1, BLOCK_BYTES // (8 * K.N_RUN * horizon_days * n_assets)))
     ends = np.empty((size, n_assets, K.N_ENDS))
     run = np.empty((K.N_RUN, size, horizon_days, n_assets))
     no_raw = np.empty((0, 0, 0, 0))
