@@ -82,7 +82,7 @@ def test_kernel_matches_the_plain_python_reference_on_the_example_book():
         ends = np.empty((n, len(assets), K.N_ENDS))
         run = np.empty((K.N_RUN, n, days, len(assets)))
         raw = np.empty((n, days, len(assets), 5))
-        K.draw_block(args[0], 11, n, days, True, *args[1:], ends, run, True, raw)
+        K.draw_block(args[0], n, days, True, *args[1:], *params.random_block(11, 0, n, days), ends, run, True, raw)
         out = np.empty((n, K.N_OUT))
         legs = np.empty((n, len(book.legs.asset), K.N_LEG_OUT))
         K.evaluate_block(n, days, ends, run, *book.book_args(), *book.legs.args(), out, legs)

@@ -80,8 +80,31 @@ class ModelParams:
         hist = [np.zeros((1, n)) if h is None else np.ascontiguousarray(h, dtype=np.float64) for h in hist]
         return (MODELS[self.model], np.asarray(self.sigma, dtype=np.float64), chol,
                 zeros if self.fund_day is None else np.asarray(self.fund_day, dtype=np.float64),
-                *[np.ascontiguousarray(g[i]) for i in range(7)], *hist, float(self.mean_block),
+                *[np.ascontiguousarray(g[i]) for i in range(7)], *hist,
                 zeros if self.basis0 is None else np.asarray(self.basis0, dtype=np.float64))
+
+    def random_block(self, seed: int, block: int, n: int, horizon_days: int) -> tuple[np.ndarray, ...]:
+        """The random numbers of block ``block`` (``n`` paths) for :func:`kernels.draw_block`,
+        from numpy's PCG64 generator seeded with ``(seed, block)``: the same seed gives the same
+        paths on every machine, and block ``b`` does not depend on how many blocks follow."""
+        rng = np.random.default_rng([int(seed), int(block)])
+        a = len(self.assets)
+        empty3 = np.empty((0, 0, 0))
+        gaussian = self.model in ("gbm", "garch")
+        normal = rng.standard_normal((n, horizon_days, a)) if gaussian else empty3
+        if self.model == "garch" and self.garch is not None:
+            chi2 = rng.chisquare(np.maximum(self.garch[5], 2.05), (n, horizon_days, a))
+        else:
+            chi2 = empty3
+        uniform = 1.0 - rng.random((n, horizon_days, a))  # in (0, 1]: the bridge takes its log
+        if self.model == "bootstrap":
+            rows = 1 if self.hist_ret is None else len(self.hist_ret)
+            jump = rng.random((n, horizon_days)) < 1.0 / max(self.mean_block, 1.0)
+            pick = rng.integers(0, rows, (n, horizon_days))
+        else:
+            jump = np.zeros((0, 0), dtype=np.bool_)
+            pick = np.zeros((0, 0), dtype=np.int64)
+        return normal, chi2, uniform, jump, pick
 
 
 def _cholesky(corr: np.ndarray) -> np.ndarray:
@@ -243,11 +266,6 @@ class PathOutputs:
     any_liquidated: np.ndarray  # per path, 1.0 when any leg was liquidated
 
 
-def _block_seed(seed: int, block: int) -> int:
-    # numba's np.random.seed takes a 32-bit unsigned seed; mix the block number in
-    return int((seed * 1_000_003 + block * 7_919 + 12_345) % (2**32 - 1))
-
-
 def simulate(book: BookArrays, params: ModelParams, *, paths: int, horizon_days: int, seed: int,
              intrabar: bool = True, leg_sets: Sequence[LegArrays] | None = None,
              block: int = BLOCK, keep_legs: bool = True) -> list[PathOutputs]:
@@ -260,8 +278,12 @@ def simulate(book: BookArrays, params: ModelParams, *, paths: int, horizon_days:
     sets = list(leg_sets) if leg_sets is not None else [book.legs]
     n_assets = len(book.assets)
     basis0 = params.basis0 if params.basis0 is not None else book.basis0
-    margs = params.with_basis(basis0 if basis0 is not None else np.zeros(n_assets)).kernel_args()
-    size = min(block, paths, max(1, BLOCK_BYTES // (8 * K.N_RUN * horizon_days * n_assets)))
+    prm = params.with_basis(basis0 if basis0 is not None else np.zeros(n_assets))
+    margs = prm.kernel_args()
+    # the block's size depends on the horizon and the assets only, never on --paths: the random
+    # numbers of every block are drawn for a full block, so a run's first paths do not depend on
+    # how many follow
+    size = min(block, max(1, BLOCK_BYTES // (8 * K.N_RUN * horizon_days * n_assets)))
     ends = np.empty((size, n_assets, K.N_ENDS))
     run = np.empty((K.N_RUN, size, horizon_days, n_assets))
     no_raw = np.empty((0, 0, 0, 0))
@@ -273,8 +295,8 @@ def simulate(book: BookArrays, params: ModelParams, *, paths: int, horizon_days:
     book_args = book.book_args()
     for b, start in enumerate(range(0, paths, size)):
         n = min(size, paths - start)
-        K.draw_block(margs[0], _block_seed(seed, b), n, horizon_days, intrabar, *margs[1:], ends, run,
-                     False, no_raw)
+        K.draw_block(margs[0], n, horizon_days, intrabar, *margs[1:], *prm.random_block(seed, b, size, horizon_days),
+                     ends, run, False, no_raw)
         for (out, leg_out, liq_sum, any_liq), legs in zip(results, sets, strict=True):
             o = np.empty((n, K.N_OUT))
             lo_ = np.empty((n, len(legs.asset), K.N_LEG_OUT))

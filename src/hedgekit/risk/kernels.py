@@ -71,12 +71,13 @@ N_RUN = 6
 
 
 @njit(cache=True)
-def draw_block(model: int, seed: int, n: int, horizon: int, intrabar: bool,
+def draw_block(model: int, n: int, horizon: int, intrabar: bool,
                sigma: np.ndarray, chol: np.ndarray, fund_day: np.ndarray,
                g_mu: np.ndarray, g_omega: np.ndarray, g_alpha: np.ndarray, g_gamma: np.ndarray,
                g_beta: np.ndarray, g_nu: np.ndarray, g_h0: np.ndarray,
-               h_ret: np.ndarray, h_basis: np.ndarray, h_fund: np.ndarray, mean_block: float,
-               basis0: np.ndarray, ends: np.ndarray, run: np.ndarray,
+               h_ret: np.ndarray, h_basis: np.ndarray, h_fund: np.ndarray,
+               basis0: np.ndarray, normal: np.ndarray, chi2: np.ndarray, uniform: np.ndarray,
+               jump: np.ndarray, pick: np.ndarray, ends: np.ndarray, run: np.ndarray,
                keep_raw: bool, raw: np.ndarray) -> None:
     """Draw ``n`` paths: ``ends[p, a, E_*]``, ``run[R_*, p, t, a]`` and, with ``keep_raw``, the
     per-step ``raw[p, t, a, :]`` = ``ln(S_t/S_0), ln(F_t/F_0)``, the step's intrabar high and low
@@ -84,11 +85,15 @@ def draw_block(model: int, seed: int, n: int, horizon: int, intrabar: bool,
 
     ``sigma`` is the daily volatility of the log price (GBM; the bridge's volatility in the
     bootstrap); ``fund_day`` the daily funding forecast (GBM, GARCH) or the shift that centres
-    the bootstrapped funding on it; ``basis0`` the current basis ``F_0 / S_0 - 1``. One uniform
-    per asset and step draws the bridge's high and low (each is exact on its own; a long and a
-    short on the same asset see the symmetric range).
+    the bootstrapped funding on it; ``basis0`` the current basis ``F_0 / S_0 - 1``.
+
+    The random numbers come in (drawn by the caller with numpy's generator, so a seed gives the
+    same paths everywhere): ``normal[p, t, a]`` standard normals (GBM, GARCH), ``chi2[p, t, a]``
+    chi-square draws with the asset's ``nu`` degrees of freedom (GARCH), ``uniform[p, t, a]``
+    in (0, 1] for the bridge (one per asset and step draws its high and low: each is exact on
+    its own, a long and a short on the same asset see the symmetric range), and for the
+    bootstrap ``jump[p, t]`` (start a new block) and ``pick[p, t]`` (the history row it starts at).
     """
-    np.random.seed(seed)
     n_assets = sigma.shape[0]
     z = np.empty(n_assets)
     e = np.empty(n_assets)
@@ -96,27 +101,24 @@ def draw_block(model: int, seed: int, n: int, horizon: int, intrabar: bool,
     h = np.empty(n_assets)
     s_prev = np.empty(n_assets)
     f_prev = np.empty(n_assets)
-    n_hist = h_ret.shape[0]
-    p_new = 1.0 / mean_block if mean_block > 0 else 1.0
     for p in range(n):
         for a in range(n_assets):
             h[a] = g_h0[a]
             s_prev[a] = 0.0
             f_prev[a] = 0.0
-        idx = np.random.randint(0, max(n_hist, 1))
+        idx = 0
         for t in range(horizon):
             if model == BOOTSTRAP:
-                if t > 0:
-                    if np.random.random() < p_new:
-                        idx = np.random.randint(0, n_hist)
-                    else:
-                        idx = (idx + 1) % n_hist
+                if t == 0 or jump[p, t]:
+                    idx = pick[p, t]
+                else:
+                    idx = (idx + 1) % h_ret.shape[0]
                 for a in range(n_assets):
                     e[a] = h_ret[idx, a]
                     var[a] = sigma[a] * sigma[a]
             else:
                 for a in range(n_assets):
-                    z[a] = np.random.standard_normal()
+                    z[a] = normal[p, t, a]
                 for a in range(n_assets):
                     acc = 0.0
                     for b in range(a + 1):
@@ -129,7 +131,7 @@ def draw_block(model: int, seed: int, n: int, horizon: int, intrabar: bool,
                 else:
                     for a in range(n_assets):
                         nu = g_nu[a]
-                        shock = e[a] * math.sqrt((nu - 2.0) / np.random.chisquare(nu)) * math.sqrt(h[a])
+                        shock = e[a] * math.sqrt((nu - 2.0) / chi2[p, t, a]) * math.sqrt(h[a])
                         var[a] = h[a]
                         e[a] = g_mu[a] + shock
                         lev = g_gamma[a] if shock < 0.0 else 0.0
@@ -146,7 +148,7 @@ def draw_block(model: int, seed: int, n: int, horizon: int, intrabar: bool,
                 x0 = f_prev[a]
                 hi = f_now if f_now > x0 else x0
                 lo = f_now if f_now < x0 else x0
-                u = 1.0 - np.random.random()  # always drawn: the paths do not depend on intrabar
+                u = uniform[p, t, a]
                 if intrabar and var[a] > 0.0:
                     d = f_now - x0
                     half = 0.5 * math.sqrt(d * d - 2.0 * var[a] * math.log(u))
