@@ -215,3 +215,24 @@ def test_analyze_without_funding_still_analyzes(run_cli, store_dir):
     code, _, err = run_cli("analyze", "--assets", "ETH", "--against", "BTC", "--data-dir", str(store_dir),
                            "--json")
     assert code == 0, err
+
+
+def test_plan_names_the_best_forecaster_only_when_it_reads_stored_funding(run_cli, store_dir, tmp_path):
+    path = tmp_path / "recent.yaml"
+    path.write_text("prices: {BTC: 65000}\nholdings: [{asset: BTC, amount: 1}]\n"
+                    "hedge: {venues: [binance-usdm], recent_funding_days: 30}\n")
+    code, out, err = run_cli("plan", str(path), "--json", "--data-dir", str(store_dir))
+    assert code == 0, err
+    plan_json = json.loads(out)
+    (note,) = [n for n in plan_json["notes"] if "forecaster" in n]
+    # the name is the one `analyze funding` finds best on the same (one) series at 30 days
+    code, out, _ = run_cli("analyze", "funding", "--json", "--data-dir", str(store_dir))
+    btc = [s for s in json.loads(out)["series"] if s["symbol"].startswith("BTC")]
+    maes = {name: by_h["30"]["mae"] for name, by_h in btc[0]["scores"].items()}
+    assert f"is {min(maes, key=maes.get)} " in note
+    # the plan's rate is still the trailing mean (its default is unchanged)
+    (leg,) = plan_json["legs"]
+    assert not leg["funding_assumed"]
+    path.write_text(path.read_text().replace(", recent_funding_days: 30", ""))
+    code, out, err = run_cli("plan", str(path), "--json", "--data-dir", str(store_dir))
+    assert code == 0 and not [n for n in json.loads(out)["notes"] if "forecaster" in n]

@@ -31,9 +31,8 @@ def _inputs(portfolio: Path, data_dir: Path | None, model: str, horizon_days: in
     from hedgekit.data import Store
     from hedgekit.risk import fit_model, pack_plan
     from hedgekit.risk.engine import plan_assets
-    from hedgekit.risk.forecast import best_forecaster, forecast
-    from hedgekit.risk.inputs import funding_series, load_history
-    from hedgekit.venues import exchange_of
+    from hedgekit.risk.forecast import forecast
+    from hedgekit.risk.inputs import load_history
 
     plan = build_plan(portfolio, data_dir)
     assets = plan_assets(plan)
@@ -43,23 +42,7 @@ def _inputs(portfolio: Path, data_dir: Path | None, model: str, horizon_days: in
         raise InputError("holdings", "hold no asset with a price risk: nothing to simulate", str(portfolio),
                          show_value=False)
     store = Store(data_dir)
-    venues: dict[str, str] = {}
-    series: dict[str, Any] = {}
-    rate_8h: dict[str, float] = {}
-    for leg in plan.legs:
-        if leg.contracts <= 0 or leg.hedge_asset in venues:
-            continue
-        venues[leg.hedge_asset] = exchange_of(leg.venue)
-        rate_8h[leg.hedge_asset] = leg.funding_rate_8h
-        if leg.instrument.is_perpetual:
-            venue = plan.market.venue(leg.venue) if plan.market is not None else None
-            symbol = venue.ccxt_symbol(leg.instrument) if venue is not None else leg.hedge_asset
-            found = funding_series(store, venues[leg.hedge_asset], symbol) or funding_series(
-                store, venues[leg.hedge_asset], leg.hedge_asset)
-            if found is not None:
-                series[leg.hedge_asset] = found
-    scores = [s.scores() for s in series.values()]
-    name = best_forecaster(scores, horizon_days) if series else None
+    venues, series, rate_8h, name = funding_forecaster(plan, store, horizon_days)
     fund_day = np.zeros(len(assets))
     for i, asset in enumerate(assets):
         s = series.get(asset)
@@ -75,6 +58,34 @@ def _inputs(portfolio: Path, data_dir: Path | None, model: str, horizon_days: in
     label = (f"{name} (best walk-forward MAE on the stored funding of the legs)" if name else
              "the plan's funding rate (no stored funding for the legs)")
     return {"plan": plan, "book": book, "params": params, "forecaster": label, "history": history}
+
+
+def funding_forecaster(plan: Any, store: Any, horizon_days: int) -> tuple[dict[str, str], dict[str, Any],
+                                                                          dict[str, float], str | None]:
+    """Per hedge asset of the plan's legs: the exchange, the stored funding series (perpetuals
+    whose funding is stored) and the plan's 8h rate; and the forecaster with the lowest
+    walk-forward MAE on those series at ``horizon_days`` (None when none is stored)."""
+    from hedgekit.risk.forecast import best_forecaster
+    from hedgekit.risk.inputs import funding_series
+    from hedgekit.venues import exchange_of
+
+    venues: dict[str, str] = {}
+    series: dict[str, Any] = {}
+    rate_8h: dict[str, float] = {}
+    for leg in plan.legs:
+        if leg.contracts <= 0 or leg.hedge_asset in venues:
+            continue
+        venues[leg.hedge_asset] = exchange_of(leg.venue)
+        rate_8h[leg.hedge_asset] = leg.funding_rate_8h
+        if leg.instrument.is_perpetual:
+            venue = plan.market.venue(leg.venue) if plan.market is not None else None
+            symbol = venue.ccxt_symbol(leg.instrument) if venue is not None else leg.hedge_asset
+            found = funding_series(store, venues[leg.hedge_asset], symbol) or funding_series(
+                store, venues[leg.hedge_asset], leg.hedge_asset)
+            if found is not None:
+                series[leg.hedge_asset] = found
+    name = best_forecaster([s.scores() for s in series.values()], horizon_days) if series else None
+    return venues, series, rate_8h, name
 
 
 def risk_command(portfolio: PortfolioArg, horizon_days: HorizonOpt = 30,
