@@ -236,3 +236,9 @@ def test_plan_names_the_best_forecaster_only_when_it_reads_stored_funding(run_cl
     path.write_text(path.read_text().replace(", recent_funding_days: 30", ""))
     code, out, err = run_cli("plan", str(path), "--json", "--data-dir", str(store_dir))
     assert code == 0 and not [n for n in json.loads(out)["notes"] if "forecaster" in n]
+
+
+@pytest.mark.parametrize("limit", ["0", "1", "-0.1", "1.5"])
+def test_size_refuses_a_limit_outside_0_1(run_cli, store_dir, book_file, limit):
+    code, out, err = run_cli("size", str(book_file), "--max-liquidation-prob", limit, "--data-dir", str(store_dir))
+    assert code == 2 and out == "" and err.count("\n") == 1 and "--max-liquidation-prob" in err
