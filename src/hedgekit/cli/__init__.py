@@ -49,7 +49,8 @@ def version() -> None:
 
 
 # Command modules in the order their groups appear in --help.
-_COMMAND_MODULES = ("plan", "scenario", "sync", "rebalance", "monitor", "calc", "data", "analyze", "backtest", "serve")
+_COMMAND_MODULES = ("plan", "scenario", "risk", "sync", "rebalance", "monitor", "calc", "data", "analyze",
+                    "backtest", "serve")
 
 
 _MODULE_OF = {"sync": "live", "rebalance": "execution"}  # command group -> module, where they differ

@@ -162,4 +162,6 @@ def analyze_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command(name="analyze")(analyze_command)
+    from hedgekit.cli.funding import AnalyzeCommand  # 'analyze funding ...' (issue 15)
+
+    app.command(name="analyze", cls=AnalyzeCommand)(analyze_command)

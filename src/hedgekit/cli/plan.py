@@ -32,22 +32,48 @@ DataDirOpt = Annotated[Path | None, typer.Option(
 def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictOpt = False,
                  live: LiveOpt = False, data_dir: DataDirOpt = None) -> None:
     """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, trades."""
-    from datetime import datetime
-
-    from hedgekit.cli._output import working
     from hedgekit.errors import InputError
-    from hedgekit.planner import plan
-    from hedgekit.portfolio import load_portfolio
 
-    with working("reading the book"):  # a spinner on a terminal once it takes more than a second
-        book = load_portfolio(portfolio)
-    held, market = assemble(book, data_dir, live=live, quiet=json)
-    with working("planning"):
-        result = plan(book, market, positions=held, now=datetime.now(UTC))
+    result = build_plan(portfolio, data_dir, live=live, quiet=json)
+    if result.policy.recent_funding_days:  # the store is read for funding anyway: name the best forecaster
+        result = _with_forecaster_note(result, data_dir)
     stale = [w for w in result.warnings if w.code == "stale-price"]
     if strict and stale:
         raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)
     emit(result, json, "render_plan")
+
+
+def _with_forecaster_note(result, data_dir: Path | None):
+    """The plan with a note naming the funding forecaster that scores best out of sample on the
+    legs' stored funding (``hedgekit analyze funding``); the plan's rates stay as they are."""
+    from dataclasses import replace
+
+    from hedgekit.cli.risk import funding_forecaster
+    from hedgekit.data import Store
+
+    _, series, _, name = funding_forecaster(result, Store(data_dir), 30)
+    if name is None:
+        return result
+    note = (f"funding: the {result.policy.recent_funding_days}-day mean is used (recent_funding_days); "
+            f"out of sample the best 30-day forecaster on the legs' stored funding is {name} "
+            "(hedgekit analyze funding; hedgekit risk uses it)")
+    return replace(result, notes=(*result.notes, note))
+
+
+def build_plan(portfolio: Path, data_dir: Path | None, *, live: bool = False, quiet: bool = False):
+    """The plan of the book at ``portfolio`` as ``hedgekit plan`` makes it (:func:`assemble`),
+    with a spinner on a terminal once reading or planning takes more than a second."""
+    from datetime import datetime
+
+    from hedgekit.cli._output import working
+    from hedgekit.planner import plan
+    from hedgekit.portfolio import load_portfolio
+
+    with working("reading the book"):
+        book = load_portfolio(portfolio)
+    held, market = assemble(book, data_dir, live=live, quiet=quiet)
+    with working("planning"):
+        return plan(book, market, positions=held, now=datetime.now(UTC))
 
 
 def assemble(book, data_dir: Path | None, *, live: bool = False, quiet: bool = False):
