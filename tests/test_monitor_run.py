@@ -44,7 +44,7 @@ def _book(tmp_path: Path, name: str = "book", **changes) -> Path:
 
 
 def _db(data: Path) -> sqlite3.Connection:
-    return sqlite3.connect(data / "journal.sqlite")
+    return sqlite3.connect(data / "execution" / "journal.sqlite3")
 
 
 def _alerts(data: Path) -> list[tuple[str, str, dict]]:
@@ -89,7 +89,9 @@ def test_once_offline_on_the_example_book(run_cli, tmp_path):
     assert [(r, s) for r, s, _ in _alerts(data)] == [("drift", "fired")]
     with _db(data) as conn:
         (book,) = conn.execute("SELECT DISTINCT book FROM state_history").fetchone()
-    assert book == str(EXAMPLE.resolve())
+    from hedgekit.execution.ids import book_key
+
+    assert book == book_key(EXAMPLE)  # the journal's one name for the book
 
 
 def test_once_json_prints_the_recorded_state(run_cli, tmp_path):
@@ -128,7 +130,7 @@ def test_alerts_and_recoveries_reach_apprise_and_are_recorded(tmp_path, capsys):
         ("drift", "fired", True, pytest.approx(1 / 3)), ("drift", "recovered", True, 0.0)]
     assert sink.posts[2]["message"] == ("recovered: ETH: hedge held -150 ETH against a target of -150 "
                                         "(drift 0.0%, alert above 5.0%)")
-    dump = "\n".join(sqlite3.connect(data / "journal.sqlite").iterdump())
+    dump = "\n".join(sqlite3.connect(data / "execution" / "journal.sqlite3").iterdump())
     assert "s3cretpw" not in dump + capsys.readouterr().out  # only apprise's redacted URL is kept
     assert _assert_consistent(data) == 2
 

@@ -1,4 +1,4 @@
-"""The monitor's tables share journal.sqlite with the order journal: created idempotently,
+"""The monitor's tables share the journal file with the order journal: created idempotently,
 never touching another table; a cycle is one transaction; the alert memory read back from the
 table is what the rules' state machine kept."""
 
@@ -17,7 +17,10 @@ T0 = datetime(2026, 12, 2, 6, 0, tzinfo=UTC)
 
 
 def test_tables_are_created_beside_others_and_nothing_else_is_touched(tmp_path):
-    db = tmp_path / "journal.sqlite"
+    from hedgekit.execution.journal import journal_path
+
+    db = journal_path(tmp_path)  # the one journal, shared with the executor's tables
+    db.parent.mkdir(parents=True)
     other = sqlite3.connect(db)
     other.execute("CREATE TABLE orders (client_order_id TEXT PRIMARY KEY, status TEXT)")
     other.execute("INSERT INTO orders VALUES ('hk1', 'filled')")

@@ -120,17 +120,18 @@ def test_no_journal_means_no_history_yet(data):
 
 
 def test_a_journal_without_the_tables_is_no_history_either(data):
-    with closing(sqlite3.connect(data / "journal.sqlite")) as con:
+    (data / "execution").mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(data / "execution" / "journal.sqlite3")) as con:
         con.execute("CREATE TABLE something_else (x)")
-    assert read_state_history(data / "journal.sqlite", book_key(LIVE_BOOK)) == []
-    assert read_alerts(data / "journal.sqlite", book_key(LIVE_BOOK)) == []
-    assert read_orders((data / "journal.sqlite",), book_keys(LIVE_BOOK)) == []
-    assert read_halt((data / "journal.sqlite",), book_keys(LIVE_BOOK)) is None
+    assert read_state_history(data / "execution" / "journal.sqlite3", book_key(LIVE_BOOK)) == []
+    assert read_alerts(data / "execution" / "journal.sqlite3", book_key(LIVE_BOOK)) == []
+    assert read_orders((data / "execution" / "journal.sqlite3",), book_keys(LIVE_BOOK)) == []
+    assert read_halt((data / "execution" / "journal.sqlite3",), book_keys(LIVE_BOOK)) is None
 
 
 def test_history_alerts_and_orders_of_this_book_only(data):
-    write_journal(data / "journal.sqlite", book_key(LIVE_BOOK), history=30)
-    with closing(sqlite3.connect(data / "journal.sqlite")) as con, con:
+    write_journal(data / "execution" / "journal.sqlite3", book_key(LIVE_BOOK), history=30)
+    with closing(sqlite3.connect(data / "execution" / "journal.sqlite3")) as con, con:
         con.execute("INSERT INTO state_history (book, ts, nav_usd) VALUES ('/other.yaml', "
                     "'2026-12-01T00:00:00+00:00', 1)")
     c = client(data)
@@ -268,7 +269,7 @@ def test_no_secret_in_any_page_or_api_answer(data, tmp_path, monkeypatch):
     book["accounts"] = [{"name": "main", "venue": "binance-usdm", "key_env": "BINANCE"}]
     path = tmp_path / "book.yaml"
     path.write_text(yaml.safe_dump(book))
-    write_journal(data / "journal.sqlite", book_key(path))
+    write_journal(data / "execution" / "journal.sqlite3", book_key(path))
     c = TestClient(create_app(path, data_dir=data, allow_actions=True, token=TOKEN))
     login(c)
     bodies = [c.get(p).text for p in (*PAGES, *APIS)]

@@ -90,7 +90,7 @@ def site(tmp_path_factory, data_dir):
     write_html(result, reports / "btc-eth-2021-2024.html", title=cfg.name)
     data = root / "data"
     data.mkdir()
-    write_journal(data / "journal.sqlite", book_key(LIVE_BOOK), history=72)
+    write_journal(data / "execution" / "journal.sqlite3", book_key(LIVE_BOOK), history=72)
     with serving(create_app(LIVE_BOOK, data_dir=data, reports_dir=reports)) as url:
         yield url
 

@@ -17,7 +17,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 LIVE_BOOK = REPO / "examples" / "live-book.yaml"
 
-# the tables as agreed with the monitor (notes: state_history / alerts in <data dir>/journal.sqlite)
+# the monitor's tables (state_history, alerts) in the one journal, <data dir>/execution/journal.sqlite3
 HISTORY_DDL = """CREATE TABLE state_history (book TEXT, ts TEXT, nav_usd REAL, nav_coin REAL,
     hedge_ratio REAL, drift REAL, margin_ratio REAL, liquidation_distance REAL,
     funding_accrued_usd REAL, data_json TEXT)"""
@@ -42,6 +42,7 @@ def history_rows(book: str, n: int = 48, start: datetime | None = None) -> list[
 
 def write_journal(db: Path, book: str, *, history: int = 48, alerts: bool = True,
                   orders: bool = True) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(db)) as con, con:
         if history:
             con.execute(HISTORY_DDL)

@@ -4,7 +4,7 @@
 |---|---|
 | ``state`` | :func:`measure`: one cycle's state of a book (per held leg and coin, NAV, funding) |
 | ``rules`` | the alert rules (pure, over recorded states) and the fire / cool down / recover machine |
-| ``store`` | the ``state_history`` and ``alerts`` tables in ``<data dir>/journal.sqlite`` |
+| ``store`` | the ``state_history`` and ``alerts`` tables in the journal (``<data dir>/execution/journal.sqlite3``) |
 | ``notify`` | sending through apprise |
 | ``runner`` | :class:`Monitor`: the cycle, the loop, the lock, signals and back-off |
 """

@@ -1,5 +1,6 @@
-"""The monitor's two tables in the journal database ``<data dir>/journal.sqlite`` (SQLite,
-WAL): ``state_history`` (one row per book per cycle) and ``alerts`` (one row per message).
+"""The monitor's two tables in the journal database (SQLite, WAL; the executor's file,
+:func:`hedgekit.execution.journal.journal_path`): ``state_history`` (one row per book per
+cycle) and ``alerts`` (one row per message).
 
 The same file holds the order journal, whose tables belong to the executor: this module only
 ever creates its own two tables and indexes (``IF NOT EXISTS``) and never drops or alters any.
@@ -17,14 +18,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hedgekit._paths import resolve_data_dir
+from hedgekit.execution.ids import book_key as execution_book_key
+from hedgekit.execution.journal import JOURNAL_FILE as EXECUTION_JOURNAL_FILE
+from hedgekit.execution.journal import journal_path
 from hedgekit.monitor.rules import Event, Memory
 from hedgekit.monitor.state import COLUMNS
 
 __all__ = ["JOURNAL_FILE", "book_key", "connect", "ensure_tables", "last_state", "load_memory",
            "record_cycle"]
 
-JOURNAL_FILE = "journal.sqlite"
+JOURNAL_FILE = EXECUTION_JOURNAL_FILE  # one journal: orders, halts, state history, alerts
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS state_history (
@@ -41,16 +44,16 @@ CREATE INDEX IF NOT EXISTS alerts_book_ts ON alerts (book, ts);
 
 
 def book_key(path: str | Path) -> str:
-    """How a book is named in the tables: its file's absolute path."""
-    return str(Path(path).resolve())
+    """How a book is named in the journal (the executor's id: file stem and path digest)."""
+    return execution_book_key(path)
 
 
 def connect(data_dir: str | Path | None = None) -> sqlite3.Connection:
     """The journal database under the data directory (created if needed), WAL, with the
     monitor's tables. Autocommit off: :func:`record_cycle` commits."""
-    root = resolve_data_dir(data_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(root / JOURNAL_FILE, timeout=5.0)
+    path = journal_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, timeout=5.0)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA busy_timeout=5000")
     ensure_tables(conn)

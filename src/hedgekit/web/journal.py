@@ -1,8 +1,8 @@
 """Reading the journals for the dashboard, read-only.
 
-The monitor writes ``state_history`` and ``alerts`` into ``<data dir>/journal.sqlite``; the
-executor writes ``orders`` and ``halts`` (the kill switch), in that file or in its own
-``<data dir>/execution/journal.sqlite3``; both are read. The dashboard only reads, through
+One journal, ``<data dir>/execution/journal.sqlite3``: the executor writes ``orders`` and
+``halts`` (the kill switch) there, the monitor ``state_history`` and ``alerts``, each under the
+book's one id (:func:`hedgekit.execution.ids.book_key`). The dashboard only reads, through
 read-only connections, and each reader returns nothing when a file or a table does not exist
 yet, so a fresh install shows "no history yet".
 """
@@ -18,39 +18,33 @@ from typing import Any
 __all__ = ["JOURNAL_FILE", "book_key", "book_keys", "journal_path", "order_journals", "read_alerts",
            "read_halt", "read_orders", "read_state_history"]
 
-JOURNAL_FILE = "journal.sqlite"
-EXECUTION_JOURNAL = Path("execution") / "journal.sqlite3"
+JOURNAL_FILE = Path("execution") / "journal.sqlite3"  # hedgekit.execution.journal.journal_path
 HISTORY_COLUMNS = ("ts", "nav_usd", "nav_coin", "hedge_ratio", "drift", "margin_ratio",
                    "liquidation_distance", "funding_accrued_usd")
 ALERT_COLUMNS = ("ts", "rule", "severity", "message", "state")
 
 
 def journal_path(data_dir: Path) -> Path:
-    """The monitor's journal: ``state_history`` and ``alerts``."""
+    """The one journal: orders and halts (the executor), state history and alerts (the
+    monitor)."""
     return Path(data_dir) / JOURNAL_FILE
 
 
 def order_journals(data_dir: Path) -> tuple[Path, ...]:
-    """Where orders and halts may be: the shared journal, then the executor's own file."""
-    return (journal_path(data_dir), Path(data_dir) / EXECUTION_JOURNAL)
+    """Where orders and halts are (kept as a tuple for the readers)."""
+    return (journal_path(data_dir),)
 
 
 def book_key(book_path: str | Path) -> str:
-    """How the monitor names a book in the journal: its file's absolute path."""
-    return str(Path(book_path).resolve())
+    """How the journal names a book (the executor's id: file stem and a digest of its path)."""
+    from hedgekit.execution.ids import book_key as executor_key
+
+    return executor_key(book_path)
 
 
 def book_keys(book_path: str | Path) -> frozenset[str]:
-    """Every name the journals may give this book: the absolute path, and the executor's id
-    (file stem and a digest of the absolute path) when the executor is installed."""
-    keys = {book_key(book_path)}
-    try:
-        from hedgekit.execution.ids import digest  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return frozenset(keys)
-    path = Path(book_path)
-    keys.add(f"{path.stem}-{digest(str(path.resolve()), length=6)}")
-    return frozenset(keys)
+    """The names this book has in the journal."""
+    return frozenset({book_key(book_path)})
 
 
 def _query(db: Path, table: str, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
