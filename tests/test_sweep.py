@@ -144,12 +144,16 @@ def test_in_process_table_is_the_same_in_any_chunking(small):
 
 @pytest.fixture(scope="module")
 def client():
-    """One LocalCluster for the module (a start costs seconds): 2 worker processes of 1 thread."""
-    distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                  dashboard_address=None, silence_logs=50) as cluster, \
-            distributed.Client(cluster, timeout=60) as client:
+    """One LocalCluster for the module (a start costs seconds), as ``--scheduler local --workers 2``
+    starts it: 2 worker processes of 1 thread, bound to 127.0.0.1, no dashboard."""
+    pytest.importorskip("distributed")
+    from hedgekit.sweep.cluster import connect
+
+    with connect("local", workers=2, timeout=60) as client:
         client.wait_for_workers(2, timeout=60)
+        info = client.scheduler_info()["workers"].values()
+        assert [w["nthreads"] for w in info] == [1, 1]
+        assert all(w["host"] == "127.0.0.1" for w in info)
         yield client
 
 
@@ -271,3 +275,17 @@ def test_example_grid_parses_to_its_stated_product():
     policies = grid_policies(parse_grid(doc))
     assert len(policies) == 2 * 5 * 4 * 3  # the count its header states
     assert sorted({p.ratio for p in policies}) == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def test_connect_errors_are_one_line(monkeypatch):
+    from hedgekit.errors import HedgekitError
+    from hedgekit.sweep.cluster import connect
+
+    pytest.importorskip("distributed")
+    with pytest.raises(HedgekitError, match=r"^--scheduler: cannot reach tcp://127\.0\.0\.1:9: "):
+        with connect("tcp://127.0.0.1:9", timeout=2):  # port 9 (discard): nothing listens here
+            pass
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the dask extra were not installed
+    with pytest.raises(InputError, match=r"^--scheduler: needs Dask: pip install \"hedgekit\[dask\]\""):
+        with connect("local"):
+            pass

@@ -7,7 +7,9 @@ only here, only when a scheduler is asked for.
 
 from __future__ import annotations
 
+import logging
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -44,9 +46,12 @@ def connect(scheduler: str, workers: int | None = None, *, timeout: float = 30.0
         raise InputError("--scheduler", "needs Dask: pip install \"hedgekit[dask]\"", scheduler) from None
     with ExitStack() as stack:
         if scheduler == "local":
-            cluster = stack.enter_context(LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None))
+            with warnings.catch_warnings():
+                # the scheduler's health endpoint (not the dashboard) moves off a busy port 8787
+                warnings.filterwarnings("ignore", message="Port .* is already in use")
+                cluster = stack.enter_context(LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    dashboard_address=None, silence_logs=logging.ERROR))  # not its shutdown chatter
             address: Any = cluster
         else:
             address = scheduler
@@ -54,4 +59,8 @@ def connect(scheduler: str, workers: int | None = None, *, timeout: float = 30.0
             client = stack.enter_context(Client(address, timeout=timeout))
         except (OSError, TimeoutError) as exc:
             raise HedgekitError(f"--scheduler: cannot reach {scheduler}: {exc}") from None
+        try:
+            client.wait_for_workers(1, timeout=timeout)
+        except TimeoutError:
+            raise HedgekitError(f"--scheduler: no worker joined {scheduler} within {timeout:g} s") from None
         yield client
