@@ -58,7 +58,7 @@ def overhead() -> dict:
             for w in range(30, 330, 30)]
     kw = {"reserve": 200_000.0}
     run_sweep(assets, market, grid[:4], **kw)  # JIT / cache load
-    local = best(lambda: run_sweep(assets, market, grid, **kw), 3)
+    local = best(lambda: run_sweep(assets, market, grid, **kw), 5)
     expected = run_sweep(assets, market, grid, **kw)
     t0 = time.perf_counter()
     c, client = cluster(2)
@@ -67,7 +67,7 @@ def overhead() -> dict:
         t0 = time.perf_counter()
         first = run_sweep(assets, market, grid, client=client, **kw)
         cold = time.perf_counter() - t0
-        warm = best(lambda: run_sweep(assets, market, grid, client=client, **kw), 3)
+        warm = best(lambda: run_sweep(assets, market, grid, client=client, **kw), 5)
         identical = first.equals(expected)
     finally:
         client.close()
