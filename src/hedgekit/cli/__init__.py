@@ -36,7 +36,7 @@ def version() -> None:
 
 
 # Command modules in the order their groups appear in --help.
-_COMMAND_MODULES = ("plan", "scenario", "sync", "calc", "data", "analyze", "backtest")
+_COMMAND_MODULES = ("plan", "scenario", "sync", "calc", "data", "analyze", "backtest", "selftest")
 
 
 _MODULE_OF = {"sync": "live"}  # command group -> module, where they differ
