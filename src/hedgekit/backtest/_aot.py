@@ -3,9 +3,10 @@
 ``hedgekit selftest`` (the install step) compiles :func:`hedgekit.backtest.kernels.run_policy`
 and :func:`~hedgekit.backtest.kernels.equity_metrics` from the same Python source with numba's
 ``pycc`` into a C extension in the user cache directory (``$HEDGEKIT_CACHE_DIR``, else
-``$XDG_CACHE_HOME/hedgekit``, else ``~/.cache/hedgekit``), named by a hash of the kernel source
-and the interpreter, so an edited kernel is never run from a stale build. Importing it takes well
-under a millisecond against about a second for numba's import plus its on-disk cache.
+``$XDG_CACHE_HOME/hedgekit``, else ``~/.cache/hedgekit``), named by a hash of the kernel
+source, the interpreter and numpy, so an edited kernel is never run from a stale build.
+Importing it takes well under a millisecond against about a second for numba's import plus its
+on-disk cache.
 
 The build targets a generic CPU of this architecture, so it is slower per step than the JIT,
 which tunes for the host: :mod:`hedgekit.backtest.engine` uses it for runs short enough that
@@ -45,7 +46,9 @@ def cache_dir() -> Path:
 
 
 def _key() -> str:
-    h = hashlib.sha256(sys.version.encode())
+    import numpy  # the build links against numpy's C API: a new numpy gets a new build
+
+    h = hashlib.sha256(f"{sys.version} {numpy.__version__}".encode())
     for name in _SOURCES:
         h.update((_HERE / name).read_bytes())
     return h.hexdigest()[:16]

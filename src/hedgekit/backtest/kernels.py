@@ -78,7 +78,7 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
 _LOT_EPS = 1e-9
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def round_lots(x, lot):
     """Nearest whole number of lots (Instrument.round_contracts mode 'nearest')."""
     lots = x / lot
@@ -144,7 +144,7 @@ def liquidation_price_tiered(kind, side, contracts, csize, entry, wallet, tiers,
     return none
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _upnl(kind, n, csize, entry, price):
     """PnL of a short of ``n`` contracts in the settle currency."""
     if n <= 0.0:
@@ -154,7 +154,7 @@ def _upnl(kind, n, csize, entry, price):
     return -n * csize * (price - entry)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _notional(kind, n, csize, price):
     if kind == INVERSE:
         return n * csize / price
@@ -246,7 +246,7 @@ def _signal_on(method, spot, ret_s, t, a, n, threshold, bars_per_year):
     return 1 if vol > threshold else 0
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, error_model="numpy")
 def _breached(kind, nc, entry, wallet, price, tiers, a, ntiers):
     """:func:`_short_breached` for a short of size ``nc = n * C`` on asset ``a``'s tiers (A, K, 4)."""
     if kind == INVERSE:
