@@ -16,6 +16,7 @@ the build fails with a clear message and everything still runs on the JIT.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
@@ -45,6 +46,7 @@ def cache_dir() -> Path:
     return Path(base) / "hedgekit"
 
 
+@functools.lru_cache(maxsize=1)  # one hash per process, not one per kernel call
 def _key() -> str:
     import numpy  # the build links against numpy's C API: a new numpy gets a new build
 
