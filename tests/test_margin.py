@@ -416,3 +416,42 @@ def test_inverse_tier_reevaluated_in_coin_notional():
     # tier 1 alone would have put the LP at a price whose notional is outside tier 1
     flat = lp(inst, "long", 2_400, 50_000, wallet, mmr=0.005)
     assert 240_000 / flat > 5
+
+
+# ------------------------------------------------------------------------------ BitMEX convention
+# No worked number is published by BitMEX. Expected values are BitMEX support's closed form
+# (https://www.reddit.com/r/BitMEX/comments/dgzniw/bitmex_support_again_fails_to_explain_essentials/):
+# IM = 1/L + entry fee + exit fee, MM = 0.5% + exit fee + funding, long LP = EP/(1 + IM - MM),
+# short LP = EP/(1 - IM + MM), evaluated by hand; funding enters as what the position pays (s*rate).
+@pytest.mark.parametrize("side, s", [("long", 1), ("short", -1)])
+def test_bitmex_convention_inverse_closed_form(side, s):
+    n, ep, lev, fee, funding = 25_000, 8_000.0, 25, 0.00075, -0.0003
+    res = liquidation_price(INVERSE_1USD, side, n, ep, None, leverage=lev, mmr=0.005, taker_fee=fee,
+                            funding_rate=funding, convention="bitmex")
+    im = 1 / lev + 2 * fee
+    mm = 0.005 + fee + s * funding
+    assert res.liquidation_price == pytest.approx(ep / (1 + s * (im - mm)), rel=1e-12)
+    assert res.margin == pytest.approx(n / ep * im, rel=1e-12)  # fees reserved with the margin
+    assert res.bankruptcy_price == pytest.approx(ep / (1 + s * im), rel=1e-12)  # BitMEX: EP/(1 +/- IM)
+
+
+def test_bitmex_convention_without_fee_is_mm_at_entry():
+    # With no fee and no funding BitMEX's closed form EP/(1 + 1/L - MMR) is the entry-MM formula
+    # (MyCoinStory 10,000 @10x, 0.5% -> 9,132.42, MECHANICS.md 1.3).
+    assert lp(INVERSE_1USD, "long", 10_000, 10_000, 0.1, mmr=0.005, convention="bitmex") == pytest.approx(
+        9_132.42, abs=0.005)
+    # linear: W + s*q*(LP - EP) = q*EP*(MMR + fee) -> LP = EP - s*(W - q*EP*(MMR + fee))/q
+    got = lp(LINEAR, "short", 2, 30_000, 6_000, mmr=0.005, taker_fee=0.0005, convention="bitmex")
+    assert got == pytest.approx(30_000 + (6_000 - 60_000 * 0.0055) / 2, rel=1e-12)
+
+
+def test_funding_rate_only_for_bitmex():
+    with pytest.raises(InputError, match="funding_rate"):
+        liquidation_price(LINEAR, "long", 1, 100, 10, mmr=0.01, funding_rate=0.0001)
+    assert lp(LINEAR, "long", 1, 100, 10, mmr=0.01, funding_rate=0.0) == lp(LINEAR, "long", 1, 100, 10, mmr=0.01)
+
+
+def test_maintenance_margin_extra_rate():
+    # BitMEX MM = value * (0.5% + taker + funding): 1 BTC of XBTUSD at 10,000 -> 0.00585 XBT (by hand)
+    assert maintenance_margin(INVERSE_1USD, 10_000, 10_000, mmr=0.005, extra_rate=0.00085) == pytest.approx(0.00585)
+    assert maintenance_margin(INVERSE_1USD, 10_000, 10_000, mmr=0.005) == pytest.approx(0.005)

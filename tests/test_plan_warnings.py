@@ -57,19 +57,20 @@ def test_one_lot_at_the_minimum_notional_is_not_flagged():
     assert "below-min-notional" not in codes(p)
 
 
-@pytest.mark.parametrize(("venue", "interval_hours"), [("binance-usdm", 8), ("hyperliquid", 1)])
-def test_funding_paid_by_a_short_at_a_negative_rate(venue, interval_hours):
+@pytest.mark.parametrize(("venue", "symbol", "interval_hours"),
+                         [("binance-usdm", "BTCUSDT", 8), ("hyperliquid", "BTC", 1)])
+def test_funding_paid_by_a_short_at_a_negative_rate(venue, symbol, interval_hours):
     # A short of 1 BTC at 50,000 with funding -0.03% per 8h: shorts pay longs when the rate is
     # negative. Per 8h: 50,000 x 0.0003 = 15 USD paid, whether settled 3 times a day at 0.03%
     # (Binance) or 24 times at 0.03%/8 = 0.00375% (Hyperliquid): 45 USD a day, 1,350 per 30 days.
     p = hedgekit.plan(book([{"asset": "BTC", "amount": 1}], venues=[venue],
                            funding_rates={"BTC": -0.0003}), {"BTC": 50_000})
     (leg,) = p.legs
-    assert leg.funding_interval_hours == interval_hours
+    assert (leg.symbol, leg.funding_interval_hours) == (symbol, interval_hours)
     assert leg.funding_per_day_usd == pytest.approx(-45.0, rel=1e-12)
     w = only(p, "funding-paid")
     assert w.asset == "BTC"
-    assert w.message == (f"BTC {leg.symbol}@{venue}: pays funding at -0.0300%/8h: "
+    assert w.message == (f"BTC {symbol}@{venue}: pays funding at -0.0300%/8h: "
                          "-1,350 USD per 30 days")
 
 

@@ -130,3 +130,18 @@ def test_bad_position_and_price_age_entries_name_the_field(tmp_path, run_cli, mo
     code, out, err = run_cli("plan", str(path))
     assert code == 2 and out == ""
     assert err.startswith(message) and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_leg_with_nothing_held_is_traded_by_its_venues_account_not_by_an_other_positions():
+    # 10 BTC; 3,400 BTCUSD_PERP (100 USD face) short opened at 68,000 on account coinm hedge
+    # 340,000 / 68,000 = 5 BTC; the planned BTCUSDT leg (nothing held there) trades the other 5
+    # on the account that trades binance-usdm
+    doc = parse_portfolio({
+        "prices": {"BTC": 75000}, "holdings": [{"asset": "BTC", "amount": 10}],
+        "hedge": {"venues": ["binance-usdm"], "leverage": 1},
+        "accounts": [{"name": "main", "venue": "binance-usdm", "key_env": "B"},
+                     {"name": "coinm", "venue": "binance-coinm", "key_env": "C"}]})
+    held = [HeldPosition(venue="binance-coinm", symbol="BTCUSD_PERP", side=Side.SHORT,
+                         contracts=3400, entry_price=68000, account="coinm")]
+    (trade,) = plan(doc, positions=held).trades
+    assert (trade.account, trade.symbol, trade.side, trade.contracts) == ("main", "BTCUSDT", "sell", 5.0)

@@ -37,12 +37,12 @@ def _error(doc) -> str:
     ({"holdings": [{"asset": "BTC", "amount": ".nan"}]},
      "holdings[0].amount: must be a finite number (got '.nan')"),
     ({"holdings": [{"asset": "BTC", "amount": 1, "kind": "futures"}]},
-     "holdings[0].kind: must be one of spot, staked, lent, lp or cash (got 'futures')"),
+     "holdings[0].kind: must be one of spot, staked, lent, lp, cash or borrowed (got 'futures')"),
     ({"holdings": [BTC, {"asset": "BTC"}]}, "holdings[1].amount: is required"),
     ({"holdings": [{"asset": "BTC", "amount": 1, "amout": 2}]},
      "holdings[0].amout: unknown field (got 2)"),
     ({"holdings": [{"asset": "BTC", "amount": 1, "apy": 0.05}]},
-     "holdings[0].apy: only staked or lent holdings take apy (got 0.05)"),
+     "holdings[0].apy: only staked, lent or borrowed holdings take apy (got 0.05)"),
     ({"holdings": [{"kind": "lp", "pool": "ETH/USDC", "model": "concentrated", "liquidity": 5,
                     "lower": 4000, "upper": 3000}]},
      "holdings[0].upper: must be > lower (4000) (got 3000.0)"),
@@ -58,7 +58,7 @@ def _error(doc) -> str:
     ({"holdings": [BTC], "hedge": {"max_share_per_venue": 1.5}},
      "hedge.max_share_per_venue: must be <= 1 (got 1.5)"),
     ({"holdings": [BTC], "hedge": {"method": "ols"}},
-     "hedge.method: must be one of notional, beta or minvar (got 'ols')"),
+     "hedge.method: must be one of notional, beta, minvar or downside-beta (got 'ols')"),
     ({"holdings": [BTC], "prices": {"BTC": 0}}, "prices.BTC: must be > 0 (got 0)"),
     ({"holdings": [BTC], "hedge": {"betas": {"sol": "high"}}},
      "hedge.betas.SOL: must be a finite number (got 'high')"),
@@ -66,7 +66,8 @@ def _error(doc) -> str:
      "hedge.instruments.BTC[0].contract_type: a custom contract needs contract_type, contract_size and base"),
     ({"holdings": []}, "holdings: must be a non-empty list of entries (got [])"),
     ({"holdings": [BTC], "hedges": {}},
-     "hedges: unknown section; expected holdings, prices, hedge, scenario, positions, max_price_age, accounts"),
+     "hedges: unknown section; expected holdings, prices, hedge, scenario, positions, max_price_age, accounts, "
+     "execution, alerts"),
 ])
 def test_malformed_portfolio_names_entry_and_field(doc, message):
     assert _error(doc) == message

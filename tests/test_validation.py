@@ -61,7 +61,7 @@ def _set(path: tuple, value=_DELETE):
      "holdings[0].amount: must be a finite number (got 'ten')",
      _set(("assets", 0, "coins"), "ten"), "assets[0].coins: must be a finite number (got 'ten')"),
     ({"holdings": [BTC], "hedge": {"method": "ols"}},
-     "hedge.method: must be one of notional, beta or minvar (got 'ols')",
+     "hedge.method: must be one of notional, beta, minvar or downside-beta (got 'ols')",
      _set(("freq",), "2d"), "freq: must be one of 1d, 8h, 4h or 1h (got '2d')"),
 ])
 def test_same_mistake_same_words(portfolio, portfolio_text, config, config_text):

@@ -155,7 +155,12 @@ def test_deribit_size_margin_examples():
     deribit = get_venue("deribit")
     assert deribit.margin_rates("BTC_USDC-PERPETUAL", 25) == pytest.approx((0.02125, 0.01125))
     assert deribit.margin_rates("BTC_USDC-PERPETUAL", 350)[0] == pytest.approx(0.0375)
-    assert deribit.margin_rates("ETH-PERPETUAL", 1) is None
+    # Deribit "11 January 2022" (https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022):
+    # ETH IM 2% + size_ETH*0.0004%, MM 1% + size_ETH*0.0004%. No worked ETH number is published; by hand,
+    # 2,000 ETH -> IM 2% + 2,000*0.0004% = 2.8%, MM 1% + 0.8% = 1.8%.
+    assert deribit.margin_rates("ETH-PERPETUAL", 2_000) == pytest.approx((0.028, 0.018))
+    assert deribit.margin_rates("SOL_USDC-PERPETUAL", 6_000)[0] == pytest.approx(0.07)  # linear page: 6000 SOL -> 7%
+    assert get_venue("binance-usdm").margin_rates("BTCUSDT", 25) is None  # no size-dependent margin there
 
 
 def test_default_tier_is_open_ended():

@@ -7,13 +7,37 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, BeforeValidator, ValidationError
 
 from hedgekit.errors import InputError
 
-__all__ = ["duration_seconds", "field_path", "from_validation_error", "read_yaml"]
+__all__ = ["Number", "Whole", "at_least", "duration_seconds", "field_path", "from_validation_error", "read_file_text",
+           "read_yaml"]
+
+
+def _not_bool(value: Any) -> Any:
+    """pydantic reads ``true`` as 1 where a number is expected; a book never means that."""
+    if isinstance(value, bool):
+        raise InputError("", "must be a number, not true/false", value)
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
+"""A float field that refuses booleans (``amount: true`` is a mistake, not 1)."""
+Whole = Annotated[int, BeforeValidator(_not_bool)]
+"""An int field that refuses booleans."""
+
+
+def at_least(low: float) -> AfterValidator:
+    """A pydantic check ``value >= low`` worded like the others (``must be >= 0.01``): for
+    fields whose ``gt=0`` bound lets through values so small that a division overflows."""
+    def check(value: float) -> float:
+        if value < low:
+            raise InputError("", f"must be >= {low:g}", value)
+        return value
+    return AfterValidator(check)
 
 # pydantic error type -> our message; ``{ge}`` etc. are filled from the error's context
 _MESSAGES = {
@@ -96,23 +120,70 @@ def _fmt(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def read_yaml(path: str | Path, label: str) -> Any:
-    """The parsed YAML document at ``path`` (UTF-8). An unreadable file is an error on
-    ``label`` (the CLI argument, e.g. ``PORTFOLIO``); invalid YAML an error naming the file,
-    the line and the column, on one line."""
-    import yaml
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+def read_file_text(path: str | Path, label: str, *, limit: int = MAX_FILE_BYTES) -> str:
+    """The text of a regular file of at most ``limit`` bytes (UTF-8, or UTF-16/32 with a
+    byte-order mark). Anything else (a folder, a device such as ``/dev/zero``, a larger or
+    binary file) is an :class:`InputError` on ``label`` naming the file."""
+    import os
+    import stat
 
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        # open first (without blocking on a FIFO), then check what was opened: no stat/open race
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise InputError(label, "cannot read file: not a regular file", str(path))
+            if info.st_size > limit:
+                raise InputError(label, f"file is {info.st_size / 2**20:.1f} MB; the limit is "
+                                 f"{limit / 2**20:g} MB", str(path))
+            data = fh.read(limit + 1)
+    except IsADirectoryError:
+        raise InputError(label, "cannot read file: is a directory", str(path)) from None
     except OSError as exc:
-        raise InputError(label, f"cannot read file: {exc.strerror}", str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError(label, "cannot read file: not UTF-8 text", str(path)) from None
+        raise InputError(label, f"cannot read file: {exc.strerror or exc}", str(path)) from None
+    if len(data) > limit:
+        raise InputError(label, f"file is larger than the limit of {limit / 2**20:g} MB", str(path))
+    from hedgekit._yaml import decode_text
+
     try:
-        return yaml.safe_load(text)
+        return decode_text(data)
+    except ValueError as exc:
+        raise InputError(label, f"cannot read file: {exc}", str(path)) from None
+
+
+def read_yaml(path: str | Path, label: str) -> Any:
+    """The parsed YAML document at ``path``. An unreadable file is an error on ``label`` (the
+    CLI argument, e.g. ``PORTFOLIO``); invalid YAML an error naming the file, the line and the
+    column, on one line.
+
+    The limits: a regular file of at most 10 MB, UTF-8 or UTF-16 with a byte-order mark; the
+    YAML 1.2 core schema (``1:30``, ``yes`` and ``2021-02-30`` stay strings); no duplicate
+    keys; nesting at most 64 deep; aliases add at most 100,000 values (see
+    :mod:`hedgekit._yaml`)."""
+    import yaml
+
+    from hedgekit._yaml import YamlRefused, load
+
+    p = Path(path)
+    text = read_file_text(p, label)
+    try:
+        return load(text)
+    except YamlRefused as exc:
+        where = f" at line {exc.line}, column {exc.column}" if exc.line else ""
+        raise InputError(p.name, f"invalid YAML{where}: {exc.problem}", show_value=False) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or "not valid YAML"
-        raise InputError(p.name, f"invalid YAML at {where}{problem}", show_value=False) from None
+        where = ""
+        if mark is not None:
+            line, column = mark.line, mark.column
+            lines = text.split("\n")
+            if line >= len(lines):  # libyaml marks the end of a file without a final newline
+                line, column = len(lines) - 1, len(lines[-1])  # report the end of the last line
+            where = f" at line {line + 1}, column {column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0] or "not valid YAML"
+        raise InputError(p.name, f"invalid YAML{where}: {problem}", show_value=False) from None

@@ -34,7 +34,7 @@ class InputError(HedgekitError, ValueError):
         self.show_value = show_value
         text = f"{field}: {message}" if field else message
         if show_value:
-            text += f" (got {value!r})"
+            text += f" (got {echo(value)})"
         super().__init__(text)
 
     def relabel(self, field: str) -> InputError:
@@ -45,6 +45,32 @@ class InputError(HedgekitError, ValueError):
     def within(self, prefix: str) -> InputError:
         """The same error with its field nested under ``prefix`` (``prefix.field``)."""
         return self.relabel(f"{prefix}.{self.field}" if self.field else prefix)
+
+
+MAX_ECHO = 80
+
+
+def shorten(text: str, limit: int = MAX_ECHO) -> str:
+    """``text`` cut to ``limit`` characters (an ellipsis marks the cut), so an error that echoes
+    a user's value stays one readable line however large the value is."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def echo(value: Any, limit: int = MAX_ECHO) -> str:
+    """``repr(value)`` bounded in time and length: containers are summarised past a few
+    levels and items (a YAML alias bomb stays cheap), integers with thousands of digits are
+    described instead of printed."""
+    import reprlib
+
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"<an integer of about {int(value.bit_length() * 0.30103)} digits>"
+    if isinstance(value, (str, bytes, float, int, type(None))):
+        return shorten(repr(value), limit)
+    brief = reprlib.Repr()
+    brief.maxlevel, brief.maxlist, brief.maxdict, brief.maxstring, brief.maxother = 3, 6, 6, limit, limit
+    brief.maxlong = 60
+    return shorten(brief.repr(value), limit)
 
 
 class DataError(HedgekitError):

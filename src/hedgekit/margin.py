@@ -60,6 +60,16 @@ class LiquidationConvention(StrEnum):
     - ``hyperliquid``: ``LP = EP - s*margin_available/q/(1 - MMR*s)``,
       ``margin_available = W - q*EP*MMR`` (linear only).
     - ``dydx``: ``LP = (e - S*EP - MMR_o)/(|S|*MMF - S)`` with ``S = s*q`` (linear only).
+    - ``bitmex``: MM on the entry value at ``MMR + taker + s*funding`` (BitMEX's reply on r/BitMEX:
+      "0.5% * Order Value + (Taker Fee * Order Value)" plus funding,
+      https://www.reddit.com/r/BitMEX/comments/fc6rui/is_maintenance_margin_factored_into_liquidation/ ;
+      BitMEX support's formula quoted in
+      https://www.reddit.com/r/BitMEX/comments/dgzniw/bitmex_support_again_fails_to_explain_essentials/ :
+      ``initMargin = 1/leverage + entry fee + exit fee``, ``maintenanceMargin = 0.5% + exit fee +
+      funding rate``; liquidation process https://www.bitmex.com/app/liquidation). Inverse long
+      ``LP = EP/(1 + IM - MM)``, short ``LP = EP/(1 - IM + MM)`` with IM, MM as fractions of the
+      entry value. The funding term is what the position pays: positive funding raises a long's
+      MM and lowers a short's (the direction BitMEX support confirmed in the second thread).
     """
 
     MM_AT_LIQUIDATION = "mm-at-liquidation"
@@ -67,6 +77,7 @@ class LiquidationConvention(StrEnum):
     FEE_IN_MMR = "fee-in-mmr"
     HYPERLIQUID = "hyperliquid"
     DYDX = "dydx"
+    BITMEX = "bitmex"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -179,19 +190,22 @@ def _rate_and_amount(notional: float, mmr: float | None, maint_amount: float,
 
 def maintenance_margin(instrument: Instrument, contracts: float, price: float, *,
                        mmr: float | None = None, maint_amount: float = 0.0,
-                       tiers: Sequence[MarginTier] | None = None) -> float:
-    """Maintenance margin in the settle currency: ``notional_settle(price)*MMR - cum``.
+                       tiers: Sequence[MarginTier] | None = None, extra_rate: float = 0.0) -> float:
+    """Maintenance margin in the settle currency: ``notional_settle(price)*(MMR + extra_rate) - cum``.
 
     With ``mmr`` the rate is flat and ``maint_amount`` is subtracted; otherwise the tier holding
-    the notional gives ``MMR`` and ``cum``. Example (Binance COIN-M FAQ,
+    the notional gives ``MMR`` and ``cum``. ``extra_rate`` adds terms a venue charges on the
+    position value on top of the MMR (BitMEX: the taker fee to close and the next funding rate,
+    see :class:`LiquidationConvention`); 0 by default. Example (Binance COIN-M FAQ,
     https://www.binance.com/en/support/faq/ceccfcfb4e3a45e3b48b0b1bb1a8ae46): 100 BTCUSD contracts of 100 USD
     at mark 25,000 -> 0.4 BTC notional, MM = 0.4*0.4% = 0.0016 BTC.
     """
     check_positive("contracts", contracts)
     check_positive("price", price)
+    extra_rate = check_finite("extra_rate", extra_rate)
     notional = instrument.notional_settle(contracts, price)
     rate, amount = _rate_and_amount(notional, mmr, maint_amount, tiers)
-    return notional * rate - amount
+    return notional * (rate + extra_rate) - amount
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -277,6 +291,7 @@ def liquidation_price(instrument: Instrument, side: Side | str, contracts: float
                       taker_fee: float = 0.0, other_maintenance: float = 0.0,
                       other_upnl: float = 0.0,
                       convention: LiquidationConvention | str = "mm-at-liquidation",
+                      funding_rate: float = 0.0,
                       ) -> LiquidationResult:
     """Liquidation and bankruptcy price of a position, in the venue's convention.
 
@@ -295,9 +310,14 @@ def liquidation_price(instrument: Instrument, side: Side | str, contracts: float
         mmr, maint_amount: a flat maintenance-margin rate and amount; override ``tiers``.
         tiers: margin tiers (settle-currency notional bounds); the tier is re-evaluated at the
             liquidation price (or taken at entry for ``mm-at-entry``).
-        taker_fee: used by ``fee-in-mmr`` (added to MMR) and ``mm-at-entry`` (fee to close at
-            the bankruptcy price, Bybit classic); ignored by the other conventions.
+        taker_fee: the fee to close (default 0: no fee term): used by ``fee-in-mmr``
+            (added to MMR), ``mm-at-entry`` (fee to close at the bankruptcy price, Bybit classic)
+            and ``bitmex`` (added to MMR on the entry value; a wallet derived from ``leverage``
+            then also holds the entry and exit fees BitMEX reserves with the order); ignored by
+            the other conventions.
         convention: see :class:`LiquidationConvention`.
+        funding_rate: ``bitmex`` only: the next funding rate (> 0: longs pay), added to the MM
+            rate as ``s*funding_rate``.
 
     Returns:
         :class:`LiquidationResult`. ``liquidation_price`` is ``None`` when the position can
@@ -324,10 +344,17 @@ def liquidation_price(instrument: Instrument, side: Side | str, contracts: float
     taker_fee = check_fraction("taker_fee", taker_fee)
     other_maintenance = check_finite("other_maintenance", other_maintenance)
     other_upnl = check_finite("other_upnl", other_upnl)
+    funding_rate = check_finite("funding_rate", funding_rate)
+    if funding_rate and conv is not LiquidationConvention.BITMEX:
+        raise InputError("funding_rate", "applies to the bitmex convention only", funding_rate)
     if wallet is None:
         if leverage is None:
             raise InputError("wallet", "give the margin (wallet) or a leverage", None, show_value=False)
         wallet = initial_margin(instrument, contracts, entry, leverage)
+        if conv is LiquidationConvention.BITMEX:
+            # BitMEX reserves the entry and the exit commission with the initial margin
+            # (https://www.bitmex.com/app/exchangeGuide: "Commission is reserved").
+            wallet += 2 * taker_fee * instrument.notional_settle(contracts, entry)
     else:
         wallet = check_finite("wallet", wallet)
         if leverage is not None:
@@ -380,6 +407,14 @@ def liquidation_price(instrument: Instrument, side: Side | str, contracts: float
         bankruptcy = _solve(inverse, s, size, entry, bankrupt_equity, taker_fee, 0.0)
         close_fee = taker_fee * _notional(inverse, size, bankruptcy) if bankruptcy else 0.0
         lp = _solve(inverse, s, size, entry, equity, 0.0, -(mm_entry + close_fee))
+        return result(lp, bankruptcy, tier)
+
+    if conv is LiquidationConvention.BITMEX:
+        tier = tier_for(tiers, entry_notional)
+        if bankruptcy is None:
+            return result(None, None, tier)  # margin covers the largest loss (see mm-at-entry)
+        mm_entry = entry_notional * (tier.mmr + taker_fee + s * funding_rate) - tier.cum
+        lp = _solve(inverse, s, size, entry, equity, 0.0, -mm_entry)
         return result(lp, bankruptcy, tier)
 
     if inverse:

@@ -370,8 +370,11 @@ BYBIT_INVERSE = VenuePreset(
 BITMEX = VenuePreset(
     name="bitmex",
     exchange="bitmex", ccxt_id="bitmex",
-    # BitMEX liquidation pages were not read: generic MM-at-LP equation.
-    convention=LiquidationConvention.MM_AT_LIQUIDATION,
+    # MM on the entry value plus the fee to close and the next funding (BitMEX staff on r/BitMEX,
+    # https://www.reddit.com/r/BitMEX/comments/fc6rui/is_maintenance_margin_factored_into_liquidation/ and
+    # https://www.reddit.com/r/BitMEX/comments/dgzniw/bitmex_support_again_fails_to_explain_essentials/;
+    # https://www.bitmex.com/app/liquidation). The fee and funding terms apply only when asked for.
+    convention=LiquidationConvention.BITMEX,
     maker_fee=0.0005, taker_fee=0.0005,  # specs CSV / XBTUSD extra fields (2026-05-21 snapshot)
     funding_interval_hours=8.0,  # 04/12/20 UTC (bitmex.com/app/perpetualContractsGuideExamples); specs CSV 8h
     reference_price="mark", onchain=False,
@@ -430,7 +433,8 @@ DERIBIT = VenuePreset(
     name="deribit",
     exchange="deribit", ccxt_id="deribit",
     # Incremental liquidation when equity < MM (Deribit margin pages); engine details not read, the
-    # generic MM-at-LP equation gives the price where equity first meets MM.
+    # generic MM-at-LP equation gives the price where equity first meets MM, with the size-dependent
+    # MM rate taken at the size the position has there (``hedgekit calc liquidation``).
     convention=LiquidationConvention.MM_AT_LIQUIDATION,
     maker_fee=0.0, taker_fee=0.0005,  # taker 0.05% from the old futures example; maker UNVERIFIED
     # Funding accrues continuously but is quoted as an 8h rate
@@ -453,16 +457,18 @@ DERIBIT = VenuePreset(
         Instrument(symbol="SOL_USDC-PERPETUAL", contract_type=ContractType.LINEAR, contract_size=0.1, base="SOL",
                    quote="USDC", tick_size=0.01, lot_size=1.0),
     ),
-    # Standard margin (Deribit linear-perpetual page above): BTC IM 2% + size*0.005%, MM 1% + size*0.005%;
-    # SOL IM 4% + size*0.0005%, MM 2% + size*0.0005%. The inverse page's BTC table was not fully
-    # visible; the linear values are applied to the inverse contract as an approximation.
+    # Standard margin of the inverse BTC and ETH futures and perpetuals (Deribit, "11 January 2022",
+    # https://support.deribit.com/hc/en-us/articles/25944826427293-11-January-2022): BTC IM 2% + size_BTC*0.005%,
+    # MM 1% + size_BTC*0.005%; ETH IM 2% + size_ETH*0.0004%, MM 1% + size_ETH*0.0004%. Linear USDC perps
+    # (linear-perpetual page above): BTC the same, SOL IM 4% + size*0.0005%, MM 2% + size*0.0005%.
     size_margin=MappingProxyType({
         "BTC-PERPETUAL": (0.02, 0.01, 0.00005),
+        "ETH-PERPETUAL": (0.02, 0.01, 0.000004),
         "BTC_USDC-PERPETUAL": (0.02, 0.01, 0.00005),
         "SOL_USDC-PERPETUAL": (0.04, 0.02, 0.000005),
     }),
     symbol_mmr=MappingProxyType({"SOL_USDC-PERPETUAL": (0.02, 25.0)}),
-    default_mmr=0.01,  # BTC MM at zero size (standard margin above); ETH's rate UNVERIFIED
+    default_mmr=0.01,  # BTC and ETH MM at zero size (standard margin above)
     max_leverage=50.0,  # 1 / 2% BTC IM at zero size
 )
 

@@ -1,10 +1,11 @@
-"""Live accounts: the one package that talks to ccxt for private data (read-only).
+"""Live accounts: the one package that talks to ccxt for private data (reads and orders).
 
 ``config`` validates the ``accounts:`` section of a book file; ``credentials`` resolves keys
 from the environment or the OS keyring and scrubs them from every text; ``client`` builds the
 ccxt exchange (testnet, ``api_url``, timeout) and classifies failures; ``fetch`` reads balances,
 positions, orders, prices, funding, markets and tiers; ``parse`` turns ccxt's answers into the
-records of ``models``. Everything outside this package sees only those records.
+records of ``models``; ``orders`` places, looks up (by client order id) and cancels orders and
+reads fills, classifying rejections. Everything outside this package sees only those records.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ _EXPORTS: dict[str, str] = {
     "MarketQuote": "hedgekit.accounts.models",
     "MarketState": "hedgekit.accounts.models",
     "OpenOrder": "hedgekit.accounts.models",
+    "OrderNotFound": "hedgekit.accounts.orders",
+    "OrderRejected": "hedgekit.accounts.orders",
+    "OrderRequest": "hedgekit.accounts.orders",
+    "OrderResult": "hedgekit.accounts.orders",
     "Position": "hedgekit.accounts.models",
     "Redactor": "hedgekit.accounts.credentials",
     "Secret": "hedgekit.accounts.credentials",
@@ -31,10 +36,15 @@ _EXPORTS: dict[str, str] = {
     "VenueRateLimited": "hedgekit.accounts.errors",
     "VenueTimeout": "hedgekit.accounts.errors",
     "VenueUnavailable": "hedgekit.accounts.errors",
+    "cancel_order": "hedgekit.accounts.orders",
+    "client_order_id_rules": "hedgekit.accounts.orders",
+    "fetch_order_by_client_id": "hedgekit.accounts.orders",
+    "fetch_recent_trades": "hedgekit.accounts.orders",
     "load_instruments": "hedgekit.accounts.fetch",
     "make_client": "hedgekit.accounts.client",
     "market_to_instrument": "hedgekit.accounts.parse",
     "parse_accounts": "hedgekit.accounts.config",
+    "place_order": "hedgekit.accounts.orders",
     "read_account": "hedgekit.accounts.fetch",
     "read_balances": "hedgekit.accounts.fetch",
     "read_funding": "hedgekit.accounts.fetch",

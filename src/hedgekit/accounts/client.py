@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -162,12 +162,20 @@ class AccountClient:
     def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         """``exchange.<method>(*args, **kwargs)``; any failure raises a classified VenueError
         (raised outside the ``except`` block, so ccxt's unredacted exception is not chained)."""
+        return self.call_refined(None, method, *args, **kwargs)
+
+    def call_refined(self, refine: Callable[[BaseException], VenueError | None] | None, method: str,
+                     *args: Any, **kwargs: Any) -> Any:
+        """As :meth:`call`, but ``refine(exc)`` may first turn ccxt's exception into a more
+        specific VenueError (an order rejection read off the venue's error code); when it
+        returns None the generic classification applies."""
         fn = getattr(self.exchange, method)
         try:
             return fn(*args, **kwargs)
         except Exception as exc:  # noqa: BLE001 - ccxt errors and parse failures on odd bodies alike
-            error = classify_error(exc, account=self.account, venue=self.venue,
-                                   redactor=self.redactor, call=method, timeout=self.timeout)
+            error = (refine(exc) if refine is not None else None) or classify_error(
+                exc, account=self.account, venue=self.venue, redactor=self.redactor, call=method,
+                timeout=self.timeout)
         raise error
 
     def scrub(self, text: object) -> str:

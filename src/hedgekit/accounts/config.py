@@ -27,7 +27,7 @@ from hedgekit.venues import venue_names
 
 __all__ = ["PAPER_VENUE", "AccountConfig", "parse_accounts", "validate_api_url"]
 
-PAPER_VENUE = "paper"  # reserved for the paper venue of the executor; no keys, no client yet
+PAPER_VENUE = "paper"  # the executor's simulated venue (hedgekit.execution.paper); no keys
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _ENV_PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*$")
@@ -73,6 +73,9 @@ class AccountConfig(BaseModel):
         testnet: use the venue's testnet (ccxt sandbox mode).
         api_url: ``http(s)://host[:port]`` replacing scheme, host and port of every REST endpoint
             of the venue (a gateway, a proxy, a local test server); paths are kept.
+        base: paper accounts only: the venue preset whose contracts, fees, lots and limits the
+            paper venue simulates (``binance-usdm``).
+        cash: paper accounts only: the starting balances, ``{USDT: 100000}``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -83,6 +86,8 @@ class AccountConfig(BaseModel):
     keyring: str | None = None
     testnet: bool = False
     api_url: str | None = None
+    base: str | None = None
+    cash: dict[str, float] | None = None
 
     @field_validator("name")
     @classmethod
@@ -124,10 +129,34 @@ class AccountConfig(BaseModel):
         except ValueError as exc:  # a URL may carry user:password@: never echo it
             raise InputError("", str(exc), v, show_value="@" not in str(v)) from None
 
+    @field_validator("base")
+    @classmethod
+    def _base(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        key = v.strip().lower()
+        if key not in venue_names():
+            raise InputError("", f"unknown venue; one of {', '.join(venue_names())}", v)
+        return key
+
+    @field_validator("cash")
+    @classmethod
+    def _cash(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is None:
+            return None
+        for currency, amount in v.items():
+            if not amount >= 0 or amount == float("inf"):
+                raise InputError(str(currency), "must be a finite amount >= 0", amount)
+        return {str(k).strip().upper(): float(a) for k, a in v.items()}
+
     @model_validator(mode="after")
     def _one_key_source(self) -> AccountConfig:
         if self.venue == PAPER_VENUE:
-            return self
+            return self  # base is checked when the paper venue is used (hedgekit rebalance)
+        for name in ("base", "cash"):
+            if getattr(self, name) is not None:
+                raise InputError(name, f"only paper accounts (venue: paper) take {name}",
+                                 show_value=False)
         if self.key_env is None and self.keyring is None:
             raise InputError("key_env", "give key_env (environment-variable prefix) or keyring",
                              show_value=False)
@@ -138,6 +167,11 @@ class AccountConfig(BaseModel):
     @property
     def is_paper(self) -> bool:
         return self.venue == PAPER_VENUE
+
+    @property
+    def trading_venue(self) -> str:
+        """The venue preset whose contracts this account trades (a paper account's ``base``)."""
+        return self.base if self.is_paper and self.base is not None else self.venue
 
 
 def _error(exc: ValidationError, index: int) -> InputError:

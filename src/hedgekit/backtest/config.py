@@ -10,11 +10,17 @@ from __future__ import annotations
 import math
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hedgekit._validation import from_validation_error, read_yaml
+from hedgekit._validation import (
+    Number,
+    Whole,
+    at_least,
+    from_validation_error,
+    read_yaml,
+)
 from hedgekit.backtest.engine import MAX_LEVERAGE, MAX_RATIO, MIN_BARS, Method
 from hedgekit.errors import DataError, InputError
 
@@ -22,6 +28,10 @@ __all__ = ["AssetConfig", "BacktestConfig", "HedgeConfig", "PolicyConfig", "load
            "load_market", "run_config"]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+# Bounds that keep the simulation's sums finite and its bar counts inside int64: no book holds
+# more than 1e18 coins or 1e15 USD, no window spans more than 100,000 bars (273 years of days),
+# and a leverage below 0.01 (margin of 100x the notional) is a typo.
+MAX_COINS, MIN_COINS, MAX_USD, MAX_BARS, MIN_LEVERAGE = 1e18, 1e-12, 1e15, 100_000, 0.01
 
 
 class DatedConfig(BaseModel):
@@ -29,9 +39,9 @@ class DatedConfig(BaseModel):
 
     model_config = _STRICT
     root: str = Field(description="contract root in the store, e.g. MBT (CME micro bitcoin)")
-    roll_days: int = Field(5, ge=0, description="roll this many days before expiry")
-    contract_size: float = Field(gt=0, description="coin per contract (MBT: 0.1 BTC, a CME fact)")
-    lot_size: float = Field(1.0, gt=0)
+    roll_days: Whole = Field(5, ge=0, description="roll this many days before expiry")
+    contract_size: Number = Field(gt=0, description="coin per contract (MBT: 0.1 BTC, a CME fact)")
+    lot_size: Number = Field(1.0, gt=0)
 
 
 class HedgeConfig(BaseModel):
@@ -44,17 +54,17 @@ class HedgeConfig(BaseModel):
     dated: DatedConfig | None = None
     data_venue: str | None = Field(None, description="store venue id (default: the preset's exchange)")
     data_symbol: str | None = Field(None, description="store symbol (default: ccxt style BTC/USDT:USDT)")
-    fee: float | None = Field(None, ge=0, lt=0.05, description="taker fee per trade (default: preset)")
-    slippage: float = Field(0.0, ge=0, lt=0.05)
-    mmr: float | None = Field(None, ge=0, lt=1, description="maintenance rate (default: preset tier)")
-    maint_amount: float | None = None
+    fee: Number | None = Field(None, ge=0, lt=0.05, description="taker fee per trade (default: preset)")
+    slippage: Number = Field(0.0, ge=0, lt=0.05)
+    mmr: Number | None = Field(None, ge=0, lt=1, description="maintenance rate (default: preset tier)")
+    maint_amount: Annotated[Number, Field(ge=-MAX_USD, le=MAX_USD)] | None = None
 
 
 class AssetConfig(BaseModel):
     model_config = _STRICT
     asset: str
-    coins: float = Field(gt=0)
-    staking_apr: float = Field(0.0, ge=0, lt=1)
+    coins: Annotated[Number, Field(gt=0, le=MAX_COINS), at_least(MIN_COINS)]
+    staking_apr: Number = Field(0.0, ge=0, lt=1)
     spot_venue: str | None = None
     hedge: HedgeConfig
 
@@ -63,18 +73,18 @@ class PolicyConfig(BaseModel):
     model_config = _STRICT
     name: str
     method: Method = Method.STATIC
-    ratio: float = Field(1.0, ge=0, le=MAX_RATIO)
-    ratio_off: float = Field(0.0, ge=0, le=MAX_RATIO)
-    band: float = Field(0.0, ge=0)
-    calendar: int = Field(0, ge=MIN_BARS["calendar"])
-    window: int = Field(90, ge=MIN_BARS["window"])
-    reestimate: int = Field(30, ge=MIN_BARS["reestimate"])
-    signal_n: int = Field(50, ge=MIN_BARS["signal_n"])
-    threshold: float = 0.0
-    leverage: float = Field(2.0, gt=0, le=MAX_LEVERAGE)
-    topup: float = Field(0.0, ge=0)
-    max_ratio: float = Field(2.0, gt=0)
-    halflife: float = Field(30.0, gt=0)
+    ratio: Number = Field(1.0, ge=0, le=MAX_RATIO)
+    ratio_off: Number = Field(0.0, ge=0, le=MAX_RATIO)
+    band: Number = Field(0.0, ge=0)
+    calendar: Whole = Field(0, ge=MIN_BARS["calendar"], le=MAX_BARS)
+    window: Whole = Field(90, ge=MIN_BARS["window"], le=MAX_BARS)
+    reestimate: Whole = Field(30, ge=MIN_BARS["reestimate"], le=MAX_BARS)
+    signal_n: Whole = Field(50, ge=MIN_BARS["signal_n"], le=MAX_BARS)
+    threshold: Number = 0.0
+    leverage: Annotated[Number, Field(gt=0, le=MAX_LEVERAGE), at_least(MIN_LEVERAGE)] = 2.0
+    topup: Number = Field(0.0, ge=0)
+    max_ratio: Number = Field(2.0, gt=0)
+    halflife: Number = Field(30.0, gt=0)
 
 
 class BacktestConfig(BaseModel):
@@ -83,8 +93,8 @@ class BacktestConfig(BaseModel):
     start: date | None = None
     end: date | None = None
     freq: Literal["1d", "8h", "4h", "1h"] = "1d"
-    cash_usd: float = 0.0
-    reserve_usd: float = Field(0.0, ge=0)
+    cash_usd: Annotated[Number, Field(ge=-MAX_USD, le=MAX_USD)] = 0.0
+    reserve_usd: Number = Field(0.0, ge=0, le=MAX_USD)
     assets: list[AssetConfig] = Field(min_length=1)
     policies: list[PolicyConfig] = Field(min_length=1)
 

@@ -13,6 +13,7 @@ __all__ = ["register"]
 PERP_SUFFIX = "-PERP"
 BASKET = "BASKET"
 HEDGE_KINDS = ("spot", "futures")
+MAX_PERIODS = 100_000  # 273 years of daily bars, 11 of hourly: more is a typo
 
 
 def _split(flag: str, text: str) -> list[str]:
@@ -34,8 +35,10 @@ def _check_date(flag: str, value: str | None):
 
     try:
         ts = pd.Timestamp(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise InputError(flag, "must be a date like 2021-01-01", value) from None
+    if ts is pd.NaT or not 1970 <= ts.year <= 2100:
+        raise InputError(flag, "must be a date like 2021-01-01 (between 1970 and 2100)", value)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -104,10 +107,10 @@ def analyze_command(
     against_list = _split("--against", against)
     if hedge_kind not in HEDGE_KINDS:
         raise InputError("--hedge-kind", f"must be one of {', '.join(HEDGE_KINDS)}", hedge_kind)
-    if window < 2:
-        raise InputError("--window", "must be >= 2", window)
-    if step < 1:
-        raise InputError("--step", "must be >= 1", step)
+    if not 2 <= window <= MAX_PERIODS:
+        raise InputError("--window", f"must be between 2 and {MAX_PERIODS:,}", window)
+    if not 1 <= step <= MAX_PERIODS:
+        raise InputError("--step", f"must be between 1 and {MAX_PERIODS:,}", step)
     if not halflife > 0:
         raise InputError("--halflife", "must be > 0", halflife)
     if method not in ("minvar", "ewma"):

@@ -17,11 +17,25 @@ __all__ = ["register"]
 def _check_out(flag: str, path: str | None, suffix: str) -> None:
     if path is None:
         return
+    import os
+
     p = Path(path)
     if p.suffix.lower() != suffix:
         raise InputError(flag, f"must end in {suffix}", path)
     if not p.parent.exists():
         raise InputError(flag, "its folder does not exist", path)
+    if p.is_dir():
+        raise InputError(flag, "is a folder, not a file", path)
+    if not os.access(p.parent, os.W_OK):
+        raise InputError(flag, "its folder is not writable", path)
+
+
+def _write(flag: str, writer, result, path: str, title: str) -> None:
+    """Write a report; a failure (disk full, a read-only file system) is one line on ``flag``."""
+    try:
+        writer(result, path, title=title)
+    except OSError as exc:
+        raise InputError(flag, f"cannot write the file: {exc.strerror or exc}", path) from None
 
 
 def backtest(
@@ -58,9 +72,9 @@ def backtest(
     from hedgekit.reports.backtest import backtest_table, write_html, write_png
 
     if html:
-        write_html(result, html, title=cfg.name)
+        _write("--html", write_html, result, html, cfg.name)
     if png:
-        write_png(result, png, title=cfg.name)
+        _write("--png", write_png, result, png, cfg.name)
     if json:
         print_json(result.to_dict())
         return

@@ -12,12 +12,49 @@ from hedgekit.errors import InputError
 DataDir = Annotated[str | None, typer.Option(
     "--data-dir", help="Store folder (default: $HEDGEKIT_DATA_DIR or the user data dir).")]
 Json = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+# the names of hedgekit.data.importers.FORMATS, spelled out so --help needs no pandas import
+# (tests/test_cli_output.py checks they match)
+FORMAT_NAMES = ("binance-kline-csv", "binance-json", "binance-funding-csv", "funding-daily-mean", "bitmex-funding",
+                "deribit-funding", "multi-exchange-funding", "funding-parquet", "freqtrade", "yahoo-csv",
+                "long-ohlcv-csv", "cme-databento", "price-volume-csv")
 
 
 def _store(data_dir: str | None):
     from hedgekit.data.store import Store
 
+    if data_dir is not None:
+        from pathlib import Path
+
+        p = Path(data_dir).expanduser()
+        if p.exists() and not p.is_dir():
+            raise InputError("--data-dir", "is not a folder", data_dir)
     return Store(data_dir)
+
+
+def _progress(label: str, json: bool):
+    """A rich progress bar on stderr while a terminal watches (and not --json); a no-op
+    context otherwise, so pipes and tests get exactly the output they got before."""
+    import sys
+    from contextlib import nullcontext
+
+    if json or not sys.stderr.isatty():
+        return nullcontext(None)
+    from rich.progress import Progress
+
+    from hedgekit.cli._output import console
+
+    bar = Progress(console=console(stderr=True), transient=True)
+
+    class _Bar:
+        def __enter__(self):
+            bar.__enter__()
+            task = bar.add_task(label, total=None)
+            return lambda done, total: bar.update(task, completed=done, total=total)
+
+        def __exit__(self, *exc):
+            return bar.__exit__(*exc)
+
+    return _Bar()
 
 
 def list_cmd(data_dir: DataDir = None, json: Json = False) -> None:
@@ -45,13 +82,20 @@ def list_cmd(data_dir: DataDir = None, json: Json = False) -> None:
 
 def import_cmd(
     paths: Annotated[list[str], typer.Argument(help="Files or folders (folders are walked recursively).")],
-    format: Annotated[str | None, typer.Option("--format", help="Skip detection and use this layout.")] = None,
-    venue: Annotated[str | None,
-                     typer.Option("--venue", help="Venue id when the file does not say (e.g. binance).")] = None,
-    symbol: Annotated[str | None,
-                      typer.Option("--symbol", help="Symbol when the file does not say (e.g. BTC/USD).")] = None,
+    format: Annotated[str | None, typer.Option(
+        "--format", help="Skip detection and use this layout: " + ", ".join(FORMAT_NAMES) + ".")] = None,
+    venue: Annotated[str | None, typer.Option(
+        "--venue", help="Venue id when the file does not say (e.g. binance).")] = None,
+    symbol: Annotated[str | None, typer.Option(
+        "--symbol", help="Symbol when the file does not say (e.g. BTC/USD).")] = None,
     tz_offset: Annotated[float | None, typer.Option(
         "--tz-offset", help="Hours added to every timestamp: -3 turns UTC+3 into UTC.")] = None,
+    accept_outliers: Annotated[bool, typer.Option(
+        "--accept-outliers",
+        help="Keep rows that look wrong (inf or > 1e12 prices, high < low, a x100 one-bar spike, "
+             "dates before 2009 or in the future) instead of dropping them.")] = False,
+    replace: Annotated[bool, typer.Option(
+        "--replace", help="Let the file change stored rows to different values (refused otherwise).")] = False,
     data_dir: DataDir = None,
     json: Json = False,
 ) -> None:
@@ -59,7 +103,10 @@ def import_cmd(
 
     Timestamps are read as UTC. --tz-offset corrects a file whose clock is shifted (e.g. -3 for
     UTC+3); 8-hourly funding files are checked against the venue's settlement hours, so a shifted
-    file is refused with the offset that fits, and a wrong offset is refused too."""
+    file is refused with the offset that fits, and a wrong offset is refused too.
+
+    Each file is imported whole or not at all. Rows that cannot be market data are dropped and
+    counted (--accept-outliers keeps them); changing stored rows needs --replace."""
     from pathlib import Path
 
     from hedgekit.cli._output import console, print_json
@@ -74,8 +121,14 @@ def import_cmd(
     if tz_offset is not None and not -24 < tz_offset < 24:
         raise InputError("--tz-offset", "must be between -24 and 24 hours", tz_offset)
     store = _store(data_dir)
-    reports = [import_path(p, store=store, format=format, venue=venue, symbol=symbol, tz_offset_hours=tz_offset)
-               for p in paths]
+    with _progress("importing", json) as progress:
+        try:
+            reports = [import_path(p, store=store, format=format, venue=venue, symbol=symbol, tz_offset_hours=tz_offset,
+                                   accept_outliers=accept_outliers, replace=replace, progress=progress)
+                       for p in paths]
+        except InputError as exc:
+            flag = {"data_dir": "--data-dir", "venue": "--venue", "symbol": "--symbol"}.get(exc.field)
+            raise (exc.relabel(flag) if flag else exc) from None
     report = ImportReport(files=tuple(f for r in reports for f in r.files), seconds=sum(r.seconds for r in reports),
                           data_dir=str(store.path))
     if len(paths) == 1 and Path(paths[0]).is_file() and report.refused:
@@ -83,17 +136,20 @@ def import_cmd(
     if json:
         print_json(report)
         return
+    from rich.text import Text
+
     con = console()
     for f in report.files:
         if f.status == "imported":
             what = ", ".join(f"{s['kind']} {s['venue']} {s['symbol']} {s['freq']} ({s['rows']:,} rows)"
                              for s in f.series[:3])
             more = f" +{len(f.series) - 3} more series" if len(f.series) > 3 else ""
-            con.print(f"[green]imported[/green] {f.path} [{f.format}]: {what}{more}", highlight=False, soft_wrap=True)
+            con.print(Text.assemble(("imported", "green"), f" {f.path} [{f.format}]: {what}{more}"),
+                      highlight=False, soft_wrap=True)
             for note in f.notes[:5]:
                 con.print(f"  note: {note}", highlight=False, soft_wrap=True)
         else:
-            con.print(f"[yellow]refused[/yellow]  {f.path}: {f.reason}", highlight=False, soft_wrap=True)
+            con.print(Text.assemble(("refused", "yellow"), f"  {f.path}: {f.reason}"), highlight=False, soft_wrap=True)
     con.print(f"{len(report.imported)} imported, {len(report.refused)} refused, {report.rows:,} rows "
               f"in {report.seconds:.2f} s -> {report.data_dir}", highlight=False, soft_wrap=True)
 
@@ -151,14 +207,25 @@ def fetch_cmd(
 def check_cmd(data_dir: DataDir = None, json: Json = False) -> None:
     """Quality report of every stored series: gaps, non-positive/absurd prices, stale runs."""
     from hedgekit.cli._output import console, print_json
-    from hedgekit.data.quality import check_quality
+    from hedgekit.data.quality import QualityIssue, QualityReport, check_quality
+    from hedgekit.errors import DataError
 
     store = _store(data_dir)
     reports = []
-    for s in store.catalog():
-        df = store.read(s.kind, s.venue, s.symbol, s.freq)
-        reports.append(check_quality(df, s.freq, series=f"{s.kind}/{s.venue}/{s.symbol}/{s.freq}", kind=s.kind,
-                                     weekdays=s.meta.get("calendar") == "weekdays"))
+    catalog = store.catalog()
+    with _progress("checking", json) as progress:
+        for n, s in enumerate(catalog, 1):
+            name = f"{s.kind}/{s.venue}/{s.symbol}/{s.freq}"
+            try:
+                df = store.read(s.kind, s.venue, s.symbol, s.freq)
+            except DataError as exc:  # a damaged or missing file: name it, check the others
+                reports.append(QualityReport(series=name, rows=s.rows, issues=(QualityIssue(
+                    check="unreadable", start=s.start, end=s.end, rows=s.rows, detail=str(exc)),)))
+            else:
+                reports.append(check_quality(df, s.freq, series=name, kind=s.kind,
+                                             weekdays=s.meta.get("calendar") == "weekdays"))
+            if progress is not None:
+                progress(n, len(catalog))
     if json:
         print_json({"reports": [r.to_dict() for r in reports]})
         return
@@ -170,10 +237,11 @@ def check_cmd(data_dir: DataDir = None, json: Json = False) -> None:
         for i in r.issues:
             counts[i.check] = counts.get(i.check, 0) + 1
         first = r.issues[0]
+        detail = first.detail if first.check == "unreadable" else first.detail[:80]
         con.print(f"{r.series}: " + ", ".join(f"{k}={n}" for k, n in counts.items())
-                  + f"; first: {first.check} {first.start[:10]} {first.detail[:80]}", highlight=False, soft_wrap=True)
-    con.print(f"{sum(not r.ok for r in reports)} of {len(reports)} series with findings",
-              highlight=False, soft_wrap=True)
+                  + f"; first: {first.check} {first.start[:10]} {detail}", highlight=False, soft_wrap=True)
+    con.print(f"{sum(not r.ok for r in reports)} of {len(reports)} series with findings", highlight=False,
+              soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

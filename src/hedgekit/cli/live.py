@@ -65,7 +65,14 @@ def positions_command(book: BookArg, json: JsonOpt = False, data_dir: DataDirOpt
 
     doc = load_portfolio(book)
     live = load_live_book(doc, data_dir)
-    report = positions_report(doc, live, snapshot_for(doc, live=live, use_store=False))
+    market = snapshot_for(doc, live=live, use_store=False)
+    if any(a.is_paper for a in doc.accounts):
+        from dataclasses import replace
+
+        from hedgekit.execution.paper import account_states
+
+        live = replace(live, accounts=live.accounts + account_states(doc, market, data_dir))
+    report = positions_report(doc, live, market)
     if json:
         from hedgekit.cli._output import print_json
 

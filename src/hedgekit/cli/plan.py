@@ -34,39 +34,39 @@ def plan_command(portfolio: PortfolioArg, json: JsonOpt = False, strict: StrictO
     """Size the futures hedge of a portfolio: legs, rounding, margin, liquidation, carry, trades."""
     from datetime import datetime
 
+    from hedgekit.cli._output import working
     from hedgekit.errors import InputError
-    from hedgekit.market.sources import snapshot_for
-    from hedgekit.planner import held_from_book, plan
+    from hedgekit.planner import plan
     from hedgekit.portfolio import load_portfolio
 
-    book = load_portfolio(portfolio)
-    synced = None
-    held = held_from_book(book)
-    if book.accounts:
-        from hedgekit.live.book import held_positions, load_live_book
-
-        if live:
-            from hedgekit.cli.live import run_sync
-
-            run_sync(book, data_dir, quiet=json)
-        synced = load_live_book(book, data_dir)
-        if synced.never_synced:
-            name = synced.never_synced[0]
-            index = next(i for i, a in enumerate(book.accounts) if a.name == name)
-            raise InputError(f"accounts[{index}]", f"account {name} has never been synced, so what "
-                             "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
-                             show_value=False)
-        held = [*(held or []), *held_positions(synced)]
-    store = None if data_dir is None else _store(data_dir)
-    result = plan(book, snapshot_for(book, live=synced, store=store), positions=held,
-                  now=datetime.now(UTC))
+    with working("reading the book"):  # a spinner on a terminal once it takes more than a second
+        book = load_portfolio(portfolio)
+    held, market = assemble(book, data_dir, live=live, quiet=json)
+    with working("planning"):
+        result = plan(book, market, positions=held, now=datetime.now(UTC))
     stale = [w for w in result.warnings if w.code == "stale-price"]
     if strict and stale:
         raise InputError("--strict", f"stale-price: {stale[0].message}", show_value=False)
     emit(result, json, "render_plan")
 
 
-def _store(data_dir: Path):
+def assemble(book, data_dir: Path | None, *, live: bool = False, quiet: bool = False):
+    """``(held positions, market snapshot)`` of ``book`` (:func:`hedgekit.market.sources.plan_inputs`),
+    its live accounts synced first with ``live`` (progress on stderr)."""
+    from hedgekit.market.sources import plan_inputs
+
+    def sync(doc):
+        from hedgekit.cli.live import run_sync
+
+        run_sync(doc, data_dir, quiet=quiet)
+
+    return plan_inputs(book, data_dir, sync=sync if live else None)
+
+
+def store_at(data_dir: Path | None):
+    """The data store at ``--data-dir`` (None: the default store, opened only if needed)."""
+    if data_dir is None:
+        return None
     from hedgekit.data import Store
 
     return Store(data_dir)

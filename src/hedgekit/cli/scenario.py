@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hedgekit.cli.plan import emit
+from hedgekit.cli.plan import DataDirOpt, emit, store_at
 from hedgekit.errors import InputError, check_finite
 
 PortfolioArg = Annotated[Path, typer.Argument(
@@ -53,20 +53,23 @@ def parse_asset_shocks(items: list[str] | None) -> dict[str, float]:
 def scenario_command(portfolio: PortfolioArg,
                      shocks: ShocksOpt = "-50,-30,-20,-10,0,10,20,50,100",
                      horizon_days: HorizonOpt = 30.0, benchmark: BenchOpt = None,
-                     asset_shock: AssetShockOpt = None, json: JsonOpt = False) -> None:
+                     asset_shock: AssetShockOpt = None, json: JsonOpt = False,
+                     data_dir: DataDirOpt = None) -> None:
     """Stress the hedged book: spot, hedge (exact payoff), funding, net, margin, liquidation."""
     grid = parse_shocks(shocks)
     fixed = parse_asset_shocks(asset_shock)
     if horizon_days < 0:
         raise InputError("--horizon-days", "must be >= 0", horizon_days)
+    from hedgekit.cli._output import working
     from hedgekit.market.sources import snapshot_for
     from hedgekit.planner import plan
     from hedgekit.portfolio import load_portfolio
     from hedgekit.scenarios import run_scenarios
 
-    book = load_portfolio(portfolio)
-    result = run_scenarios(plan(book, snapshot_for(book)), grid, horizon_days=horizon_days,
-                           benchmark=benchmark, asset_shocks=fixed)
+    with working("stress-testing"):  # a spinner on a terminal once it takes more than a second
+        book = load_portfolio(portfolio)
+        result = run_scenarios(plan(book, snapshot_for(book, store=store_at(data_dir))), grid,
+                               horizon_days=horizon_days, benchmark=benchmark, asset_shocks=fixed)
     emit(result, json, "render_scenarios")
 
 

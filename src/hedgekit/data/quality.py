@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "Outliers",
     "QualityIssue",
     "QualityReport",
     "check_quality",
     "count_gaps",
     "find_gaps",
+    "find_outliers",
     "freq_step",
 ]
 
@@ -90,7 +92,7 @@ def find_gaps(frame: pd.DataFrame, freq: str, *, weekdays: bool = False) -> list
 @dataclass(frozen=True, kw_only=True, slots=True)
 class QualityIssue:
     """One finding. ``check`` is gap | irregular | duplicate | non_positive | absurd |
-    ohlc_inconsistent | stale."""
+    ohlc_inconsistent | stale, or unreadable (``data check``: the stored file is damaged)."""
 
     check: str
     start: str
@@ -209,3 +211,85 @@ def check_quality(frame: pd.DataFrame, freq: str, *, series: str = "", kind: str
                                            end=_iso(frame.index[b]), rows=int(b - a + 1),
                                            detail="close outside [low, high] or high < low"))
     return QualityReport(series=series, rows=len(frame), issues=tuple(issues))
+
+
+# Import screening: rows no market produces. Prices outside (0, MAX_PRICE] USD, funding
+# rates beyond +-100% per interval, high < low, a single bar x100 away from both neighbours
+# (a units or decimal slip, e.g. a x1000 spike) and timestamps before Bitcoin's first block
+# (2009-01-03, https://en.bitcoin.it/wiki/Genesis_block) or after tomorrow.
+MAX_PRICE = 1e12
+MAX_VOLUME = 1e20
+SPIKE_FACTOR = 100.0
+EARLIEST = "2009-01-03"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Outliers:
+    """Rows of a frame that cannot be market data: ``mask`` marks them, ``examples`` describes
+    the first few (``2022-01-05: high 90 < low 100``)."""
+
+    mask: np.ndarray
+    examples: tuple[str, ...]
+
+    @property
+    def count(self) -> int:
+        return int(self.mask.sum())
+
+
+def _spikes(x: np.ndarray) -> np.ndarray:
+    """Single values x``SPIKE_FACTOR`` away from both neighbours while the neighbours agree
+    (within x10): a slip, not a crash (a crash stays at its new level)."""
+    out = np.zeros(len(x), dtype=bool)
+    if len(x) < 3:
+        return out
+    with np.errstate(divide="ignore", invalid="ignore"):
+        prev, cur, nxt = x[:-2], x[1:-1], x[2:]
+        up = (cur > SPIKE_FACTOR * prev) & (cur > SPIKE_FACTOR * nxt)
+        down = (cur * SPIKE_FACTOR < prev) & (cur * SPIKE_FACTOR < nxt)
+        agree = (np.maximum(prev, nxt) <= 10 * np.minimum(prev, nxt))
+    out[1:-1] = (up | down) & agree
+    return out
+
+
+def find_outliers(frame: pd.DataFrame, kind: str = "price", *, now: Any = None) -> Outliers:
+    """Rows of an imported frame that look wrong (see the constants above). Only reports;
+    the importer drops them unless asked to keep them."""
+    import pandas as pd
+
+    n = len(frame)
+    reasons: list[list[str]] = [[] for _ in range(n)]
+    mask = np.zeros(n, dtype=bool)
+
+    def flag(bad: np.ndarray, why) -> None:  # why(i) -> text
+        nonlocal mask
+        for i in np.flatnonzero(bad & ~mask)[:3]:
+            reasons[i].append(why(i))
+        mask |= bad
+
+    idx = frame.index
+    lo_ts = pd.Timestamp(EARLIEST, tz="UTC")
+    hi_ts = (pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)) + pd.Timedelta(days=1)
+    flag(np.asarray((idx < lo_ts) | (idx > hi_ts)), lambda i: f"date outside {EARLIEST} .. tomorrow")
+    if kind == "funding":
+        if "rate" in frame.columns:
+            r = frame["rate"].to_numpy(dtype="float64")
+            flag(~np.isfinite(r) | (np.abs(r) > 1.0), lambda i: f"funding rate {r[i]:.6g} beyond +-100%")
+        if "interval_hours" in frame.columns:
+            iv = frame["interval_hours"].to_numpy(dtype="float64")
+            flag(np.isinf(iv) | (iv <= 0) | (iv > 168), lambda i: f"funding interval {iv[i]:.6g} h outside (0, 168]")
+        cols = [c for c in ("mark_price", "index_price") if c in frame.columns]
+    else:
+        cols = [c for c in PRICE_COLUMNS if c in frame.columns]
+    for c in cols:
+        v = frame[c].to_numpy(dtype="float64")
+        flag(np.isinf(v) | (v > MAX_PRICE), lambda i, v=v, c=c: f"{c} {v[i]:.6g} is not a price")
+        flag(_spikes(np.where(v > 0, v, np.nan)), lambda i, v=v, c=c: f"{c} {v[i]:.6g} is a x{SPIKE_FACTOR:g} spike")
+    if "volume" in frame.columns:
+        v = frame["volume"].to_numpy(dtype="float64")
+        flag(np.isinf(v) | (np.abs(v) > MAX_VOLUME), lambda i: f"volume {v[i]:.6g}")
+    if kind != "funding" and {"high", "low"} <= set(frame.columns):
+        h, lo = frame["high"].to_numpy(dtype="float64"), frame["low"].to_numpy(dtype="float64")
+        flag(h < lo, lambda i: f"high {h[i]:.6g} < low {lo[i]:.6g}")
+    described = [i for i in np.flatnonzero(mask) if reasons[i]][:3]
+    examples = tuple(f"{idx[i].isoformat()[:19]}: {'; '.join(reasons[i])}" for i in described)
+    return Outliers(mask=mask, examples=examples)

@@ -22,6 +22,7 @@ from hedgekit.estimators.proxies import (
     rank_proxies,
 )
 from hedgekit.estimators.ratios import (
+    DownsideBeta,
     EWMARatio,
     MinVarianceRatio,
     OLSBeta,
@@ -35,6 +36,7 @@ from hedgekit.estimators.rolling import WalkForwardResult, rolling_ratio, walk_f
 
 __all__ = [
     "AnalysisResult",
+    "DownsideBeta",
     "EWMARatio",
     "MinVarianceRatio",
     "OLSBeta",

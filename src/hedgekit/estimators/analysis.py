@@ -10,9 +10,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hedgekit.errors import InputError
+from hedgekit.errors import DataError, InputError
 from hedgekit.estimators import _core
-from hedgekit.estimators.ratios import MinVarianceRatio, OLSBeta, align_returns, periods_per_year, to_returns
+from hedgekit.estimators.ratios import (
+    DownsideBeta,
+    MinVarianceRatio,
+    OLSBeta,
+    align_returns,
+    periods_per_year,
+    to_returns,
+)
 from hedgekit.estimators.rolling import walk_forward
 
 __all__ = ["AnalysisResult", "PairAnalysis", "analyze_pairs"]
@@ -26,7 +33,9 @@ class PairAnalysis:
     """One asset against one hedge instrument.
 
     ``beta``/``beta_stderr``/``correlation``/``r_squared``: full-sample OLS of the asset's returns
-    on the hedge's returns (the full-sample minimum-variance ratio is the same number).
+    on the hedge's returns (the full-sample minimum-variance ratio is the same number);
+    ``beta_down``/``beta_up``: the same slope on the periods the hedge fell / rose
+    (:class:`~hedgekit.estimators.DownsideBeta`; None with fewer than 10 of either).
     ``mv_ratio``: the minimum-variance ratio on the trailing ``window`` returns, i.e. the ratio to
     trade now; ``ewma_ratio``: the EWMA ratio at the last date. ``effectiveness_in_sample`` =
     1 - Var(s - beta f)/Var(s) (= R^2); ``effectiveness_out_of_sample``: walk-forward, re-estimated
@@ -39,6 +48,8 @@ class PairAnalysis:
     against: str
     beta: float
     beta_stderr: float
+    beta_down: float | None
+    beta_up: float | None
     correlation: float
     r_squared: float
     mv_ratio: float
@@ -98,13 +109,19 @@ def _pair(asset: str, against: str, s_ret: pd.Series, f_ret: pd.Series, *, windo
           method: str, halflife: float, ann: float) -> PairAnalysis:
     s, f, index = align_returns(s_ret, f_ret, names=(asset, against))
     fit = OLSBeta().fit(s, f)
+    try:
+        split = DownsideBeta().fit(s, f)
+        updown: tuple[float | None, float | None] = (split.downside_beta_, split.upside_beta_)
+    except DataError:  # too few down or up periods: reported as missing, not as a number
+        updown = (None, None)
     wf = walk_forward(pd.Series(s, index=index), pd.Series(f, index=index), window=window, step=step,
                       method=method, halflife=halflife if method == "ewma" else None)
     oos_f = pd.Series(f, index=index).loc[wf.hedged.index].to_numpy()
     tail = slice(s.size - window, s.size)
     return PairAnalysis(
         asset=asset, against=against,
-        beta=fit.beta_, beta_stderr=fit.stderr_, correlation=fit.correlation_, r_squared=fit.r_squared_,
+        beta=fit.beta_, beta_stderr=fit.stderr_, beta_down=updown[0], beta_up=updown[1],
+        correlation=fit.correlation_, r_squared=fit.r_squared_,
         mv_ratio=_core.minvar_ratio(s[tail], f[tail]),
         ewma_ratio=_core.ewma_ratio(s, f, halflife),
         effectiveness_in_sample=fit.effectiveness_,

@@ -16,6 +16,7 @@ from hedgekit.errors import DataError, InputError, check_finite, check_positive
 from hedgekit.estimators import _core
 
 __all__ = [
+    "DownsideBeta",
     "EWMARatio",
     "MinVarianceRatio",
     "OLSBeta",
@@ -148,6 +149,35 @@ class OLSBeta(_RatioEstimator):
         self.r_squared_ = res.r_squared
         self.correlation_ = res.correlation
         self.residual_std_ = float(np.std(s - res.alpha - res.beta * f, ddof=2))
+        self._finish(s, f)
+        return self
+
+
+class DownsideBeta(_RatioEstimator):
+    """Beta measured separately on the periods the hedge instrument fell and rose.
+
+    ``downside_beta_`` is the OLS slope of asset returns on hedge returns over the periods with
+    a hedge return below 0, ``upside_beta_`` over those above 0; ``hedge_ratio_`` is the
+    downside one (what a hedge must cover in a sell-off). An altcoin that rises 15% when BTC
+    rises 5% but falls 20% when BTC falls 5% has an upside beta of 3 and a downside beta of 4.
+    After ``fit`` also: ``n_down_``, ``n_up_``, ``correlation_`` (down periods), ``n_obs_``.
+    """
+
+    def __init__(self, min_obs: int = 10):
+        self.min_obs = min_obs
+
+    def fit(self, spot_returns, hedge_returns) -> DownsideBeta:
+        s, f = self._fit_common(spot_returns, hedge_returns)
+        down, up = f < 0, f > 0
+        self.n_down_, self.n_up_ = int(down.sum()), int(up.sum())
+        for name, n in (("down", self.n_down_), ("up", self.n_up_)):
+            if n < self.min_obs:
+                raise DataError(f"only {n} {name} periods of the hedge; downside beta needs "
+                                f"{self.min_obs} of each")
+        d = _core.ols(s[down], f[down])
+        self.downside_beta_ = self.hedge_ratio_ = d.beta
+        self.upside_beta_ = _core.ols(s[up], f[up]).beta
+        self.correlation_ = d.correlation
         self._finish(s, f)
         return self
 

@@ -52,10 +52,18 @@ def live_market(live: LiveBook, base: MarketSnapshot | None = None) -> MarketSna
     snap = base or MarketSnapshot()
     prices: dict[str, PricePoint] = {}
     funding: dict[tuple[str, str], FundingPoint] = {}
+    contracts: dict[tuple[str, str], PricePoint] = {}
     for venue, market in live.markets.items():
         for symbol, quote in market.quotes.items():
             inst = market.instruments.get(symbol)
-            if inst is None or not inst.is_perpetual or inst.quote not in USD_QUOTES:
+            if inst is None or inst.quote not in USD_QUOTES:
+                continue
+            if not inst.is_perpetual:  # a dated future: its own price, for its basis
+                own = quote.mark or quote.last
+                if own:
+                    contracts[(venue, symbol)] = PricePoint(
+                        value=own, source=f"live:{venue}", kind="mark" if quote.mark else "last",
+                        as_of=quote.as_of or market.as_of)
                 continue
             price = quote.mark or quote.index or quote.last
             if price and inst.base not in prices:
@@ -72,6 +80,7 @@ def live_market(live: LiveBook, base: MarketSnapshot | None = None) -> MarketSna
     instruments = {**{v: m.instruments for v, m in live.markets.items()}, **snap.instruments}
     tiers = {**{v: m.tiers for v, m in live.markets.items()}, **snap.tiers}
     return MarketSnapshot(prices=snap.prices, funding=snap.funding, betas=snap.betas,
+                          contract_prices={**contracts, **snap.contract_prices},
                           instruments=instruments, tiers=tiers)
 
 

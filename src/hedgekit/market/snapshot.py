@@ -131,12 +131,14 @@ class MarketSnapshot:
     prices: Mapping[str, PricePoint] = field(default_factory=dict)
     funding: Mapping[tuple[str, str], FundingPoint] = field(default_factory=dict)
     betas: Mapping[tuple[str, str, str], BetaEstimate] = field(default_factory=dict)
+    # a contract's own price by (venue, venue symbol): a dated future's, beside the coin's spot
+    contract_prices: Mapping[tuple[str, str], PricePoint] = field(default_factory=dict)
     # synced market lists: venue -> venue symbol -> contract spec / maintenance tiers
     instruments: Mapping[str, Mapping[str, Instrument]] = field(default_factory=dict)
     tiers: Mapping[str, Mapping[str, tuple[MarginTier, ...]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        for name in ("prices", "funding", "betas", "instruments", "tiers"):
+        for name in ("prices", "funding", "betas", "contract_prices", "instruments", "tiers"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
 
     def venue(self, name: str) -> VenuePreset:

@@ -113,22 +113,20 @@ def _recent_funding(need: FundingNeed, store) -> FundingPoint | None:
 
 
 def _estimate(need: BetaNeed, store) -> BetaEstimate:
-    """OLS beta or minimum-variance ratio on stored daily log returns over the lookback."""
+    """OLS beta, downside beta or minimum-variance ratio on stored daily log returns over the
+    lookback."""
     from hedgekit.data import load_prices
-    from hedgekit.estimators import MinVarianceRatio, OLSBeta, to_returns
+    from hedgekit.estimators import DownsideBeta, MinVarianceRatio, OLSBeta, to_returns
 
     asset, hedge = need.asset, need.hedge_asset
     try:
         prices = load_prices([asset, hedge], freq="1d", store=store).dropna()
         prices = prices.iloc[-(need.lookback_days + 1):]
         rets = to_returns(prices, "log").dropna()
-        fit: OLSBeta | MinVarianceRatio
-        if need.method == "beta":
-            fit = OLSBeta().fit(rets[asset], rets[hedge])
-            value = fit.beta_
-        else:
-            fit = MinVarianceRatio().fit(rets[asset], rets[hedge])
-            value = fit.hedge_ratio_
+        # each estimator's hedge_ratio_ is its own figure: the OLS slope, the downside slope, h*
+        estimator = {"beta": OLSBeta, "downside-beta": DownsideBeta}.get(need.method, MinVarianceRatio)
+        fit = estimator().fit(rets[asset], rets[hedge])
+        value = fit.hedge_ratio_
     except (DataError, InputError, KeyError, ValueError) as exc:
         return BetaEstimate(asset=asset, hedge_asset=hedge, method=need.method, error=str(exc))
     return BetaEstimate(asset=asset, hedge_asset=hedge, method=need.method, value=float(value),

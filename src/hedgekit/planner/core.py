@@ -88,8 +88,8 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
         beta = beta_for(e.asset, hedge_asset, policy, market, notes, own_future)
         plans[e.asset] = (hedge_asset, beta, e)
         free = [c for c in cands if c[2] is None or c[2].contracts is None]
-        if free and policy.ratio * beta * e.delta_usd != 0:
-            targets.append((e.asset, policy.ratio * beta * e.delta_usd, free))
+        if free and policy.ratio_for(e.asset) * beta * e.delta_usd != 0:
+            targets.append((e.asset, policy.ratio_for(e.asset) * beta * e.delta_usd, free))
     if policy.margin_mode == "cross":
         notes.append("cross margin: each leg's liquidation price is computed with only its own "
                      "initial margin as equity (conservative); the rest of the cross account "
@@ -109,14 +109,17 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
             legs.append(price_leg(asset=asset, hedge_asset=hedge_asset, venue=venue, inst=inst,
                                   exposure_usd=e.delta_usd, beta=beta, policy=policy,
                                   market=market, prices=px, fixed_contracts=choice.contracts,
-                                  where=f"hedge.instruments.{asset}", notes=notes))
-        for (venue, inst, _), usd in alloc.get(asset, []):
-            full = policy.ratio * beta * e.delta_usd
+                                  where=f"hedge.instruments.{asset}", notes=notes,
+                                  contract_price=choice.price, now=now))
+        for (venue, inst, picked), usd in alloc.get(asset, []):
+            full = policy.ratio_for(asset) * beta * e.delta_usd
             share_of_exposure = e.delta_usd * (usd / abs(full)) if full else 0.0
             legs.append(price_leg(asset=asset, hedge_asset=hedge_asset, venue=venue, inst=inst,
                                   exposure_usd=share_of_exposure, beta=beta, policy=policy,
                                   market=market, prices=px, fixed_contracts=None,
-                                  where=f"hedge ({asset})", notes=notes))
+                                  where=f"hedge ({asset})", notes=notes,
+                                  contract_price=picked.price if picked is not None else None,
+                                  now=now))
     legs = merge_positions(legs, notes, market)
     hedge_plan = HedgePlan(exposure=exposure, policy=policy, legs=tuple(legs), warnings=(),
                            prices=px, notes=tuple(notes), scenario=portfolio.scenario,
@@ -127,7 +130,7 @@ def plan(portfolio: Portfolio, market: MarketSnapshot | Mapping[str, float] | No
         return hedge_plan
     trading: dict[str, str] = {}
     for account in portfolio.accounts:  # the first account on a venue trades there
-        trading.setdefault(account.venue, account.name)
+        trading.setdefault(account.trading_venue, account.name)
     return with_trades(hedge_plan, positions, trading)
 
 

@@ -9,15 +9,16 @@ and :mod:`hedgekit.funding`; the maintenance-margin rule is the venue's
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from hedgekit.errors import InputError
-from hedgekit.funding import funding_carry
+from hedgekit.funding import annualized_basis, basis, basis_pct, funding_carry
 from hedgekit.instruments import Instrument, Side
 from hedgekit.margin import LiquidationResult, initial_margin, liquidation_price
 from hedgekit.market.snapshot import MarketSnapshot
-from hedgekit.planner.result import HedgeLeg
-from hedgekit.planner.sizing import contract_value_usd, funding_rate, rounding_options
+from hedgekit.planner.result import DatedCarry, HedgeLeg
+from hedgekit.planner.sizing import funding_rate, rounding_options
 from hedgekit.portfolio import Collateral, HedgePolicy, price_of
 from hedgekit.venues import VenuePreset
 
@@ -36,12 +37,28 @@ def margin_spec(venue: VenuePreset, inst: Instrument, contracts: float, price: f
 def price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instrument,
               exposure_usd: float, beta: float, policy: HedgePolicy, market: MarketSnapshot,
               prices: dict[str, float], fixed_contracts: float | None, where: str,
-              notes: list[str]) -> HedgeLeg:
-    """The leg hedging ``exposure_usd`` (signed USD delta) of ``asset`` with ``inst``."""
-    price = prices[hedge_asset]
+              notes: list[str], contract_price: float | None = None,
+              now: datetime | None = None) -> HedgeLeg:
+    """The leg hedging ``exposure_usd`` (signed USD delta) of ``asset`` with ``inst``.
+
+    Contracts are sized on delta: ``target_usd / spot`` coins divided by the coins one new
+    contract hedges at its own price (:meth:`Instrument.delta_coin`). For a perpetual the
+    contract's price is the coin's, and this is ``target_usd / contract_value_usd``; a dated
+    future trades at its own price (``contract_price``, else the snapshot's), which is also the
+    price its margin, liquidation and fees are computed at.
+    """
+    spot = prices[hedge_asset]
+    price = spot
+    if inst.expiry is not None:
+        own = contract_price or _contract_price(market, venue.name, inst.symbol)
+        if own is None:
+            notes.append(f"{inst.symbol}@{venue.name}: no price for the dated contract (add price: "
+                         "under hedge.instruments or sync the venue): basis and carry not computed")
+        else:
+            price = own
     settle_usd = price_of(inst.settle, prices, where) if inst.is_quanto else 1.0
-    cv = contract_value_usd(inst, price, settle_usd)
-    target_ratio = policy.ratio * beta
+    cv = inst.delta_coin(Side.LONG, 1.0, price, settle_usd) * spot  # USD of delta per contract
+    target_ratio = policy.ratio_for(asset) * beta
     signed_target = target_ratio * exposure_usd
     side = Side.SHORT if signed_target >= 0 else Side.LONG
     target = abs(signed_target)
@@ -81,13 +98,17 @@ def price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instrum
         per_day, _ = funding_carry(inst, side, contracts, price, rate_8h * interval / 8.0,
                                    days=CARRY_DAYS, interval_hours=interval)
     per_day_usd = inst.settle_to_usd(per_day, price, settle_usd)
+    dated = None
+    if inst.expiry is not None and price != spot and now is not None and contracts > 0:
+        dated = _dated_carry(inst, venue, policy, market, hedge_asset, side, contracts * cv / spot,
+                             spot, price, now, contracts * cv, notes)
     return HedgeLeg(
         asset=asset, hedge_asset=hedge_asset, venue=venue.name, instrument=inst, side=side,
         price=price, settle_usd=settle_usd, beta=beta, exposure_usd=abs(exposure_usd),
         target_notional_usd=target, contracts_exact=exact, contracts=contracts, rounding=mode,
         alternatives=rounding_options(inst, exact, cv, target, abs(exposure_usd)),
         fixed=fixed_contracts is not None, notional_usd=notional_usd,
-        notional_coin=notional_usd / price, notional_settle=inst.notional_settle(contracts, price),
+        notional_coin=notional_usd / spot, notional_settle=inst.notional_settle(contracts, price),
         residual_usd=target - notional_usd,
         residual_pct=100.0 * (target - notional_usd) / target if target else 0.0,
         hedge_ratio_target=target_ratio,
@@ -100,7 +121,45 @@ def price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instrum
         funding_rate_8h=rate_8h, funding_assumed=assumed, funding_interval_hours=interval,
         funding_per_day=per_day, funding_per_day_usd=per_day_usd,
         funding_30d_usd=per_day_usd * CARRY_DAYS, fee_rate=fee_rate, fee_open=fee_open,
-        fee_close=fee_close, onchain=venue.onchain)
+        fee_close=fee_close, onchain=venue.onchain, dated=dated)
+
+
+def _contract_price(market: MarketSnapshot, venue: str, symbol: str) -> float | None:
+    point = market.contract_prices.get((venue, symbol))
+    return None if point is None else point.value
+
+
+def _dated_carry(inst: Instrument, venue: VenuePreset, policy: HedgePolicy, market: MarketSnapshot,
+                 coin: str, side: Side, coins: float, spot: float, future: float, now: datetime,
+                 notional_usd: float, notes: list[str]) -> DatedCarry | None:
+    """Basis, carry to expiry and the perpetual alternative of a dated leg (None once expired)."""
+    assert inst.expiry is not None  # only dated legs come here
+    days = (inst.expiry - now).total_seconds() / 86_400.0
+    if days <= 0:
+        notes.append(f"{inst.symbol}@{venue.name}: expired on {inst.expiry:%Y-%m-%d}")
+        return None
+    carry = -side.sign * coins * basis(future, spot)
+    perp = venue.find_instrument(coin)
+    rate = policy.default_funding_rate_8h
+    if perp is not None:
+        rate, _ = funding_rate(policy, venue, perp, coin, market, [])
+    # funding received by a perpetual position of the same coins: -s * coins * spot * rate, 3x a day
+    perp_funding = -side.sign * coins * spot * rate * 3.0 * days
+    roll = inst.expiry - timedelta(days=policy.roll_days_before_expiry)
+    fees = 2.0 * venue.taker_fee * notional_usd  # close the expiring contract, open the next
+    cheaper = "dated" if carry >= perp_funding else "perpetual"
+    notes.append(
+        f"{inst.symbol}@{venue.name}: basis {basis_pct(future, spot):+.2%} "
+        f"({annualized_basis(future, spot, days):+.1%} a year, {days:.0f} days to "
+        f"{inst.expiry:%Y-%m-%d}): carry to expiry {carry:+,.0f} USD vs {perp_funding:+,.0f} USD of "
+        f"perpetual funding at {rate:.4%}/8h over the same days: the "
+        f"{'dated future' if cheaper == 'dated' else 'perpetual'} costs less by "
+        f"{abs(carry - perp_funding):,.0f} USD; roll by {roll:%Y-%m-%d} (fees ~{fees:,.0f} USD)")
+    return DatedCarry(expiry=inst.expiry, days_to_expiry=days, spot=spot, future=future,
+                      basis=basis(future, spot), basis_pct=basis_pct(future, spot),
+                      basis_apr=annualized_basis(future, spot, days), carry_to_expiry_usd=carry,
+                      perp_rate_8h=rate, perp_funding_usd=perp_funding, roll_date=roll,
+                      roll_fees_usd=fees, cheaper=cheaper)
 
 
 def _coin_size(inst: Instrument, contracts: float, price: float, settle_usd: float) -> float:

@@ -33,10 +33,10 @@ def market_needs(portfolio: Portfolio) -> MarketNeeds:
             hedge_asset, cands = candidates(asset, policy)
         except InputError:
             continue
-        if (policy.method is not HedgeMethod.NOTIONAL and asset not in policy.betas
-                and hedge_asset != asset):
+        method = policy.method_for(asset)
+        if method is not HedgeMethod.NOTIONAL and asset not in policy.betas and hedge_asset != asset:
             betas.append(BetaNeed(asset=asset, hedge_asset=hedge_asset,
-                                  method=policy.method.value, lookback_days=policy.lookback_days))
+                                  method=method.value, lookback_days=policy.lookback_days))
         if not policy.recent_funding_days:
             continue
         for venue, inst, _ in cands:

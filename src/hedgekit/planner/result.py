@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from hedgekit.instruments import ContractType, Instrument, Side
@@ -20,7 +21,7 @@ from hedgekit.portfolio import (
     ScenarioSettings,
 )
 
-__all__ = ["HedgeLeg", "HedgePlan", "PlanWarning", "RoundingOption"]
+__all__ = ["DatedCarry", "HedgeLeg", "HedgePlan", "PlanWarning", "RoundingOption"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -50,6 +51,35 @@ class RoundingOption:
         return {"mode": self.mode, "contracts": self.contracts, "notional_usd": self.notional_usd,
                 "residual_usd": self.residual_usd, "residual_pct": self.residual_pct,
                 "hedge_ratio_effective": self.hedge_ratio_effective}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DatedCarry:
+    """What a dated-future leg carries to expiry, against a perpetual over the same days.
+
+    ``carry_to_expiry_usd`` is what the leg earns (> 0) or pays as the basis converges, for the
+    coins it hedges: ``-s * coins * (future - spot)`` (a short in contango earns the basis);
+    ``perp_funding_usd`` the funding a perpetual hedge of the same coins would receive (> 0) or
+    pay over ``days_to_expiry`` at ``perp_rate_8h``. ``cheaper`` is the one that costs less.
+    """
+
+    expiry: datetime
+    days_to_expiry: float
+    spot: float
+    future: float
+    basis: float
+    basis_pct: float
+    basis_apr: float
+    carry_to_expiry_usd: float
+    perp_rate_8h: float
+    perp_funding_usd: float
+    roll_date: datetime
+    roll_fees_usd: float
+    cheaper: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: (getattr(self, name).isoformat() if isinstance(getattr(self, name), datetime)
+                       else getattr(self, name)) for name in self.__slots__}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -103,6 +133,7 @@ class HedgeLeg:
     fee_open: float
     fee_close: float
     onchain: bool
+    dated: DatedCarry | None = None          # basis and carry of a dated-future leg
     current_contracts: float = 0.0          # held now (signed: short < 0), when positions are known
     trade_contracts: float | None = None    # to trade to reach the target (signed), idem
 
@@ -163,6 +194,7 @@ class HedgeLeg:
             "fee_rate": self.fee_rate, "fee_open": self.fee_open, "fee_close": self.fee_close,
             "fee_open_usd": usd(self.fee_open), "fee_close_usd": usd(self.fee_close),
             "onchain": self.onchain,
+            **({} if self.dated is None else {"dated": self.dated.to_dict()}),
             **({} if self.trade_contracts is None else
                {"current_contracts": self.current_contracts,
                 "trade_contracts": self.trade_contracts}),
@@ -206,7 +238,34 @@ class HedgePlan:
             "fees_open_usd": sum(leg.to_usd(leg.fee_open) for leg in legs),
             "fees_close_usd": sum(leg.to_usd(leg.fee_close) for leg in legs),
             "yield_per_year_usd": self.exposure.yield_per_year_usd,
+            "yield_given_up_per_year_usd": sum(self.yield_given_up().values()),
+            "gas_usd": sum(self.gas_costs().values()),
         }
+
+    def yield_given_up(self) -> dict[str, float]:
+        """Staking/lending yield (USD per year) lost on coins posted as margin, per leg
+        (``asset symbol@venue``): a coin that sits in a margin account earns no yield. The rate
+        is the asset's average yield over its holdings."""
+        out = {}
+        for leg in self.legs:
+            if leg.collateral is Collateral.STABLECOINS or leg.collateral_needed <= 0:
+                continue
+            e = self.exposure.get(leg.settle)
+            if e is None or not e.yield_coin_per_year or e.amount <= 0:
+                continue
+            rate = e.yield_coin_per_year / e.amount
+            out[f"{leg.asset} {leg.symbol}@{leg.venue}"] = leg.collateral_needed * rate * e.price
+        return out
+
+    def gas_costs(self) -> dict[str, float]:
+        """Gas in USD for on-chain legs: ``hedge.gas_usd_per_tx`` of the venue, twice (open and
+        close), per leg with contracts."""
+        out = {}
+        for leg in self.legs:
+            gas = self.policy.gas_usd_per_tx.get(leg.venue, 0.0)
+            if leg.onchain and gas and leg.contracts > 0:
+                out[f"{leg.asset} {leg.symbol}@{leg.venue}"] = 2.0 * gas
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         return {

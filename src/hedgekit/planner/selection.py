@@ -4,6 +4,7 @@ policy's venues, else a proxy (``hedge.proxies`` or the benchmark)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC
 
 from hedgekit.errors import InputError
 from hedgekit.instruments import ContractType, Instrument
@@ -80,9 +81,12 @@ def custom_instrument(choice: InstrumentChoice) -> Instrument:
     quote = choice.quote or ("USD" if choice.contract_type != "linear" else "USDT")
     # the schema refuses a custom contract without them
     assert choice.contract_type is not None and choice.contract_size is not None and choice.base is not None
+    expiry = choice.expiry
+    if expiry is not None and expiry.tzinfo is None:
+        expiry = expiry.replace(tzinfo=UTC)
     return Instrument(symbol=choice.symbol, contract_type=ContractType(choice.contract_type),
                       contract_size=choice.contract_size, base=choice.base, quote=quote,
-                      settle=choice.settle or "", lot_size=choice.lot_size)
+                      settle=choice.settle or "", lot_size=choice.lot_size, expiry=expiry)
 
 
 def _venue(venue_of: Callable[[str], VenuePreset], name: str, i: int) -> VenuePreset:

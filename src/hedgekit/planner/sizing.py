@@ -15,12 +15,7 @@ from hedgekit.planner.result import RoundingOption
 from hedgekit.portfolio import HedgeMethod, HedgePolicy
 from hedgekit.venues import VenuePreset
 
-__all__ = ["beta_for", "contract_value_usd", "funding_rate", "rounding_options"]
-
-
-def contract_value_usd(inst: Instrument, price: float, settle_usd: float) -> float:
-    """USD value of one contract at ``price`` (the settle coin at ``settle_usd`` for a quanto)."""
-    return inst.notional_usd(1.0, price, settle_usd)
+__all__ = ["beta_for", "funding_rate", "rounding_options"]
 
 
 def rounding_options(inst: Instrument, exact: float, cv: float, target: float, exposure: float
@@ -43,16 +38,17 @@ def beta_for(asset: str, hedge_asset: str, policy: HedgePolicy, market: MarketSn
     """Hedge ratio per unit of exposure for ``asset`` hedged with ``hedge_asset`` futures: 1 for
     notional sizing or the asset's own future, the file's ``hedge.betas``, else the estimate in
     the market snapshot (InputError asking for the beta when there is none)."""
-    if policy.method is HedgeMethod.NOTIONAL:
+    method = policy.method_for(asset).value
+    if method == HedgeMethod.NOTIONAL:
         return 1.0
     if asset in policy.betas:
         return policy.betas[asset]
     if hedge_asset == asset:
         own.append(asset)
         return 1.0
-    ask = (f"method {policy.method.value} needs the beta of {asset} on {hedge_asset}: add "
+    ask = (f"method {method} needs the beta of {asset} on {hedge_asset}: add "
            f"'{asset}: <beta>' under hedge.betas")
-    est = market.beta_for(asset, hedge_asset, policy.method.value)
+    est = market.beta_for(asset, hedge_asset, method)
     if est is None:
         raise InputError(f"hedge.betas.{asset}", ask + " (the market snapshot has no estimate: "
                          "import history with 'hedgekit data import')", show_value=False)
@@ -60,7 +56,7 @@ def beta_for(asset: str, hedge_asset: str, policy: HedgePolicy, market: MarketSn
         raise InputError(f"hedge.betas.{asset}", f"{ask} (estimating it from stored history "
                          f"failed: {est.error})", show_value=False)
     corr = est.correlation if est.correlation is not None else 0.0
-    notes.append(f"{asset}: {policy.method.value} ratio {est.value:.3f} on {hedge_asset} estimated "
+    notes.append(f"{asset}: {method} ratio {est.value:.3f} on {hedge_asset} estimated "
                  f"from {est.n_obs} daily returns of stored spot prices (correlation {corr:.2f}); "
                  "the uncorrelated part "
                  f"({math.sqrt(max(0.0, 1 - corr * corr)):.0%} of {asset}'s volatility) stays unhedged")

@@ -142,7 +142,7 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
                          "inverse position keeps the delta of its entry price (face / entry); "
                          f"a fresh position at {leg.price:,.2f} would need {leg.contracts:,.10g}")
         if size > 0:
-            account = b.accounts[0] if b and b.accounts else (accounts or {}).get(leg.venue)
+            account = book.accounts[0] if book and book.accounts else (accounts or {}).get(leg.venue)
             trades.append(_trade(account, leg.venue, leg.symbol, current, trade))
     for (venue, symbol), b in orphans.items():
         if b.contracts != 0:

@@ -132,9 +132,14 @@ def plan_warnings(p: HedgePlan) -> list[PlanWarning]:
         if leg.funding_per_day < 0:
             warn("funding-paid", f"{tag}: pays funding at {leg.funding_rate_8h:.4%}/8h: "
                  f"{leg.funding_30d_usd:,.0f} USD per 30 days", leg.asset)
-    if policy.ratio > 1:
-        warn("over-hedge", f"hedge.ratio {policy.ratio:g} hedges more than the exposure: the excess "
+    over = {a: policy.ratio_for(a) for a in by_asset if policy.ratio_for(a) > 1}
+    if policy.ratio > 1 or over:
+        worst = max([policy.ratio, *over.values()])
+        warn("over-hedge", f"hedge.ratio {worst:g} hedges more than the exposure: the excess "
              "is a net short position, not protection")
+    for tag, usd in p.yield_given_up().items():
+        warn("yield-given-up", f"{tag}: the coins posted as margin earn no staking/lending yield: "
+             f"{usd:,.0f} USD a year given up")
     out += _collateral_warnings(p)
     out += _concentration_warnings(p)
     return out

@@ -74,6 +74,14 @@ class PortfolioExposure:
     unhedgeable: tuple[str, ...] = ()
     yield_per_year_usd: float = 0.0
     custody: Mapping[str, float] = field(default_factory=dict)  # holding venue -> USD value
+    _by_asset: dict[str, Exposure] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # get() is called once per leg and asset: a dict keeps planning linear in the holdings
+        index: dict[str, Exposure] = {}
+        for e in self.exposures:
+            index.setdefault(e.asset, e)
+        object.__setattr__(self, "_by_asset", index)
 
     @property
     def total_value_usd(self) -> float:
@@ -85,7 +93,7 @@ class PortfolioExposure:
         return tuple(e for e in self.exposures if not e.is_cash and e.delta_coin != 0)
 
     def get(self, asset: str) -> Exposure | None:
-        return next((e for e in self.exposures if e.asset == asset), None)
+        return self._by_asset.get(asset)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -143,7 +151,7 @@ def compute_exposures(portfolio: Portfolio, prices: Mapping[str, float] | None =
     def add(asset: str, amount: float, i: int) -> _Acc:
         a = acc.setdefault(asset, _Acc())
         a.amount += amount
-        if i not in a.sources:
+        if not a.sources or a.sources[-1] != i:  # holdings come in order: no list scan (linear time)
             a.sources.append(i)
         return a
 
@@ -158,6 +166,14 @@ def compute_exposures(portfolio: Portfolio, prices: Mapping[str, float] | None =
             notes.append(_lp_note(state, pq))
             continue
         price = price_of(h.asset, px, f"holdings[{i}].asset")  # type: ignore[arg-type]
+        if h.kind is HoldingKind.BORROWED:
+            coin, owed = h.asset or "", h.amount or 0.0  # both required by Holding's validator
+            add(coin, -owed, i)
+            yield_usd -= owed * price * h.apy
+            notes.append(f"holdings[{i}]: {owed:g} {coin} borrowed: a short exposure that "
+                         f"offsets the book's {coin} (the hedge is reduced by it); the loan's own "
+                         "collateral ratio and liquidation are not modelled")
+            continue
         a = add(h.asset, h.amount, i)  # type: ignore[arg-type]
         if h.venue:
             custody[h.venue.lower()] = custody.get(h.venue.lower(), 0.0) + h.amount * price  # type: ignore[operator]

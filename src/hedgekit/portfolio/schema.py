@@ -9,6 +9,7 @@ e.g. ``holdings[3].amount: must be >= 0 (got -5)`` (wording from :mod:`hedgekit.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,11 +24,20 @@ from pydantic import (
     model_validator,
 )
 
-from hedgekit._validation import duration_seconds, from_validation_error, read_yaml
+from hedgekit._validation import (
+    Number,
+    Whole,
+    at_least,
+    duration_seconds,
+    from_validation_error,
+    read_yaml,
+)
 from hedgekit.errors import InputError
 
 __all__ = [
+    "AlertSettings",
     "Collateral",
+    "ExecutionSettings",
     "HedgeMethod",
     "HedgePolicy",
     "Holding",
@@ -49,6 +59,7 @@ class HoldingKind(StrEnum):
     LENT = "lent"
     LP = "lp"
     CASH = "cash"
+    BORROWED = "borrowed"
 
 
 class LPModel(StrEnum):
@@ -60,6 +71,7 @@ class HedgeMethod(StrEnum):
     NOTIONAL = "notional"
     BETA = "beta"
     MINVAR = "minvar"
+    DOWNSIDE_BETA = "downside-beta"
 
 
 class Collateral(StrEnum):
@@ -74,9 +86,23 @@ class Rounding(StrEnum):
     UP = "up"
 
 
-NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-Pos = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+# history windows longer than this (about 27 years, older than any crypto market) are typos
+MAX_FUNDING_DAYS = 10_000
+
+# Bounds that keep every product of the plan finite (amount x price x ratio x beta stays far
+# below the float maximum of 1.8e308) and refuse values no real book holds: a coin amount above
+# 1e18 exceeds the supply of any token, a USD price outside [1e-12, 1e12] fits no listed coin,
+# a funding rate beyond 100% per 8 hours or a beta beyond 100 is a typo.
+MAX_AMOUNT = 1e18
+MIN_PRICE, MAX_PRICE = 1e-12, 1e12
+MIN_LEVERAGE = 0.01
+
+
+Amount = Annotated[Number, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+PosAmount = Annotated[Number, Field(gt=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Price = Annotated[Number, Field(gt=0, le=MAX_PRICE, allow_inf_nan=False), at_least(MIN_PRICE)]
+Rate = Annotated[Number, Field(ge=-1, le=1, allow_inf_nan=False)]
+Beta = Annotated[Number, Field(ge=-100, le=100, allow_inf_nan=False)]
 
 
 def _symbol(value: Any) -> Any:
@@ -91,8 +117,10 @@ class _Model(BaseModel):
 class Holding(_Model):
     """One entry of ``holdings``.
 
-    ``spot``/``staked``/``lent``/``cash`` need ``asset`` and ``amount``; ``staked`` and
-    ``lent`` may carry ``apy`` (fraction per year, paid in the asset) and ``unlock_days``.
+    ``spot``/``staked``/``lent``/``cash``/``borrowed`` need ``asset`` and ``amount``; ``staked``
+    and ``lent`` may carry ``apy`` (fraction per year, paid in the asset) and ``unlock_days``;
+    ``borrowed`` (a loan, e.g. on a DeFi money market) is a short exposure of ``amount`` and its
+    ``apy`` is the borrow rate paid.
     ``lp`` needs ``pool: BASE/QUOTE``, ``model`` and either ``liquidity`` (L in
     sqrt(base*quote) units) or both ``amount_base`` and ``amount_quote``; a concentrated
     range also needs ``lower`` < ``upper`` (quote per base).
@@ -100,17 +128,17 @@ class Holding(_Model):
 
     kind: HoldingKind = HoldingKind.SPOT
     asset: str | None = None
-    amount: NonNeg | None = None
+    amount: Amount | None = None
     venue: str | None = None
-    apy: Annotated[float, Field(ge=-1, allow_inf_nan=False)] = 0.0
-    unlock_days: NonNeg = 0.0
+    apy: Annotated[Number, Field(ge=-1, le=100, allow_inf_nan=False)] = 0.0
+    unlock_days: Annotated[Number, Field(ge=0, le=36500, allow_inf_nan=False)] = 0.0
     pool: str | None = None
     model: LPModel | None = None
-    liquidity: Pos | None = None
-    amount_base: NonNeg | None = None
-    amount_quote: NonNeg | None = None
-    lower: Pos | None = None
-    upper: Pos | None = None
+    liquidity: PosAmount | None = None
+    amount_base: Amount | None = None
+    amount_quote: Amount | None = None
+    lower: Price | None = None
+    upper: Price | None = None
 
     _asset_upper = field_validator("asset", mode="before")(_symbol)
     _pool_upper = field_validator("pool", mode="before")(_symbol)
@@ -128,10 +156,16 @@ class Holding(_Model):
             raise InputError("asset", "is required", self.asset)
         if self.amount is None:
             raise InputError("amount", "is required", None, show_value=False)
-        if self.kind not in (HoldingKind.STAKED, HoldingKind.LENT):
+        if self.kind is HoldingKind.BORROWED:
+            if self.unlock_days:
+                raise InputError("unlock_days", "a borrowed holding has no unlock", self.unlock_days)
+            if self.apy < 0:
+                raise InputError("apy", "is the borrow rate paid: must be >= 0", self.apy)
+        elif self.kind not in (HoldingKind.STAKED, HoldingKind.LENT):
             for name in ("apy", "unlock_days"):
                 if getattr(self, name):
-                    raise InputError(name, "only staked or lent holdings take " + name,
+                    raise InputError(name, "only staked, lent or borrowed holdings take " + name
+                                     if name == "apy" else "only staked or lent holdings take " + name,
                                      getattr(self, name))
         return self
 
@@ -187,13 +221,15 @@ class InstrumentChoice(_Model):
 
     venue: str
     symbol: str
-    contracts: Pos | None = None
+    contracts: PosAmount | None = None
     contract_type: Literal["linear", "inverse", "quanto"] | None = None
-    contract_size: Pos | None = None
+    contract_size: Price | None = None
     base: str | None = None
     quote: str | None = None
     settle: str | None = None
-    lot_size: Pos = 1.0
+    lot_size: Price = 1.0
+    expiry: datetime | None = None  # a dated future (settles then; UTC when no zone is given)
+    price: Price | None = None      # the contract's own price (a dated future's, for its basis)
 
     _base_upper = field_validator("base", "quote", "settle", mode="before")(_symbol)
 
@@ -216,8 +252,11 @@ class HedgePolicy(_Model):
 
     Attributes:
         ratio: fraction of each exposure to hedge (1 = full, 0.5 = half).
-        method: ``notional`` (hedge ``ratio`` x exposure), ``beta`` or ``minvar`` (hedge
-            ``ratio`` x beta x exposure; betas from ``betas`` or estimated from stored history).
+        ratios: per asset, a ratio that replaces ``ratio`` (``{ETH: 0.1}``: hedge 10% of ETH).
+        method: ``notional`` (hedge ``ratio`` x exposure), ``beta``, ``minvar`` or
+            ``downside-beta`` (hedge ``ratio`` x beta x exposure; betas from ``betas`` or
+            estimated from stored history; ``downside-beta`` on the days the hedge fell).
+        methods: per asset, a method that replaces ``method``.
         betas: per asset, the beta (or minimum-variance ratio) of the asset's returns on its
             hedge instrument's returns.
         proxies: per asset, the asset whose future hedges it (default: its own future where a
@@ -241,26 +280,40 @@ class HedgePolicy(_Model):
         benchmark: the market factor used for proxy hedges and scenario shocks.
     """
 
-    ratio: NonNeg = 1.0
+    ratio: Annotated[Number, Field(ge=0, le=10, allow_inf_nan=False)] = 1.0
+    ratios: dict[str, Annotated[Number, Field(ge=0, le=10, allow_inf_nan=False)]] = Field(default_factory=dict)
     method: HedgeMethod = HedgeMethod.NOTIONAL
-    betas: dict[str, Finite] = Field(default_factory=dict)
+    methods: dict[str, HedgeMethod] = Field(default_factory=dict)
+    betas: dict[str, Beta] = Field(default_factory=dict)
     proxies: dict[str, str] = Field(default_factory=dict)
     venues: list[str] = Field(default_factory=lambda: ["binance-usdm"], min_length=1)
     contract_type: Literal["linear", "inverse", "quanto"] | None = None
-    instruments: dict[str, list[InstrumentChoice]] = Field(default_factory=dict)
-    leverage: Pos = 2.0
+    instruments: dict[str, Annotated[list[InstrumentChoice], Field(min_length=1)]] = Field(default_factory=dict)
+    leverage: Annotated[Number, Field(gt=0, le=1000, allow_inf_nan=False), at_least(MIN_LEVERAGE)] = 2.0
     margin_mode: Literal["isolated", "cross"] = "isolated"
     collateral: Collateral | None = None
-    max_share_per_venue: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
-    funding_rates: dict[str, Finite] = Field(default_factory=dict)
-    default_funding_rate_8h: Finite = 0.0001
-    recent_funding_days: Annotated[int, Field(ge=1)] | None = None
+    max_share_per_venue: Annotated[Number, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    funding_rates: dict[str, Rate] = Field(default_factory=dict)
+    default_funding_rate_8h: Rate = 0.0001
+    recent_funding_days: Annotated[Whole, Field(ge=1, le=MAX_FUNDING_DAYS)] | None = None
     rounding: Rounding = Rounding.NEAREST
-    liquidation_warning_pct: Pos = 25.0
+    liquidation_warning_pct: Annotated[Number, Field(gt=0, le=1000, allow_inf_nan=False)] = 25.0
     benchmark: str = "BTC"
-    lookback_days: Annotated[int, Field(ge=30)] = 365
+    lookback_days: Annotated[Whole, Field(ge=30, le=MAX_FUNDING_DAYS)] = 365
+    roll_days_before_expiry: Annotated[Whole, Field(ge=0, le=366)] = 3
+    gas_usd_per_tx: dict[str, Annotated[Number, Field(ge=0, le=1e6, allow_inf_nan=False)]] = Field(
+        default_factory=dict)  # per on-chain venue
 
-    @field_validator("betas", "proxies", "funding_rates", "instruments", mode="before")
+    def ratio_for(self, asset: str) -> float:
+        """The hedge ratio of ``asset``: its entry under ``ratios``, else ``ratio``."""
+        return self.ratios.get(asset, self.ratio)
+
+    def method_for(self, asset: str) -> HedgeMethod:
+        """The sizing method of ``asset``: its entry under ``methods``, else ``method``."""
+        return self.methods.get(asset, self.method)
+
+    @field_validator("betas", "proxies", "funding_rates", "instruments", "ratios", "methods",
+                     mode="before")
     @classmethod
     def _upper_keys(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, Mapping):
@@ -290,8 +343,8 @@ class ScenarioSettings(_Model):
     per-asset shocks (fraction, e.g. ``USDC: -0.05`` for a depeg) applied in every row."""
 
     benchmark: str | None = None
-    betas: dict[str, Finite] = Field(default_factory=dict)
-    asset_shocks: dict[str, Annotated[float, Field(gt=-1, allow_inf_nan=False)]] = Field(
+    betas: dict[str, Beta] = Field(default_factory=dict)
+    asset_shocks: dict[str, Annotated[Number, Field(gt=-1, le=100, allow_inf_nan=False)]] = Field(
         default_factory=dict)
 
     @field_validator("betas", "asset_shocks", mode="before")
@@ -305,6 +358,48 @@ class ScenarioSettings(_Model):
         return _symbol(value)
 
 
+class AlertSettings(_Model):
+    """The optional ``alerts:`` section read by ``hedgekit monitor``: where alerts go and the
+    threshold of each rule (a rule left out is off). Fractions: 0.15 = 15%.
+
+    Attributes:
+        notify: apprise URLs (``tgram://...``, ``mailto://...``, ``json://host/``); the
+            environment variable ``HEDGEKIT_NOTIFY`` adds more (space or comma separated).
+        liquidation_distance: alert when a held leg's liquidation price is closer than this to
+            its mark (``|liq - mark| / mark``).
+        margin_ratio: alert when maintenance margin / equity of an account (or an isolated
+            position) is above this.
+        drift: alert when ``|held - target| / |target|`` of a coin's hedge is above this.
+        funding_apr_below: alert when a held perpetual's funding, as a yearly rate received
+            by the position (paid < 0), is below this.
+        basis_apr_below: alert when a held dated future's annualised basis, as earned by the
+            position (a short earns contango), is below this.
+        stale_after: alert when a price or an account snapshot is older than this (90s, 5m, 1h).
+        cooldown: the same alert is not sent again within this.
+        sync_failures: alert when an account failed to sync this many times in a row.
+    """
+
+    notify: list[str] = Field(default_factory=list)
+    liquidation_distance: Annotated[Number, Field(gt=0, lt=1, allow_inf_nan=False)] | None = None
+    margin_ratio: Annotated[Number, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
+    drift: Annotated[Number, Field(gt=0, le=100, allow_inf_nan=False)] | None = None
+    funding_apr_below: Annotated[Number, Field(ge=-100, le=100, allow_inf_nan=False)] | None = None
+    basis_apr_below: Annotated[Number, Field(ge=-100, le=100, allow_inf_nan=False)] | None = None
+    stale_after: float | None = None
+    cooldown: float = 3600.0
+    sync_failures: Annotated[Whole, Field(ge=1, le=1000)] = 3
+
+    @field_validator("stale_after", "cooldown", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return None if value is None else duration_seconds("", value)  # named by its location
+
+    @field_validator("notify", mode="before")
+    @classmethod
+    def _one_url(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
 class PositionEntry(_Model):
     """One entry of ``positions``: a futures position held where no API is connected.
 
@@ -314,8 +409,8 @@ class PositionEntry(_Model):
 
     venue: str
     symbol: str
-    contracts: Finite
-    entry_price: Pos | None = None
+    contracts: Annotated[Number, Field(ge=-MAX_AMOUNT, le=MAX_AMOUNT, allow_inf_nan=False)]
+    entry_price: Price | None = None
     account: str | None = None
 
     @model_validator(mode="after")
@@ -328,17 +423,46 @@ class PositionEntry(_Model):
         return self
 
 
+class ExecutionSettings(_Model):
+    """The optional ``execution:`` section: how ``hedgekit rebalance`` turns trades into orders.
+
+    Attributes:
+        band: trade a leg only when ``|held - target| / |target| > band`` (0 = always).
+        order_type: ``limit`` (price = mark -/+ ``max_slippage``) or ``market``.
+        max_slippage: fraction of the mark a fill may move against the order.
+        timeout_s: an unfilled limit order is cancelled after this (re-planned next run).
+        max_order_usd: larger trades are split into child orders of at most this notional.
+        max_daily_usd: notional an account may send over 24 hours (from the order journal).
+        reduce_only: ``auto`` sends reductions reduce-only; ``off`` never does.
+    """
+
+    band: Amount = 0.05
+    order_type: Literal["limit", "market"] = "limit"
+    max_slippage: Annotated[Number, Field(gt=0, lt=1, allow_inf_nan=False)] = 0.002
+    timeout_s: PosAmount = 60.0
+    max_order_usd: PosAmount = 250_000.0
+    max_daily_usd: PosAmount = 1_000_000.0
+    reduce_only: Literal["auto", "off"] = "auto"
+
+    @field_validator("timeout_s", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return value if isinstance(value, (int, float)) else duration_seconds("", value)
+
+
 class Portfolio(_Model):
     """A validated portfolio file: holdings, offline prices, hedge policy, scenario settings,
     positions already held and how old a price may be."""
 
     holdings: list[Holding] = Field(min_length=1)
-    prices: dict[str, Pos] = Field(default_factory=dict)
+    prices: dict[str, Price] = Field(default_factory=dict)
     hedge: HedgePolicy = Field(default_factory=HedgePolicy)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
     positions: list[PositionEntry] | None = None
     max_price_age: float | None = None  # seconds; written 15m, 1h, ...
     accounts: tuple[Any, ...] = ()      # hedgekit.accounts.AccountConfig, checked by parse_accounts
+    execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
 
     @field_validator("max_price_age", mode="before")
     @classmethod
@@ -372,7 +496,7 @@ def parse_portfolio(data: Any) -> Portfolio:
     unknown = set(data) - set(Portfolio.model_fields)
     if unknown:
         raise InputError(min(unknown), "unknown section; expected holdings, prices, hedge, "
-                         "scenario, positions, max_price_age, accounts", show_value=False)
+                         "scenario, positions, max_price_age, accounts, execution, alerts", show_value=False)
     from hedgekit.accounts.config import parse_accounts
 
     accounts = parse_accounts(data.get("accounts"))

@@ -8,7 +8,8 @@ from typing import Any
 __all__ = ["analysis_table", "render_analysis"]
 
 LEGEND = (
-    "beta: full-sample OLS of asset on hedge returns (± standard error). MV: minimum-variance ratio on "
+    "beta: full-sample OLS of asset on hedge returns (± standard error); down/up: the same on the "
+    "periods the hedge fell / rose. MV: minimum-variance ratio on "
     "the last {w} periods (the ratio to trade now). HE = 1 - Var(hedged)/Var(unhedged): in sample with "
     "beta (= ρ²); oos = walk-forward ({method}), re-estimated on the trailing {w} periods every {step} and applied "
     "to the next ones; 1:1 = naive hedge over the same periods. 1-ρ²: residual risk. Volatilities "
@@ -36,12 +37,13 @@ def analysis_table(result: Any):
     table.add_column("hedge", no_wrap=True)
     if len(periods) > 1:
         table.add_column("period", no_wrap=True)
-    for name in ("n", "beta ± se", "corr", "MV", "EWMA", "HE in", "HE oos", "HE 1:1", "1-ρ²", "vol",
+    for name in ("n", "beta ± se", "down/up", "corr", "MV", "EWMA", "HE in", "HE oos", "HE 1:1", "1-ρ²", "vol",
                  "res vol"):
         table.add_column(name, justify="right", no_wrap=True)
     for p in result.pairs:
         row = [p.asset, p.against] + ([f"{p.start}..{p.end}"] if len(periods) > 1 else [])
-        row += [str(p.n_obs), f"{_num(p.beta)} ± {_num(p.beta_stderr)}", _num(p.correlation),
+        row += [str(p.n_obs), f"{_num(p.beta)} ± {_num(p.beta_stderr)}",
+                f"{_num(p.beta_down, '.2f')}/{_num(p.beta_up, '.2f')}", _num(p.correlation),
                 _num(p.mv_ratio), _num(p.ewma_ratio), _pct(p.effectiveness_in_sample),
                 _pct(p.effectiveness_out_of_sample), _pct(p.effectiveness_naive_out_of_sample),
                 _pct(p.residual_risk), _pct(p.vol_unhedged), _pct(p.residual_vol)]

@@ -8,7 +8,7 @@ from typing import Any
 
 from hedgekit._files import atomic_write_bytes  # temp file + rename: nothing half-written
 
-__all__ = ["backtest_table", "write_html", "write_png"]
+__all__ = ["backtest_html", "backtest_table", "write_html", "write_png"]
 
 _COLUMNS = (
     ("final equity $", "final_equity_usd", "{:,.0f}"),
@@ -65,37 +65,84 @@ def _curves(result: Any) -> dict[str, Any]:
 
 
 def write_html(result: Any, path: str | Path, title: str = "hedgekit backtest") -> None:
-    """Interactive HTML: equity hedged vs unhedged, drawdown, hedge ratio, cumulative funding."""
+    """Self-contained interactive HTML (plotly.js inlined, so it opens offline): the summary
+    table with formatted numbers, then equity hedged vs unhedged, drawdown, hedge ratio and
+    cumulative funding, each policy in the same colour in every chart."""
+    atomic_write_bytes(Path(path), backtest_html(result, title).encode())
+
+
+def backtest_html(result: Any, title: str = "hedgekit backtest") -> str:
+    """The page :func:`write_html` writes, as a string."""
+    import html
+
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
+    from hedgekit.reports.html import STYLE, UNHEDGED_COLOUR, colour_of, plotly_js
+
     curves = _curves(result)
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.04,
+    colours = {name: colour_of(i) for i, name in enumerate(curves)}
+    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05,
                         subplot_titles=("equity (USD)", "drawdown", "hedge ratio (hedged USD / exposure USD)",
                                         "cumulative funding received (USD)"))
     first = next(iter(curves.values()))
     fig.add_trace(go.Scatter(x=first.index, y=first["unhedged_usd"], name="unhedged",
-                             line={"color": "black", "dash": "dot"}), row=1, col=1)
+                             line={"color": UNHEDGED_COLOUR, "dash": "dot"},
+                             hovertemplate="%{y:,.0f} USD"), row=1, col=1)
+    panels = (("equity_usd", "%{y:,.0f} USD"), ("drawdown", "%{y:.1%}"), ("hedge_ratio", "%{y:.3f}"),
+              ("funding_usd", "%{y:+,.0f} USD"))
     for name, f in curves.items():
-        group = {"legendgroup": name}
-        fig.add_trace(go.Scatter(x=f.index, y=f["equity_usd"], name=name, **group), row=1, col=1)
-        fig.add_trace(go.Scatter(x=f.index, y=f["drawdown"], name=name, showlegend=False, **group), row=2, col=1)
-        fig.add_trace(go.Scatter(x=f.index, y=f["hedge_ratio"], name=name, showlegend=False, **group), row=3, col=1)
-        fig.add_trace(go.Scatter(x=f.index, y=f["funding_usd"], name=name, showlegend=False, **group), row=4, col=1)
+        for row, (column, hover) in enumerate(panels, start=1):
+            fig.add_trace(go.Scatter(x=f.index, y=f[column], name=name, legendgroup=name,
+                                     showlegend=row == 1, line={"color": colours[name], "width": 1.6},
+                                     hovertemplate=hover), row=row, col=1)
     events = result.events()
     liq = events[events.event == "liquidation"] if len(events) else events
     for name, f in curves.items():
         hits = liq[liq.strategy == name]
         if len(hits):
             fig.add_trace(go.Scatter(x=hits.time, y=f.loc[hits.time, "equity_usd"], mode="markers",
-                                     marker={"symbol": "x", "size": 10, "color": "red"},
-                                     name=f"{name}: liquidation"), row=1, col=1)
+                                     marker={"symbol": "x", "size": 11, "color": colours[name],
+                                             "line": {"width": 1, "color": "#000"}},
+                                     legendgroup=name, name=f"{name}: liquidation"), row=1, col=1)
+    fig.update_yaxes(tickformat=",.0f", row=1, col=1)
     fig.update_yaxes(tickformat=".0%", row=2, col=1)
-    fig.update_layout(title=title, height=1100, hovermode="x unified")
-    summary = result.summary()[[key for _, key, _ in _COLUMNS]].to_html(float_format=lambda x: f"{x:,.4g}")
-    html = fig.to_html(full_html=True, include_plotlyjs="cdn")
-    html = html.replace("<body>", f"<body><h2>{title}</h2>{summary}", 1)
-    atomic_write_bytes(Path(path), html.encode())
+    fig.update_yaxes(tickformat=",.0f", row=4, col=1)
+    fig.update_layout(height=1100, hovermode="x unified", paper_bgcolor="rgba(0,0,0,0)",
+                      plot_bgcolor="#fff", margin={"l": 70, "r": 20, "t": 40, "b": 40},
+                      legend={"orientation": "h", "y": 1.04})
+    start, end = result.index[0].date(), result.index[-1].date()
+    head = "".join(f'<th><span class="swatch" style="background:{colours[s.name]}"></span>'
+                   f"{html.escape(s.name)}</th>" for s in result.strategies)
+    rows = [s.to_dict() for s in result.strategies]
+    body = "".join(f"<tr><td>{html.escape(label)}</td>" + "".join(
+        f"<td>{html.escape(_fmt(fmt, row[key]))}</td>" for row in rows) + "</tr>"
+        for label, key, fmt in _COLUMNS)
+    figure = fig.to_json().replace("</", "<\\/")
+    script = plotly_js().decode().replace("</script", "<\\/script")
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{STYLE}
+.swatch {{ display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:6px; }}</style>
+<script>{script}</script></head>
+<body><header><span class="brand">hedgekit</span><span class="meta">backtest report</span></header>
+<main><h1>{html.escape(title)}</h1>
+<p class="muted">{start} .. {end}, {len(result.index):,} bars. HE = 1 - Var(hedged) / Var(unhedged) of bar
+returns; max drawdown and CVaR 95% are losses; funding &gt; 0 = received.</p>
+<div class="card" id="summary"><h2>summary</h2><div class="scroll"><table>
+<thead><tr><th>metric</th>{head}</tr></thead><tbody>{body}</tbody></table></div></div>
+<div class="card"><div id="charts" class="chart"></div></div></main>
+<script>var fig = {figure};
+Plotly.newPlot("charts", fig.data, fig.layout, {{displaylogo: false, responsive: true}});</script>
+</body></html>
+"""
+
+
+def _plain(text: str) -> str:
+    """A label matplotlib prints as written: ``$`` would start math text (and an unbalanced one
+    fails the whole figure), a leading ``_`` would hide the legend entry."""
+    text = text.replace("$", r"\$")
+    return " " + text if text.startswith("_") else text
 
 
 def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -> None:
@@ -112,15 +159,16 @@ def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -
     first = next(iter(curves.values()))
     axes[0].plot(first.index, first["unhedged_usd"], "k:", label="unhedged")
     for name, f in curves.items():
-        axes[0].plot(f.index, f["equity_usd"], label=name)
-        axes[1].plot(f.index, f["drawdown"] * 100, label=name)
-        axes[2].plot(f.index, f["hedge_ratio"], label=name)
-        axes[3].plot(f.index, f["funding_usd"], label=name)
+        label = _plain(name)
+        axes[0].plot(f.index, f["equity_usd"], label=label)
+        axes[1].plot(f.index, f["drawdown"] * 100, label=label)
+        axes[2].plot(f.index, f["hedge_ratio"], label=label)
+        axes[3].plot(f.index, f["funding_usd"], label=label)
     for ax, label in zip(axes, ("equity (USD)", "drawdown (%)", "hedge ratio", "cum. funding (USD)"), strict=True):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(loc="upper left", fontsize=8)
-    axes[0].set_title(title)
+    axes[0].set_title(_plain(title))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)

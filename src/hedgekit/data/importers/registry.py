@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,7 +50,7 @@ def _json_refusal(path: Path) -> str | None:
     try:
         with _open_text(path) as fh:
             doc = json.load(fh)
-    except (ValueError, OSError, EOFError):
+    except (ValueError, OSError, EOFError, zlib.error):
         return "invalid JSON"
     if isinstance(doc, dict):
         if "job_id" in doc or "query" in doc:
@@ -117,6 +118,14 @@ def detect_format(path: Path) -> str:
     raise Refused(f"unrecognised layout: header {head.first_line[:120]!r} matches no known format (see --format)")
 
 
+def _bar_seconds(freq: str) -> float:
+    """Length of a ccxt-style timeframe in seconds (a month counts as 28 days); 0 if unknown."""
+    m = re.fullmatch(r"(\d+)([smhdwM])", freq)
+    if not m:
+        return 0.0
+    return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 28 * 86400}[m.group(2)]
+
+
 def parse_file(path: Path, opts: ImportOptions) -> tuple[str, list[ParsedSeries]]:
     """Detect (or take ``opts.format``), parse, shift by ``tz_offset_hours``, check funding
     phases. Returns (format, series) or raises :class:`Refused`."""
@@ -128,8 +137,16 @@ def parse_file(path: Path, opts: ImportOptions) -> tuple[str, list[ParsedSeries]
         series = parser(path, opts)
     except Refused:
         raise
-    except (KeyError, ValueError, TypeError, IndexError, pd.errors.ParserError) as exc:
-        raise Refused(f"not readable as {fmt}: {exc.__class__.__name__}: {exc}") from None
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, OverflowError,
+            pd.errors.ParserError) as exc:
+        raise Refused(f"not readable as {fmt}: {exc.__class__.__name__}: {str(exc)[:200]}") from None
+    except (OSError, EOFError, zlib.error) as exc:  # a truncated or damaged .gz / .zip
+        raise Refused(f"damaged or truncated file ({exc.__class__.__name__}: {str(exc)[:200]})") from None
+    if opts.tz_offset_hours and opts.tz_offset_hours % 1:
+        hourly = [s for s in series if _bar_seconds(s.freq) >= 3600]
+        if hourly:
+            raise Refused(f"--tz-offset {opts.tz_offset_hours:g} is not a whole number of hours: "
+                          f"{hourly[0].freq} bars would start off the hour")
     if opts.tz_offset_hours:
         delta = pd.Timedelta(hours=opts.tz_offset_hours)
         shifted = []

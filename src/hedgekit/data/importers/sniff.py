@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,8 +68,8 @@ def _read_head(path: Path) -> Head:
         try:
             with _open_text(path) as fh:
                 text = fh.read(4096)
-        except (OSError, UnicodeDecodeError, EOFError) as exc:
-            raise Refused(f"unreadable as text ({exc.__class__.__name__}: {exc})") from None
+        except (OSError, UnicodeDecodeError, EOFError, zlib.error) as exc:
+            raise Refused(f"unreadable as text ({exc.__class__.__name__}: {str(exc)[:200]})") from None
         first = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
         if name.endswith(".json"):
             sample = text.lstrip()[:1]
