@@ -51,3 +51,16 @@ def run_cli(capsys):
         return code, out.out, out.err
 
     return _run
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_kernel_cache(tmp_path_factory):
+    """Tests run the numba JIT kernels, never an ahead-of-time build left in the user's cache
+    by `hedgekit selftest` (tests/test_backtest_startup.py builds its own)."""
+    old = os.environ.get("HEDGEKIT_CACHE_DIR")
+    os.environ["HEDGEKIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("kernel-cache"))
+    yield
+    if old is None:
+        os.environ.pop("HEDGEKIT_CACHE_DIR", None)
+    else:
+        os.environ["HEDGEKIT_CACHE_DIR"] = old

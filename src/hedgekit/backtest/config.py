@@ -219,35 +219,39 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
     import pandas as pd
 
     from hedgekit.backtest.engine import align_market
-    from hedgekit.data import Store, load_funding, load_ohlc
+    from hedgekit.data import Store, load_ohlc
+    from hedgekit.data.loaders import funding_frame
     from hedgekit.venues import get_venue
 
     store = Store(data_dir)
     start = pd.Timestamp(cfg.start, tz="UTC") if cfg.start else None
     end = pd.Timestamp(cfg.end, tz="UTC") if cfg.end else None
     spot, hedge, funding, marks, rolls = {}, {}, {}, {}, {}
+    read: dict[tuple, Any] = {}  # proxy hedges share a contract: read its series once
+
+    def once(key: tuple, load):
+        if key not in read:
+            read[key] = load()
+        return read[key]
+
     assets = build_assets(cfg)
     for a, spec in zip(cfg.assets, assets, strict=True):
         inst = spec.instrument
+        spot[a.asset] = load_ohlc(a.asset, kind="price", venue=a.spot_venue, freq=cfg.freq,
+                                  start=start, end=end, store=store)
         if a.hedge.dated is not None:
-            spot[a.asset] = load_ohlc(a.asset, kind="price", venue=a.spot_venue, freq=cfg.freq,
-                                      start=start, end=end, store=store)
             hedge[a.asset], rolls[a.asset] = _dated_series(a, cfg, store, start, end)
             continue
         preset = get_venue(a.hedge.venue)  # a known preset: build_assets checked it
         venue_id = a.hedge.data_venue or preset.exchange
         symbol = a.hedge.data_symbol or preset.ccxt_symbol(inst)
-        spot[a.asset] = load_ohlc(a.asset, kind="price", venue=a.spot_venue, freq=cfg.freq,
-                                  start=start, end=end, store=store)
-        hedge[a.asset] = load_ohlc(a.asset, kind="futures", venue=venue_id, symbol=symbol,
-                                   freq=cfg.freq, start=start, end=end, store=store)
+        hedge[a.asset] = once(("futures", venue_id, symbol), lambda n=a.asset, v=venue_id, s=symbol: load_ohlc(
+            n, kind="futures", venue=v, symbol=s, freq=cfg.freq, start=start, end=end, store=store))
         if inst.is_perpetual:
             hi = end + pd.Timedelta(days=1) if end is not None else None
-            rates = load_funding(venue_id, symbol, start=start, end=hi, store=store)
+            rates, stored = once(("funding", venue_id, symbol), lambda v=venue_id, s=symbol, h=hi: funding_frame(
+                v, s, start=start, end=h, store=store))
             funding[a.asset] = rates
-            _, v, rest = rates.attrs["source"].split("/", 2)  # funding/venue/SYMBOL/freq
-            s, f = rest.rsplit("/", 1)
-            stored = store.read("funding", v, s, f, start=start, end=hi)
             if "mark_price" in stored:
                 marks[a.asset] = stored["mark_price"].astype(float)
     market = align_market(assets, spot=spot, hedge=hedge, funding=funding, funding_ref=marks,

@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -145,7 +146,7 @@ class Policy:
 
     def pack(self, bars_per_year: float) -> tuple[np.ndarray, np.ndarray]:
         """The policy as the kernel's (float, int) parameter rows."""
-        from hedgekit.backtest import kernels as k
+        from hedgekit.backtest import _layout as k
 
         pf = np.zeros(k.N_PF)
         pi = np.zeros(k.N_PI, dtype=np.int64)
@@ -180,9 +181,21 @@ class Market:
     fund_lin: np.ndarray
     fund_inv: np.ndarray
     roll_to: np.ndarray
-    # per asset, per bar: [(rate, reference price), ...] — kept for the reference simulator
-    funding_events: tuple[tuple[tuple[tuple[float, float], ...], ...], ...] = field(repr=False)
+    # per asset, the funding settlements inside the period in time order, as arrays
+    # (bar index int64, rate, reference price); fund_lin / fund_inv are their per-bar sums
+    settlements: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = field(repr=False)
     bar_days: float = 1.0
+
+    @property
+    def funding_events(self) -> tuple[tuple[tuple[tuple[float, float], ...], ...], ...]:
+        """Per asset, per bar: ``((rate, reference price), ...)`` (the reference simulator's input)."""
+        out = []
+        for bars, rates, refs in self.settlements:
+            per_bar: list[list[tuple[float, float]]] = [[] for _ in range(len(self.index))]
+            for b, rate, ref in zip(bars.tolist(), rates.tolist(), refs.tolist(), strict=True):
+                per_bar[b].append((rate, ref))
+            out.append(tuple(tuple(e) for e in per_bar))
+        return tuple(out)
 
     @property
     def elapsed_days(self) -> np.ndarray:
@@ -303,19 +316,21 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
     fund_lin = np.zeros(shape)
     fund_inv = np.zeros(shape)
     rolls = np.full(shape, np.nan)
-    events: list[tuple[tuple[tuple[float, float], ...], ...]] = []
+    settlements: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     bar_ns = step
+    grid = index.asi8
     for j, a in enumerate(assets):
-        s = closes[a.name].reindex(index).to_numpy(np.float64)
-        h = frames[a.name].reindex(index)
-        for key, arr in (("spot", s), ("fut", h["close"].to_numpy(np.float64)),
-                         ("fut_high", h["high"].to_numpy(np.float64))):
+        h = frames[a.name]
+        spot_at = _positions(f"spot {a.name}", closes[a.name].index, grid)
+        hedge_at = _positions(f"hedge {a.name}", h.index, grid)
+        s = _take(closes[a.name].to_numpy(np.float64), spot_at)
+        fut_c = _take(h["close"].to_numpy(np.float64), hedge_at)
+        for key, arr in (("spot", s), ("fut", fut_c), ("fut_high", _take(h["high"].to_numpy(np.float64), hedge_at))):
             bad = ~np.isfinite(arr) | (arr <= 0)
             if bad.any():
                 raise DataError(f"{key} {a.name}: missing or non-positive price at "
                                 f"{index[int(np.flatnonzero(bad)[0])].isoformat()}")
             out[key][:, j] = arr
-        fut_c = out["fut"][:, j]
         out["ret_s"][0, j] = 0.0
         out["ret_s"][1:, j] = s[1:] / s[:-1] - 1.0
         if a.name in hedge_returns:
@@ -332,33 +347,55 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
             if a.name not in hedge_returns:  # return over a roll: on the new contract
                 prev = np.where(np.isfinite(rolls[:-1, j]), rolls[:-1, j], fut_c[:-1])
                 out["ret_f"][1:, j] = fut_c[1:] / prev - 1.0
-        per_bar: list[list[tuple[float, float]]] = [[] for _ in range(T)]
+        bars = np.empty(0, dtype=np.int64)
+        rate = ref = np.empty(0)
         if a.name in funding:
             rates = funding[a.name].astype(np.float64).dropna()
             rates.index = _utc_index(f"funding.{a.name}", rates)
+            ts = rates.index.asi8
+            bar = np.searchsorted(grid, ts, side="right") - 1
+            inside = np.flatnonzero((bar >= 0) & (ts < grid[-1] + bar_ns))
+            bars, rate = bar[inside], rates.to_numpy()[inside]
             marks = funding_ref.get(a.name)
             if marks is not None:
                 marks = marks.copy()
                 marks.index = _utc_index(f"funding_ref.{a.name}", marks)
-                marks = marks.reindex(rates.index)
-            ts = rates.index.asi8
-            bar = np.searchsorted(index.asi8, ts, side="right") - 1
-            inside = (bar >= 0) & (ts < index.asi8[-1] + bar_ns)
-            opens = h["open"].to_numpy(np.float64) if "open" in h else fut_c
-            for k in np.flatnonzero(inside).tolist():
-                b = int(bar[k])
-                ref = math.nan if marks is None else float(marks.iloc[k])
-                if not (ref > 0):
-                    ref = float(opens[b]) if ts[k] == index.asi8[b] else float(fut_c[b])
-                rate = float(rates.iloc[k])
-                per_bar[b].append((rate, ref))
-                fund_lin[b, j] += rate * ref
-                fund_inv[b, j] += rate / ref
+                ref = marks.reindex(rates.index).to_numpy(np.float64)[inside]
+            else:
+                ref = np.full(len(inside), np.nan)
+            # no stored mark: the hedge open for a settlement at the bar open, else the bar close
+            opens = _take(h["open"].to_numpy(np.float64), hedge_at) if "open" in h else fut_c
+            fallback = np.where(ts[inside] == grid[bars], opens[bars], fut_c[bars])
+            ref = np.where(ref > 0, ref, fallback)
+            # bincount adds the weights in event order: the same sums as adding event by event
+            fund_lin[:, j] = np.bincount(bars, weights=rate * ref, minlength=T)
+            fund_inv[:, j] = np.bincount(bars, weights=rate / ref, minlength=T)
             _check_funding_gaps(a.name, rates.index, index, a.instrument)
-        events.append(tuple(tuple(e) for e in per_bar))
+        settlements.append((bars, rate, ref))
     return Market(index=index, names=names, spot=out["spot"], fut=out["fut"], fut_high=out["fut_high"],
                   ret_s=out["ret_s"], ret_f=out["ret_f"], fund_lin=fund_lin, fund_inv=fund_inv,
-                  roll_to=rolls, funding_events=tuple(events), bar_days=step / 86_400e9)
+                  roll_to=rolls, settlements=tuple(settlements), bar_days=step / 86_400e9)
+
+
+def _positions(what: str, have: pd.DatetimeIndex, grid: np.ndarray) -> np.ndarray:
+    """Row of each ``grid`` timestamp (ns) in the sorted-or-not index ``have``; -1 where absent."""
+    if have.has_duplicates:
+        raise DataError(f"{what}: bar {have[have.duplicated()][0].isoformat()} appears twice")
+    stamps = have.asi8
+    order = None if have.is_monotonic_increasing else np.argsort(stamps, kind="stable")
+    keys = stamps if order is None else stamps[order]
+    pos = np.searchsorted(keys, grid)
+    pos[pos == len(keys)] = 0
+    found = keys[pos] == grid if len(keys) else np.zeros(len(grid), dtype=bool)
+    rows = pos if order is None else order[pos]
+    return np.where(found, rows, -1)
+
+
+def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` with NaN where ``rows`` is -1."""
+    out = values[rows]
+    out[rows < 0] = np.nan
+    return out
 
 
 def _check_funding_gaps(name: str, stamps: pd.DatetimeIndex, index: pd.DatetimeIndex,
@@ -395,12 +432,12 @@ def tier_array(assets: Sequence[AssetSpec]) -> np.ndarray:
     return out
 
 
-def _asset_arrays(assets: Sequence[AssetSpec], days: np.ndarray) -> dict[str, np.ndarray]:
-    from hedgekit.backtest import kernels as k
+def _asset_arrays(assets: Sequence[AssetSpec]) -> dict[str, np.ndarray]:
+    from hedgekit.backtest import _layout as k
 
     return {
         "coins0": np.array([a.coins for a in assets], dtype=np.float64),
-        "stake": np.outer(days, [a.staking_apr / 365.0 for a in assets]),
+        "stake_day": np.array([a.staking_apr / 365.0 for a in assets], dtype=np.float64),
         "kind": np.array([k.INVERSE if a.instrument.is_inverse else k.LINEAR for a in assets],
                          dtype=np.int64),
         "csize": np.array([a.instrument.contract_size for a in assets], dtype=np.float64),
@@ -414,24 +451,61 @@ def _asset_arrays(assets: Sequence[AssetSpec], days: np.ndarray) -> dict[str, np
 def _kernel_args(assets: Sequence[AssetSpec], market: Market, cash: float, reserve: float) -> tuple:
     if tuple(a.name for a in assets) != market.names:
         raise InputError("assets", "must match the market's assets in order", list(market.names))
-    arr = _asset_arrays(assets, market.elapsed_days)
-    return (market.spot, market.fut, market.fut_high, market.ret_s, market.ret_f, market.fund_lin,
-            market.fund_inv, market.roll_to, arr["coins0"], arr["stake"], arr["kind"], arr["csize"],
+    arr = _asset_arrays(assets)
+    rolls = market.roll_to
+    if np.isnan(rolls).all():  # no asset rolls: the kernel skips the per-bar roll check
+        rolls = np.empty((0, rolls.shape[1]))
+    grids = [np.ascontiguousarray(x, dtype=np.float64)  # no copy for the arrays align_market makes
+             for x in (market.spot, market.fut, market.fut_high, market.ret_s, market.ret_f,
+                       market.fund_lin, market.fund_inv, rolls)]
+    return (*grids, arr["coins0"], market.elapsed_days, arr["stake_day"], arr["kind"], arr["csize"],
             arr["lot"], arr["tiers"], arr["ntiers"], arr["cost"], float(cash), float(reserve))
 
 
-def run_policy_arrays(args: tuple, policy: Policy, bars_per_year: float) -> dict[str, np.ndarray]:
-    """Run one policy through the kernel on packed arguments; per-bar outputs as arrays."""
-    from hedgekit.backtest import kernels as k
+# Asset-bar steps (bars x assets) of one run up to which it uses the ahead-of-time kernels when
+# `hedgekit selftest` has built them: loading them is instant, loading numba and its cache takes
+# about a second, and the JIT's host-tuned code only wins that back on long runs.
+AOT_MAX_STEPS = 20_000_000
+JIT_ENV = "HEDGEKIT_JIT"  # "1": always the JIT kernels (numba), never the ahead-of-time build
+
+
+def kernel_module(steps: int):
+    """The kernels for a run of ``steps`` asset-bar steps: the ahead-of-time build
+    (:mod:`hedgekit.backtest._aot`) when it exists and the run is short, else the numba JIT."""
+    if steps <= AOT_MAX_STEPS and os.environ.get(JIT_ENV, "") != "1":
+        from hedgekit.backtest import _aot
+
+        module = _aot.load()
+        if module is not None:
+            return module
+    from hedgekit.backtest import kernels
+
+    return kernels
+
+
+SERIES = ("equity", "spot_pnl", "hedge_pnl", "funding", "fees", "ratio")
+
+
+def run_policy_arrays(args: tuple, policy: Policy, bars_per_year: float, *, detail: bool = True,
+                      kernels=None) -> dict[str, np.ndarray]:
+    """Run one policy through the kernel on packed arguments; per-bar outputs as arrays.
+
+    ``detail=False`` (metrics only, for sweeps and very long runs) keeps the equity curve and the
+    scalars; the other series, ``contracts`` and ``flags`` are length-1 scratch. ``kernels``
+    forces a kernel module (default: :func:`kernel_module`).
+    """
+    from hedgekit.backtest import _layout as k
 
     T, A = args[0].shape
+    rows = T if detail else 1
     pf, pi = policy.pack(bars_per_year)
-    out = {name: np.empty(T) for name in ("equity", "spot_pnl", "hedge_pnl", "funding", "fees", "ratio")}
-    out["contracts"] = np.empty((T, A))
-    out["flags"] = np.empty((T, A), dtype=np.int64)
+    out = {name: np.empty(T if name == "equity" else rows) for name in SERIES}
+    out["contracts"] = np.empty((rows, A))
+    out["flags"] = np.empty((rows, A), dtype=np.int64)
     out["scalars"] = np.empty(k.N_SCALARS)
-    k.run_policy(*args, pf, pi, out["equity"], out["spot_pnl"], out["hedge_pnl"], out["funding"],
-                 out["fees"], out["ratio"], out["contracts"], out["flags"], out["scalars"])
+    module = kernels if kernels is not None else kernel_module(T * A)
+    module.run_policy(*args, pf, pi, *(out[name] for name in SERIES), out["contracts"], out["flags"],
+                      out["scalars"])
     return out
 
 
@@ -448,7 +522,7 @@ def run_backtest(assets: Sequence[AssetSpec], market: Market, policies: Sequence
     ``reserve`` (USD) is only used for margin top-ups. An unhedged baseline is always run for
     hedge effectiveness. ``progress(done, total)`` is called after each policy.
     """
-    from hedgekit.backtest import kernels as k
+    from hedgekit.backtest import _layout as k
     from hedgekit.backtest.result import BacktestResult, StrategyResult
 
     if not policies:
@@ -461,12 +535,13 @@ def run_backtest(assets: Sequence[AssetSpec], market: Market, policies: Sequence
     args = _kernel_args(assets, market, cash, reserve)
     bpy = market.bars_per_year
     initial = initial_value(assets, market, cash, reserve)
-    base = run_policy_arrays(args, Policy(name="_unhedged", method=Method.NONE), bpy)["equity"]
+    base = run_policy_arrays(args, Policy(name="_unhedged", method=Method.NONE), bpy,
+                             detail=False)["equity"]
     strategies = []
     for i, policy in enumerate(policies):
         out = run_policy_arrays(args, policy, bpy)
         metrics = np.empty(k.N_METRICS)
-        k.equity_metrics(out["equity"], base, initial, bpy, metrics)
+        kernel_module(len(base)).equity_metrics(out["equity"], base, initial, bpy, metrics)
         strategies.append(StrategyResult.from_kernel(policy, out, metrics))
         if progress is not None:
             progress(i + 1, len(policies))
@@ -494,7 +569,8 @@ def sweep(assets: Sequence[AssetSpec], market: Market, policies: Sequence[Policy
     equity = np.empty((len(policies), T))
     scalars = np.empty((len(policies), k.N_SCALARS))
     k.run_sweep(*args, pf, pi, equity, scalars)
-    base = run_policy_arrays(args, Policy(name="_unhedged", method=Method.NONE), bpy)["equity"]
+    base = run_policy_arrays(args, Policy(name="_unhedged", method=Method.NONE), bpy,
+                             detail=False)["equity"]
     metrics = np.empty((len(policies), k.N_METRICS))
     k.sweep_metrics(equity, base, initial_value(assets, market, cash, reserve), bpy, metrics)
     frame = pd.DataFrame({"total_return": metrics[:, k.MET_TOTAL_RETURN],

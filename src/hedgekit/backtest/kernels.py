@@ -29,65 +29,56 @@ import math
 import numpy as np
 from numba import njit, prange
 
-# contract kinds (hedgekit.instruments.ContractType)
-LINEAR = 0
-INVERSE = 1
-
-# hedge-ratio methods (hedgekit.backtest.config.Method)
-M_NONE = 0
-M_STATIC = 1
-M_MINVAR = 2
-M_BETA = 3
-M_TREND = 4
-M_RSI = 5
-M_VOL = 6
-M_EWMA = 7
-
-# float policy parameters
-F_RATIO_ON = 0  # static ratio, signal "on" ratio, estimator prior before enough data
-F_RATIO_OFF = 1  # signal "off" ratio
-F_BAND = 2  # drift band |actual - target| / target (0 = off)
-F_LEVERAGE = 3  # isolated margin = notional / leverage
-F_THRESHOLD = 4  # RSI level or annualised volatility level
-F_TOPUP = 5  # top up when the liquidation price is within this fraction of the price (0 = off)
-F_BARS_PER_YEAR = 6  # annualises the volatility signal
-F_MAX_RATIO = 7  # cap on an estimated ratio
-F_HALFLIFE = 8  # EWMA half-life in bars
-N_PF = 9
-
-# int policy parameters
-I_METHOD = 0
-I_CALENDAR = 1  # rebalance every k bars (0 = off)
-I_WINDOW = 2  # estimator window in returns
-I_REESTIMATE = 3  # re-estimate every k bars
-I_SIGNAL_N = 4  # lookback of the signal (SMA, RSI or volatility)
-N_PI = 5
-
-# scalar outputs
-S_FUNDING = 0  # USD received (> 0) over the run
-S_FEES = 1  # USD paid incl. slippage and roll fees
-S_REBALANCES = 2  # asset trades at rebalances
-S_LIQUIDATIONS = 3
-S_ROLLS = 4
-S_ROLL_COST = 5  # USD fees paid at rolls
-S_ROLL_BASIS = 6  # sum of (new - old) / old at rolls
-S_TOPUPS = 7
-S_TOPUP_USD = 8
-S_MARGIN_LOST = 9  # USD of margin lost at liquidations
-N_SCALARS = 10
-
-# metrics of an equity curve (equity_metrics, sweep_metrics)
-MET_TOTAL_RETURN = 0
-MET_VOLATILITY = 1  # annualised, sample
-MET_MAX_DRAWDOWN = 2  # > 0, fraction of the peak
-MET_CVAR_95 = 3  # > 0, mean loss of the worst 5% bar returns
-MET_HEDGE_EFFECTIVENESS = 4  # 1 - Var(hedged returns) / Var(unhedged returns)
-N_METRICS = 5
+from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_FUNDING etc.)
+    F_BAND,
+    F_BARS_PER_YEAR,
+    F_HALFLIFE,
+    F_LEVERAGE,
+    F_MAX_RATIO,
+    F_RATIO_OFF,
+    F_RATIO_ON,
+    F_THRESHOLD,
+    F_TOPUP,
+    I_CALENDAR,
+    I_METHOD,
+    I_REESTIMATE,
+    I_SIGNAL_N,
+    I_WINDOW,
+    INVERSE,
+    LINEAR,
+    M_BETA,
+    M_EWMA,
+    M_MINVAR,
+    M_NONE,
+    M_RSI,
+    M_STATIC,
+    M_TREND,
+    M_VOL,
+    MET_CVAR_95,
+    MET_HEDGE_EFFECTIVENESS,
+    MET_MAX_DRAWDOWN,
+    MET_TOTAL_RETURN,
+    MET_VOLATILITY,
+    N_METRICS,
+    N_PF,
+    N_PI,
+    N_SCALARS,
+    S_FEES,
+    S_FUNDING,
+    S_LIQUIDATIONS,
+    S_MARGIN_LOST,
+    S_REBALANCES,
+    S_ROLL_BASIS,
+    S_ROLL_COST,
+    S_ROLLS,
+    S_TOPUP_USD,
+    S_TOPUPS,
+)
 
 _LOT_EPS = 1e-9
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def round_lots(x, lot):
     """Nearest whole number of lots (Instrument.round_contracts mode 'nearest')."""
     lots = x / lot
@@ -153,7 +144,7 @@ def liquidation_price_tiered(kind, side, contracts, csize, entry, wallet, tiers,
     return none
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _upnl(kind, n, csize, entry, price):
     """PnL of a short of ``n`` contracts in the settle currency."""
     if n <= 0.0:
@@ -163,26 +154,11 @@ def _upnl(kind, n, csize, entry, price):
     return -n * csize * (price - entry)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _notional(kind, n, csize, price):
     if kind == INVERSE:
         return n * csize / price
     return n * csize * price
-
-
-@njit(cache=True, inline="always")
-def _short_breached(kind, n, csize, entry, wallet, price, tiers, ntiers):
-    """True when a short's margin + PnL at ``price`` is at or below its maintenance margin there.
-
-    For a short, ``margin + PnL - MM`` falls as the price rises (MM continuous in the notional,
-    slope MMR < 1), so this equals ``price >= liquidation_price_tiered(...)`` without solving for
-    the price: a few multiplications per asset-bar in the hot loop.
-    """
-    notional = _notional(kind, n, csize, price)
-    i = 0
-    while i < ntiers - 1 and notional >= tiers[i, 1]:
-        i += 1
-    return wallet + _upnl(kind, n, csize, entry, price) <= notional * tiers[i, 2] - tiers[i, 3]
 
 
 @njit(cache=True)
@@ -270,9 +246,37 @@ def _signal_on(method, spot, ret_s, t, a, n, threshold, bars_per_year):
     return 1 if vol > threshold else 0
 
 
+@njit(cache=True, error_model="numpy")
+def _breached(kind, nc, entry, wallet, price, tiers, a, ntiers):
+    """:func:`_short_breached` for a short of size ``nc = n * C`` on asset ``a``'s tiers (A, K, 4)."""
+    if kind == INVERSE:
+        notional = nc / price
+        pnl = -nc * (1.0 / entry - 1.0 / price)
+    else:
+        notional = nc * price
+        pnl = -nc * (price - entry)
+    i = 0
+    while i < ntiers - 1 and notional >= tiers[a, i, 1]:
+        i += 1
+    return wallet + pnl <= notional * tiers[a, i, 2] - tiers[a, i, 3]
+
+
 @njit(cache=True)
+def _short_breached(kind, n, csize, entry, wallet, price, tiers, ntiers):
+    """True when a short's margin + PnL at ``price`` is at or below its maintenance margin there.
+
+    For a short, ``margin + PnL - MM`` falls as the price rises (MM continuous in the notional,
+    slope MMR < 1), so this equals ``price >= liquidation_price_tiered(...)`` without solving for
+    the price: a few multiplications per asset-bar in the hot loop. ``tiers`` (K, 4) as in
+    :func:`liquidation_price_tiered`.
+    """
+    return _breached(kind, n * csize, entry, wallet, price, tiers.reshape((1, tiers.shape[0], 4)), 0,
+                     ntiers)
+
+
+@njit(cache=True, error_model="numpy")
 def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
-               coins0, stake, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
+               coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
                pf, pi,
                equity, spot_pnl, hedge_pnl, funding, fees, ratio,
                contracts, flags, scalars):
@@ -281,17 +285,26 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     Market (T, A): ``spot`` close USD, ``fut`` hedge close (mark proxy), ``fut_high`` hedge high,
     ``ret_s``/``ret_f`` returns for the estimators (row 0 unused), ``fund_lin`` sum of
     rate*ref and ``fund_inv`` sum of rate/ref over the funding settlements inside the bar,
-    ``roll_to`` the next contract's price on a roll bar (NaN otherwise).
-    ``stake`` (T, A) staking yield of each bar (APR x elapsed days / 365).
+    ``roll_to`` the next contract's price on a roll bar (NaN otherwise), or shape (0, A) when no
+    asset rolls. ``days`` (T,) elapsed days of each bar; ``stake_day`` (A,) staking APR / 365.
     Assets (A,): ``coins0`` spot coins, ``kind`` LINEAR/INVERSE,
     ``csize``, ``lot``, ``ntiers``, ``cost`` fee + slippage rate; ``tiers`` (A, K, 4)
     maintenance tiers ``floor, cap, mmr, cum`` in the settle currency.
-    Outputs (T,): equity USD, cumulative spot PnL, hedge PnL, funding (received), fees (paid),
-    book hedge ratio. ``contracts`` and ``flags`` are (T, A) when detailed, else (1, A) scratch;
+    Outputs: ``equity`` (T,) USD; cumulative spot PnL, hedge PnL, funding (received), fees
+    (paid) and the book hedge ratio, each (T,) when detailed, else (1,) scratch (metrics-only
+    runs); ``contracts`` and ``flags`` (T, A) when detailed, else (1, A) scratch.
     flags bits: 1 rebalance, 2 liquidation, 4 roll, 8 top-up.
+
+    Hot-loop layout: bars outer, assets inner over row-major (T, A) arrays (one cache line per
+    bar); each asset's state sits in locals during its step. A bar with no trade does no
+    division: the drift band is tested as ``|n*cv - target*exposure| > band*target*exposure``
+    (the same inequality as ``|actual - target| / target > band`` with ``actual = n*cv /
+    exposure``, exposure > 0) and the lot-rounded goal is computed only when a trade is due.
     """
     T, A = spot.shape
     detail = contracts.shape[0] == T
+    series = spot_pnl.shape[0] == T
+    rolls_on = roll_to.shape[0] == T
     method = pi[I_METHOD]
     calendar = pi[I_CALENDAR]
     window = pi[I_WINDOW]
@@ -302,18 +315,27 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     band = pf[F_BAND]
     lev = pf[F_LEVERAGE]
     topup = pf[F_TOPUP]
+    up = 1.0 + topup
+    estimator = method == M_MINVAR or method == M_BETA or method == M_EWMA
+    signal = method >= M_TREND and method <= M_VOL
 
     n = np.zeros(A)
     entry = np.zeros(A)
     wallet = np.zeros(A)
     coins = coins0.copy()
     target = np.full(A, ratio_on if method != M_NONE else 0.0)
-    if method >= M_TREND and method <= M_VOL:
+    if signal:
         target[:] = ratio_off
     cash = cash0
     reserve = reserve0
-    for k in range(N_SCALARS):
-        scalars[k] = 0.0
+    liquidations = 0.0
+    margin_lost = 0.0
+    rebalances = 0.0
+    n_rolls = 0.0
+    roll_basis = 0.0
+    roll_cost = 0.0
+    topups = 0.0
+    topup_usd = 0.0
     cum_spot = 0.0
     cum_fund = 0.0
     cum_fee = 0.0
@@ -328,153 +350,156 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
         expo_usd = 0.0
         eq = 0.0
         row = t if detail else 0
+        cal_due = t == 0 or (calendar > 0 and t % calendar == 0)
+        reest_due = estimator and t >= window and (t - window) % reest == 0
         for a in range(A):
             s_px = spot[t, a]
             f_px = fut[t, a]
             k_a = kind[a]
             c_a = csize[a]
+            n_a = n[a]
+            e_a = entry[a]
+            w_a = wallet[a]
+            coin_a = coins[a]
             fl = 0
             if t > 0:
                 # 1. spot and staking
                 s_prev = spot[t - 1, a]
-                earned = coins[a] * stake[t, a]
-                bar_spot += coins[a] * (s_px - s_prev) + earned * s_px
-                coins[a] += earned
-                if n[a] > 0.0:
+                earned = coin_a * (days[t] * stake_day[a])
+                bar_spot += coin_a * (s_px - s_prev) + earned * s_px
+                coin_a += earned
+                if n_a > 0.0:
                     # 2. liquidation on the adverse intrabar extreme
-                    if _short_breached(k_a, n[a], c_a, entry[a], wallet[a], fut_high[t, a], tiers[a],
-                                       ntiers[a]):
-                        bp = liquidation_price(k_a, -1.0, n[a], c_a, entry[a], wallet[a], 0.0, 0.0)
-                        lost = wallet[a]
-                        wallet[a] += _upnl(k_a, n[a], c_a, entry[a], bp)
-                        lost -= wallet[a]
+                    if _breached(k_a, n_a * c_a, e_a, w_a, fut_high[t, a], tiers, a, ntiers[a]):
+                        bp = liquidation_price(k_a, -1.0, n_a, c_a, e_a, w_a, 0.0, 0.0)
+                        lost = w_a
+                        w_a += _upnl(k_a, n_a, c_a, e_a, bp)
+                        lost -= w_a
                         if k_a == INVERSE:
-                            scalars[S_MARGIN_LOST] += lost * s_px
-                            coins[a] += wallet[a]
+                            margin_lost += lost * s_px
+                            coin_a += w_a
                         else:
-                            scalars[S_MARGIN_LOST] += lost
-                            cash += wallet[a]
-                        wallet[a] = 0.0
-                        n[a] = 0.0
-                        entry[a] = 0.0
-                        scalars[S_LIQUIDATIONS] += 1.0
+                            margin_lost += lost
+                            cash += w_a
+                        w_a = 0.0
+                        n_a = 0.0
+                        e_a = 0.0
+                        liquidations += 1.0
                         fl |= 2
-                    else:
+                    elif k_a == INVERSE:
                         # 3. funding settled inside the bar (positive rate: the short receives)
-                        if k_a == INVERSE:
-                            got = n[a] * c_a * fund_inv[t, a]
-                            wallet[a] += got
-                            bar_fund += got * s_px
-                        else:
-                            got = n[a] * c_a * fund_lin[t, a]
-                            wallet[a] += got
-                            bar_fund += got
+                        got = n_a * c_a * fund_inv[t, a]
+                        w_a += got
+                        bar_fund += got * s_px
+                    else:
+                        got = n_a * c_a * fund_lin[t, a]
+                        w_a += got
+                        bar_fund += got
 
             # 4. decisions at the close
             trade_fee = 0.0
-            if n[a] > 0.0 and not math.isnan(roll_to[t, a]):
+            if rolls_on and not math.isnan(roll_to[t, a]):
                 new_px = roll_to[t, a]
-                fee_old = _notional(k_a, n[a], c_a, f_px) * cost[a]
-                fee_new = _notional(k_a, n[a], c_a, new_px) * cost[a]
-                wallet[a] += _upnl(k_a, n[a], c_a, entry[a], f_px) - fee_old - fee_new
-                entry[a] = new_px
-                trade_fee += fee_old + fee_new
-                scalars[S_ROLLS] += 1.0
-                scalars[S_ROLL_BASIS] += (new_px - f_px) / f_px
-                scalars[S_ROLL_COST] += (fee_old + fee_new) * (s_px if k_a == INVERSE else 1.0)
+                if n_a > 0.0:
+                    fee_old = _notional(k_a, n_a, c_a, f_px) * cost[a]
+                    fee_new = _notional(k_a, n_a, c_a, new_px) * cost[a]
+                    w_a += _upnl(k_a, n_a, c_a, e_a, f_px) - fee_old - fee_new
+                    e_a = new_px
+                    trade_fee += fee_old + fee_new
+                    n_rolls += 1.0
+                    roll_basis += (new_px - f_px) / f_px
+                    roll_cost += (fee_old + fee_new) * (s_px if k_a == INVERSE else 1.0)
+                    fl |= 4
                 f_px = new_px
-                fl |= 4
-            if not math.isnan(roll_to[t, a]):
-                f_px = roll_to[t, a]
 
-            if method == M_MINVAR or method == M_BETA or method == M_EWMA:
-                if t >= window and (t - window) % reest == 0:
-                    if method == M_EWMA:
-                        h = _ewma(ret_s, ret_f, t, a, window, pf[F_HALFLIFE])
-                    else:
-                        h = _minvar(ret_s, ret_f, t, a, window)
-                    if not math.isnan(h):
-                        target[a] = min(max(h, 0.0), pf[F_MAX_RATIO])
-            elif method >= M_TREND and method <= M_VOL:
+            if reest_due:
+                if method == M_EWMA:
+                    h = _ewma(ret_s, ret_f, t, a, window, pf[F_HALFLIFE])
+                else:
+                    h = _minvar(ret_s, ret_f, t, a, window)
+                if not math.isnan(h):
+                    target[a] = min(max(h, 0.0), pf[F_MAX_RATIO])
+            elif signal:
                 on = _signal_on(method, spot, ret_s, t, a, sig_n, pf[F_THRESHOLD], pf[F_BARS_PER_YEAR])
                 if on >= 0:
                     target[a] = ratio_on if on == 1 else ratio_off
+            tg = target[a]
 
-            pos_eq = wallet[a] + _upnl(k_a, n[a], c_a, entry[a], f_px)
-            expo_coin = coins[a] + (pos_eq if k_a == INVERSE else 0.0)
+            pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
+            expo_coin = coin_a + (pos_eq if k_a == INVERSE else 0.0)
             exposure = expo_coin * s_px
             cv = c_a * f_px if k_a == LINEAR else c_a
-            goal = round_lots(target[a] * exposure / cv, lot[a]) if exposure > 0.0 else 0.0
-            if goal != n[a]:
-                actual = n[a] * cv / exposure if exposure > 0.0 else 0.0
-                do = False
-                if t == 0:
-                    do = True
-                if calendar > 0 and t % calendar == 0:
-                    do = True
-                if band > 0.0:
-                    if target[a] <= 0.0:
-                        do = do or n[a] > 0.0
-                    elif abs(actual - target[a]) / target[a] > band:
-                        do = True
-                elif calendar == 0:
-                    do = True
-                if do:
-                    dn = goal - n[a]
+            due = cal_due
+            if band > 0.0:
+                if tg <= 0.0:
+                    due = due or n_a > 0.0
+                elif exposure > 0.0:
+                    if abs(n_a * cv - tg * exposure) > band * tg * exposure:
+                        due = True
+                elif band < 1.0:  # no exposure: actual 0, |0 - target| / target = 1
+                    due = True
+            elif calendar == 0:
+                due = True
+            if due:
+                goal = round_lots(tg * exposure / cv, lot[a]) if exposure > 0.0 else 0.0
+                if goal != n_a:
+                    dn = goal - n_a
                     fee = _notional(k_a, abs(dn), c_a, f_px) * cost[a]
                     if dn < 0.0:
-                        wallet[a] += _upnl(k_a, -dn, c_a, entry[a], f_px)
+                        w_a += _upnl(k_a, -dn, c_a, e_a, f_px)
                         if goal <= 0.0:
-                            entry[a] = 0.0
-                    elif n[a] <= 0.0:
-                        entry[a] = f_px
+                            e_a = 0.0
+                    elif n_a <= 0.0:
+                        e_a = f_px
                     elif k_a == INVERSE:  # harmonic average entry
-                        entry[a] = (n[a] + dn) / (n[a] / entry[a] + dn / f_px)
+                        e_a = (n_a + dn) / (n_a / e_a + dn / f_px)
                     else:
-                        entry[a] = (n[a] * entry[a] + dn * f_px) / (n[a] + dn)
-                    n[a] = goal
-                    wallet[a] -= fee
+                        e_a = (n_a * e_a + dn * f_px) / (n_a + dn)
+                    n_a = goal
+                    w_a -= fee
                     trade_fee += fee
-                    scalars[S_REBALANCES] += 1.0
+                    rebalances += 1.0
                     fl |= 1
             if fl & 5:
                 # re-set the isolated margin to the initial margin at this price
-                pos_eq = wallet[a] + _upnl(k_a, n[a], c_a, entry[a], f_px)
-                move = (_notional(k_a, n[a], c_a, f_px) / lev if n[a] > 0.0 else 0.0) - pos_eq
-                wallet[a] += move
+                pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
+                move = (_notional(k_a, n_a, c_a, f_px) / lev if n_a > 0.0 else 0.0) - pos_eq
+                w_a += move
                 if k_a == INVERSE:
-                    coins[a] -= move
+                    coin_a -= move
                 else:
                     cash -= move
-            if topup > 0.0 and n[a] > 0.0:
-                if _short_breached(k_a, n[a], c_a, entry[a], wallet[a], f_px * (1.0 + topup), tiers[a],
-                                   ntiers[a]):
-                    pos_eq = wallet[a] + _upnl(k_a, n[a], c_a, entry[a], f_px)
-                    need = _notional(k_a, n[a], c_a, f_px) / lev - pos_eq
+            if topup > 0.0 and n_a > 0.0:
+                if _breached(k_a, n_a * c_a, e_a, w_a, f_px * up, tiers, a, ntiers[a]):
+                    pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
+                    need = _notional(k_a, n_a, c_a, f_px) / lev - pos_eq
                     conv = s_px if k_a == INVERSE else 1.0
                     add = min(need, reserve / conv)
                     if add > 0.0:
-                        wallet[a] += add
+                        w_a += add
                         reserve -= add * conv
-                        scalars[S_TOPUPS] += 1.0
-                        scalars[S_TOPUP_USD] += add * conv
+                        topups += 1.0
+                        topup_usd += add * conv
                         fl |= 8
-            if k_a == INVERSE:
-                bar_fee += trade_fee * s_px
-            else:
-                bar_fee += trade_fee
 
             # 5. mark to market
-            pos_eq = wallet[a] + _upnl(k_a, n[a], c_a, entry[a], f_px)
+            if fl != 0:
+                pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
             if k_a == INVERSE:
-                eq += (coins[a] + pos_eq) * s_px
-                hedged_usd += n[a] * c_a
-                expo_usd += (coins[a] + pos_eq) * s_px
+                bar_fee += trade_fee * s_px
+                eq += (coin_a + pos_eq) * s_px
+                hedged_usd += n_a * c_a
+                expo_usd += (coin_a + pos_eq) * s_px
             else:
-                eq += coins[a] * s_px + pos_eq
-                hedged_usd += n[a] * c_a * f_px
-                expo_usd += coins[a] * s_px
-            contracts[row, a] = n[a]
+                bar_fee += trade_fee
+                eq += coin_a * s_px + pos_eq
+                hedged_usd += n_a * c_a * f_px
+                expo_usd += coin_a * s_px
+            n[a] = n_a
+            entry[a] = e_a
+            wallet[a] = w_a
+            coins[a] = coin_a
+            contracts[row, a] = n_a
             flags[row, a] = fl
 
         eq += cash + reserve  # after this bar's margin transfers
@@ -485,33 +510,41 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
             cum_hedge += (eq - prev_eq) - bar_spot - bar_fund + bar_fee
         prev_eq = eq
         equity[t] = eq
-        spot_pnl[t] = cum_spot
-        hedge_pnl[t] = cum_hedge
-        funding[t] = cum_fund
-        fees[t] = cum_fee
-        ratio[t] = hedged_usd / expo_usd if expo_usd > 0.0 else 0.0
+        if series:
+            spot_pnl[t] = cum_spot
+            hedge_pnl[t] = cum_hedge
+            funding[t] = cum_fund
+            fees[t] = cum_fee
+            ratio[t] = hedged_usd / expo_usd if expo_usd > 0.0 else 0.0
     scalars[S_FUNDING] = cum_fund
     scalars[S_FEES] = cum_fee
+    scalars[S_REBALANCES] = rebalances
+    scalars[S_LIQUIDATIONS] = liquidations
+    scalars[S_ROLLS] = n_rolls
+    scalars[S_ROLL_COST] = roll_cost
+    scalars[S_ROLL_BASIS] = roll_basis
+    scalars[S_TOPUPS] = topups
+    scalars[S_TOPUP_USD] = topup_usd
+    scalars[S_MARGIN_LOST] = margin_lost
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def run_sweep(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
-              coins0, stake, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
+              coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
               pf, pi, equity, scalars):
     """Run ``P`` policies (rows of ``pf`` (P, N_PF) and ``pi`` (P, N_PI)) in parallel.
 
     Writes ``equity`` (P, T) and ``scalars`` (P, N_SCALARS); per-bar detail is not kept.
     """
     P = pf.shape[0]
-    T, A = spot.shape
+    A = spot.shape[1]
     for p in prange(P):
-        tmp = np.empty((5, T))
+        tmp = np.empty(1)
         c = np.empty((1, A))
         fl = np.empty((1, A), dtype=np.int64)
         run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
-                   coins0, stake, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
-                   pf[p], pi[p], equity[p], tmp[0], tmp[1], tmp[2], tmp[3], tmp[4],
-                   c, fl, scalars[p])
+                   coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
+                   pf[p], pi[p], equity[p], tmp, tmp, tmp, tmp, tmp, c, fl, scalars[p])
 
 
 @njit(cache=True)

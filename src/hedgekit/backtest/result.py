@@ -43,7 +43,7 @@ class StrategyResult:
 
     @classmethod
     def from_kernel(cls, policy: Any, out: dict[str, np.ndarray], metrics: np.ndarray) -> StrategyResult:
-        from hedgekit.backtest import kernels as k
+        from hedgekit.backtest import _layout as k
 
         sc = out["scalars"]
         rolls = int(sc[k.S_ROLLS])

@@ -50,7 +50,7 @@ def version() -> None:
 
 # Command modules in the order their groups appear in --help.
 _COMMAND_MODULES = ("plan", "scenario", "risk", "sync", "rebalance", "monitor", "calc", "data", "analyze",
-                    "backtest", "sweep", "serve")
+                    "backtest", "sweep", "serve", "selftest")
 
 
 _MODULE_OF = {"sync": "live", "rebalance": "execution"}  # command group -> module, where they differ
