@@ -306,3 +306,34 @@ def test_hot_loop_breach_check_equals_price_at_or_above_liquidation_price(kind, 
         return
     hit = kernels._short_breached(kind, contracts, inst.contract_size, entry, wallet, price, arr, len(tiers))
     assert hit == (price >= lp)
+
+
+@pytest.mark.parametrize(("threshold_off", "expected"), [
+    # trailing 2-day APRs: -, 20%, 14%, 8%, 4%, 4%, 14%, 20%
+    (0.05, [0.25, 1, 1, 1, 0.25, 0.25, 1, 1]),  # 8% is between 5% and 10%: stays on
+    (None, [0.25, 1, 1, 0.25, 0.25, 0.25, 1, 1]),  # no hysteresis: 8% < 10% turns it off
+])
+def test_funding_policy_by_hand(threshold_off, expected):
+    """Daily settlements at 00:00 with rates APR/365 on a flat 100 USD price: the short receives
+    rate x 100 per coin, i.e. the rate per unit of notional, so the 2-bar trailing APR at day t is
+    (APR_(t-1) + APR_t) / 2 over 365 bars a year. On above 10%, off below threshold_off."""
+    aprs = [0.20, 0.20, 0.08, 0.08, 0.00, 0.08, 0.20, 0.20]
+    inst = Instrument(symbol="XUSDT", contract_type="linear", contract_size=1.0, base="X", quote="USDT",
+                      lot_size=1e-6, funding_interval_hours=24.0)
+    asset = AssetSpec(name="X", coins=1.0, instrument=inst, fee=0.0)
+    flat = ohlc([100.0] * 8)
+    market = align_market([asset], spot={"X": flat["close"]}, hedge={"X": flat},
+                          funding={"X": pd.Series([a / 365 for a in aprs], index=flat.index)})
+    assert market.bars_per_year == pytest.approx(365.0)
+    policy = Policy(name="f", method="funding", signal_n=2, threshold=0.10, threshold_off=threshold_off,
+                    ratio=1.0, ratio_off=0.25)
+    res = run_backtest([asset], market, [policy])
+    np.testing.assert_allclose(res["f"].contracts[:, 0], expected, rtol=0, atol=1e-12)
+    # funding received: each day's rate x 100 on the coins held from the previous close
+    got = sum(expected[t - 1] * 100.0 * aprs[t] / 365 for t in range(1, 8))
+    assert res["f"].funding_usd == pytest.approx(got, rel=1e-12)
+
+
+def test_funding_policy_threshold_off_above_threshold_is_refused():
+    with pytest.raises(InputError, match=r"policies\.f\.threshold_off: must be <= threshold"):
+        Policy(name="f", method="funding", threshold=0.05, threshold_off=0.1)

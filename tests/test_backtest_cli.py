@@ -317,3 +317,14 @@ def test_contract_override_errors_are_one_line_exit_2(run_cli, tmp_path, change,
     path.write_text(yaml.safe_dump(cfg))
     code, _, err = run_cli("backtest", str(path), "--data-dir", str(tmp_path))
     assert code == 2 and err == f"error: {message}\n"
+
+
+def test_funding_policy_fields_errors_name_the_field(run_cli, tmp_path):
+    cfg = example()
+    cfg["policies"][1].update(method="funding", threshold=0.05, threshold_off=0.1)
+    assert _error(cfg) == "policies[1].threshold_off: must be <= threshold (0.05) (got 0.1)"
+    cfg["policies"][1].update(threshold_off="low")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    code, _, err = run_cli("backtest", str(path), "--data-dir", str(tmp_path))
+    assert code == 2 and err == "error: policies[1].threshold_off: must be a finite number (got 'low')\n"

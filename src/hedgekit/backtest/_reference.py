@@ -51,6 +51,7 @@ class RefPolicy:
     reestimate: int = 30
     signal_n: int = 20
     threshold: float = 0.0
+    threshold_off: float | None = None  # funding: None = threshold (no hysteresis)
     leverage: float = 1.0
     topup: float = 0.0
     bars_per_year: float = 365.0
@@ -111,6 +112,20 @@ def _signal(policy: RefPolicy, a: RefAsset, t: int) -> int | None:
     return int(vol > policy.threshold)
 
 
+def _funding_apr(policy: RefPolicy, a: RefAsset, t: int) -> float | None:
+    """Funding received per unit of short notional (at each bar's hedge close) over the last
+    ``signal_n`` bars, annualised; each settlement taken from the instrument's own funding rule."""
+    n = policy.signal_n
+    if t < n - 1:
+        return None
+    per_unit = []
+    for k in range(t - n + 1, t + 1):
+        one = a.instrument.notional_settle(1.0, a.fut[k])  # one contract's notional
+        got = sum(a.instrument.funding(SHORT, 1.0, ref, rate) for rate, ref in a.funding[k])
+        per_unit.append(got / one)
+    return sum(per_unit) * policy.bars_per_year / n
+
+
 def _minvar(a: RefAsset, t: int, window: int) -> float | None:
     s = a.ret_s[t - window + 1:t + 1]
     f = a.ret_f[t - window + 1:t + 1]
@@ -141,7 +156,8 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
     pos = [_Position() for _ in assets]
     coins = [a.coins for a in assets]
     signal = policy.method in ("trend", "rsi", "vol")
-    start = 0.0 if policy.method == "none" else (policy.ratio_off if signal else policy.ratio_on)
+    starts_off = signal or policy.method == "funding"
+    start = 0.0 if policy.method == "none" else (policy.ratio_off if starts_off else policy.ratio_on)
     target = [start] * len(assets)
     out = RefResult()
     cum_fund = cum_fee = 0.0
@@ -194,6 +210,13 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                 on = _signal(policy, a, t)
                 if on is not None:
                     target[i] = policy.ratio_on if on else policy.ratio_off
+            elif policy.method == "funding":
+                apr = _funding_apr(policy, a, t)
+                off = policy.threshold if policy.threshold_off is None else policy.threshold_off
+                if apr is not None and apr > policy.threshold:
+                    target[i] = policy.ratio_on
+                elif apr is not None and apr < off:  # between the thresholds: keep the state
+                    target[i] = policy.ratio_off
             # rebalance
             exposure_coin = coins[i] + (_equity_settle(inst, p, f_px) if inst.is_inverse else 0.0)
             exposure = exposure_coin * s_px

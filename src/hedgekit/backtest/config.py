@@ -97,6 +97,7 @@ class PolicyConfig(BaseModel):
     reestimate: Whole = Field(30, ge=MIN_BARS["reestimate"], le=MAX_BARS)
     signal_n: Whole = Field(50, ge=MIN_BARS["signal_n"], le=MAX_BARS)
     threshold: Number = 0.0
+    threshold_off: Number | None = None
     leverage: Annotated[Number, Field(gt=0, le=MAX_LEVERAGE), at_least(MIN_LEVERAGE)] = 2.0
     topup: Number = Field(0.0, ge=0)
     max_ratio: Number = Field(2.0, gt=0)
@@ -125,6 +126,10 @@ def parse_config(data: Any) -> BacktestConfig:
     for i, name in enumerate(names):
         if names.index(name) != i:
             raise InputError(f"policies[{i}].name", "must be unique", name)
+    for i, p in enumerate(cfg.policies):
+        if p.threshold_off is not None and p.threshold_off > p.threshold:
+            raise InputError(f"policies[{i}].threshold_off", f"must be <= threshold ({p.threshold:g})",
+                             p.threshold_off)
     assets = [a.asset for a in cfg.assets]
     for i, name in enumerate(assets):
         if assets.index(name) != i:

@@ -53,6 +53,7 @@ class Method(StrEnum):
     RSI = "rsi"  # hedge on while the N-bar RSI is above the threshold
     VOL = "vol"  # hedge on while annualised N-bar volatility is above the threshold
     EWMA = "ewma"  # Cov/Var with weights halving every `halflife` bars over the window
+    FUNDING = "funding"  # ratio while the trailing funding APR > threshold, ratio_off below threshold_off
 
 
 # The bounds of a Policy, one source for the dataclass and the YAML config model (PolicyConfig).
@@ -61,7 +62,8 @@ MAX_LEVERAGE = 125.0  # the highest leverage of any venue preset (Binance USD-M 
 MIN_BARS = MappingProxyType({"calendar": 0, "window": 2, "reestimate": 1, "signal_n": 2})
 
 _METHOD_CODE = {Method.NONE: 0, Method.STATIC: 1, Method.MINVAR: 2, Method.BETA: 3,
-                Method.TREND: 4, Method.RSI: 5, Method.VOL: 6, Method.EWMA: 7}
+                Method.TREND: 4, Method.RSI: 5, Method.VOL: 6, Method.EWMA: 7,
+                Method.FUNDING: 8}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -116,6 +118,7 @@ class Policy:
     reestimate: int = 30
     signal_n: int = 50
     threshold: float = 0.0
+    threshold_off: float | None = None  # funding: off below this APR (None = threshold)
     leverage: float = 2.0
     topup: float = 0.0  # top up when the liquidation price is within this fraction (0 = off)
     max_ratio: float = 2.0
@@ -139,6 +142,10 @@ class Policy:
         check_positive(f"{p}.max_ratio", self.max_ratio)
         check_positive(f"{p}.halflife", self.halflife)
         check_finite(f"{p}.threshold", self.threshold)
+        if self.threshold_off is not None and check_finite(f"{p}.threshold_off",
+                                                           self.threshold_off) > self.threshold:
+            raise InputError(f"{p}.threshold_off", f"must be <= threshold ({self.threshold:g})",
+                             self.threshold_off)
         for name, low in MIN_BARS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
@@ -159,6 +166,7 @@ class Policy:
         pf[k.F_BARS_PER_YEAR] = bars_per_year
         pf[k.F_MAX_RATIO] = self.max_ratio
         pf[k.F_HALFLIFE] = self.halflife
+        pf[k.F_THRESHOLD_OFF] = self.threshold if self.threshold_off is None else self.threshold_off
         pi[k.I_METHOD] = _METHOD_CODE[self.method]
         pi[k.I_CALENDAR] = self.calendar
         pi[k.I_WINDOW] = self.window

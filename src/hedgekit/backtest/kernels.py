@@ -38,6 +38,7 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     F_RATIO_OFF,
     F_RATIO_ON,
     F_THRESHOLD,
+    F_THRESHOLD_OFF,
     F_TOPUP,
     I_CALENDAR,
     I_METHOD,
@@ -48,6 +49,7 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     LINEAR,
     M_BETA,
     M_EWMA,
+    M_FUNDING,
     M_MINVAR,
     M_NONE,
     M_RSI,
@@ -246,6 +248,20 @@ def _signal_on(method, spot, ret_s, t, a, n, threshold, bars_per_year):
     return 1 if vol > threshold else 0
 
 
+@njit(cache=True)
+def _funding_apr(fut, fund_lin, fund_inv, t, a, kind, n, bars_per_year):
+    """Funding a short received over bars ``t-n+1 .. t`` per unit of hedge notional at each bar's
+    close, annualised: ``sum(fund_lin / fut)`` (linear) or ``sum(fund_inv * fut)`` (inverse)
+    times ``bars_per_year / n``."""
+    acc = 0.0
+    for k in range(t - n + 1, t + 1):
+        if kind == LINEAR:
+            acc += fund_lin[k, a] / fut[k, a]
+        else:
+            acc += fund_inv[k, a] * fut[k, a]
+    return acc * bars_per_year / n
+
+
 @njit(cache=True, error_model="numpy")
 def _breached(kind, nc, entry, wallet, price, tiers, a, ntiers):
     """:func:`_short_breached` for a short of size ``nc = n * C`` on asset ``a``'s tiers (A, K, 4)."""
@@ -318,13 +334,14 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     up = 1.0 + topup
     estimator = method == M_MINVAR or method == M_BETA or method == M_EWMA
     signal = method >= M_TREND and method <= M_VOL
+    by_funding = method == M_FUNDING
 
     n = np.zeros(A)
     entry = np.zeros(A)
     wallet = np.zeros(A)
     coins = coins0.copy()
     target = np.full(A, ratio_on if method != M_NONE else 0.0)
-    if signal:
+    if signal or by_funding:
         target[:] = ratio_off
     cash = cash0
     reserve = reserve0
@@ -423,6 +440,12 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 on = _signal_on(method, spot, ret_s, t, a, sig_n, pf[F_THRESHOLD], pf[F_BARS_PER_YEAR])
                 if on >= 0:
                     target[a] = ratio_on if on == 1 else ratio_off
+            elif by_funding and t >= sig_n - 1:
+                apr = _funding_apr(fut, fund_lin, fund_inv, t, a, k_a, sig_n, pf[F_BARS_PER_YEAR])
+                if apr > pf[F_THRESHOLD]:
+                    target[a] = ratio_on
+                elif apr < pf[F_THRESHOLD_OFF]:  # between the two thresholds: keep the state
+                    target[a] = ratio_off
             tg = target[a]
 
             pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
