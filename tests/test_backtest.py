@@ -337,3 +337,32 @@ def test_funding_policy_by_hand(threshold_off, expected):
 def test_funding_policy_threshold_off_above_threshold_is_refused():
     with pytest.raises(InputError, match=r"policies\.f\.threshold_off: must be <= threshold"):
         Policy(name="f", method="funding", threshold=0.05, threshold_off=0.1)
+
+
+@pytest.mark.parametrize(("schedule", "starts_period"), [
+    ("weekly", lambda d: d.weekday() == 0),  # ISO weeks start on Monday
+    ("monthly", lambda d: d.day == 1),
+])
+def test_calendar_reestimation_matches_a_numpy_ols(real, schedule, starts_period):
+    """A min-variance hedge re-estimated on the calendar holds, from each re-estimation on, the
+    OLS slope Cov(s, f) / Var(f) of the last `window` daily returns (computed here with numpy),
+    re-estimated at the first full window and on the first bar of each week / month after it;
+    before that, the prior ratio. A 1e-9 lot and band 0 make the book ratio the target."""
+    spot, hedge, funding = real
+    asset = AssetSpec(name="BTC", coins=1.0, instrument=linear("BTC", 1e-9), fee=0.0004)
+    market = align_market([asset], spot={"BTC": spot["BTC"]}, hedge={"BTC": hedge["BTC"]},
+                          funding={"BTC": funding["BTC"]})
+    window = 60
+    policy = Policy(name="cal", method="minvar", window=window, reestimate=schedule, ratio=0.7,
+                    leverage=1.0)
+    res = run_backtest([asset], market, [policy])
+    s = spot["BTC"]["close"].reindex(market.index).to_numpy()
+    f = hedge["BTC"]["close"].reindex(market.index).to_numpy()
+    rs, rf = s[1:] / s[:-1] - 1.0, f[1:] / f[:-1] - 1.0  # rs[t - 1] is the return into bar t
+    expected, target = [], 0.7
+    for t, day in enumerate(market.index):
+        if t == window or (t > window and starts_period(day)):
+            x, y = rf[t - window:t], rs[t - window:t]
+            target = min(max(np.cov(x, y)[0, 1] / np.var(x, ddof=1), 0.0), 2.0)
+        expected.append(target)
+    np.testing.assert_allclose(res["cal"].series["ratio"], expected, rtol=0, atol=1e-8)

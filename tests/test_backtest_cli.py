@@ -328,3 +328,29 @@ def test_funding_policy_fields_errors_name_the_field(run_cli, tmp_path):
     path.write_text(yaml.safe_dump(cfg))
     code, _, err = run_cli("backtest", str(path), "--data-dir", str(tmp_path))
     assert code == 2 and err == "error: policies[1].threshold_off: must be a finite number (got 'low')\n"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("fortnightly", "must be weekly, monthly or a whole number >= 1 (got 'fortnightly')"),
+    (0, "must be >= 1 (got 0)"),
+    (2.5, "must be weekly, monthly or a whole number >= 1 (got 2.5)"),
+])
+def test_calendar_reestimate_errors_are_one_line_exit_2(run_cli, tmp_path, value, message):
+    cfg = example()
+    cfg["policies"][2]["reestimate"] = value
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    code, _, err = run_cli("backtest", str(path), "--data-dir", str(tmp_path))
+    assert code == 2 and err == f"error: policies[2].reestimate: {message}\n"
+
+
+def test_calendar_reestimate_runs_from_the_config(store):
+    from hedgekit.backtest import run_config
+
+    cfg = example()
+    cfg["policies"] = [dict(cfg["policies"][2], name=f"minvar {s}", reestimate=s)
+                       for s in ("weekly", "monthly", 30)]
+    res = run_config(parse_config(cfg), data_dir=store)
+    ratios = {s.name: s.series["ratio"] for s in res.strategies}
+    assert not np.allclose(ratios["minvar weekly"], ratios["minvar monthly"])
+    assert not np.allclose(ratios["minvar monthly"], ratios["minvar 30"])

@@ -72,7 +72,8 @@ def ref_policy(p: Policy) -> ref.RefPolicy:
 
 def assert_parity(assets, market, policy, *, cash=0.0, reserve=0.0):
     out = run_policy_arrays(_kernel_args(assets, market, cash, reserve), policy, market.bars_per_year)
-    r = ref.simulate(ref_assets(assets, market), ref_policy(policy), cash=cash, reserve=reserve)
+    r = ref.simulate(ref_assets(assets, market), ref_policy(policy), cash=cash, reserve=reserve,
+                     dates=list(market.index.date))
     np.testing.assert_allclose(out["equity"], r.equity, rtol=1e-9)
     scale = max(1.0, float(np.abs(out["equity"]).max()))
     np.testing.assert_allclose(out["funding"], r.funding, rtol=1e-9, atol=1e-9 * scale)
@@ -105,6 +106,8 @@ POLICIES = [
     Policy(name="trend", method="trend", signal_n=50, ratio=1.0, ratio_off=0.2, band=0.05),
     Policy(name="rsi", method="rsi", signal_n=14, threshold=60.0, ratio=0.9),
     Policy(name="vol", method="vol", signal_n=30, threshold=0.6, ratio=1.0, ratio_off=0.3, band=0.1),
+    Policy(name="minvar weekly", method="minvar", window=60, reestimate="weekly", band=0.05),
+    Policy(name="ewma monthly", method="ewma", window=90, halflife=20.0, reestimate="monthly", leverage=3.0),
     Policy(name="funding", method="funding", signal_n=21, threshold=0.08, ratio=1.0, ratio_off=0.25,
            band=0.05),
     Policy(name="funding hysteresis", method="funding", signal_n=21, threshold=0.12, threshold_off=0.04,

@@ -43,7 +43,13 @@ I_CALENDAR = 1  # rebalance every k bars (0 = off)
 I_WINDOW = 2  # estimator window in returns
 I_REESTIMATE = 3  # re-estimate every k bars
 I_SIGNAL_N = 4  # lookback of the signal (SMA, RSI or volatility)
-N_PI = 5
+I_REEST_CALENDAR = 5  # re-estimate on calendar periods instead of every k bars (REEST_*)
+N_PI = 6
+
+# calendar re-estimation (I_REEST_CALENDAR): first bar of each UTC week (Monday) or month
+REEST_BARS = 0
+REEST_WEEKLY = 1
+REEST_MONTHLY = 2
 
 # scalar outputs
 S_FUNDING = 0  # USD received (> 0) over the run

@@ -13,6 +13,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from hedgekit.instruments import Instrument, Side, average_entry
 from hedgekit.margin import liquidation_price
@@ -48,7 +49,7 @@ class RefPolicy:
     band: float = 0.0
     calendar: int = 0
     window: int = 60
-    reestimate: int = 30
+    reestimate: int | str = 30  # bars, or "weekly" / "monthly" (needs simulate(dates=...))
     signal_n: int = 20
     threshold: float = 0.0
     threshold_off: float | None = None  # funding: None = threshold (no hysteresis)
@@ -149,9 +150,24 @@ def _ewma(a: RefAsset, t: int, window: int, halflife: float) -> float | None:
     return sum(wi * (x - mf) * (y - ms) for wi, x, y in zip(w, f, s, strict=True)) / var_f
 
 
+def _reestimate_due(policy: RefPolicy, t: int, dates: Sequence[date]) -> bool:
+    """Bars: every ``reestimate`` bars from ``window``. Calendar: at ``window``, then on the first
+    bar of each ISO week / calendar month (UTC dates of the bar opens)."""
+    if t < policy.window:
+        return False
+    if not isinstance(policy.reestimate, str):
+        return (t - policy.window) % policy.reestimate == 0
+    if t == policy.window:
+        return True
+    key = ((lambda d: d.isocalendar()[:2]) if policy.reestimate == "weekly"
+           else (lambda d: (d.year, d.month)))
+    return key(dates[t]) != key(dates[t - 1])
+
+
 def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0,
-             reserve: float = 0.0) -> RefResult:
-    """Replay ``policy`` bar by bar; see :mod:`hedgekit.backtest.kernels` for the rules."""
+             reserve: float = 0.0, dates: Sequence[date] = ()) -> RefResult:
+    """Replay ``policy`` bar by bar; see :mod:`hedgekit.backtest.kernels` for the rules.
+    ``dates`` (the UTC date of each bar's open) is needed for calendar re-estimation only."""
     T = len(assets[0].spot)
     pos = [_Position() for _ in assets]
     coins = [a.coins for a in assets]
@@ -201,7 +217,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                 f_px = new_px
             # target ratio from trailing data only
             if policy.method in ("minvar", "beta", "ewma"):
-                if t >= policy.window and (t - policy.window) % policy.reestimate == 0:
+                if _reestimate_due(policy, t, dates):
                     h = (_ewma(a, t, policy.window, policy.halflife) if policy.method == "ewma"
                          else _minvar(a, t, policy.window))
                     if h is not None:

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from hedgekit._validation import (
     Number,
@@ -21,7 +21,7 @@ from hedgekit._validation import (
     from_validation_error,
     read_yaml,
 )
-from hedgekit.backtest.engine import MAX_LEVERAGE, MAX_RATIO, MIN_BARS, Method
+from hedgekit.backtest.engine import MAX_LEVERAGE, MAX_RATIO, MIN_BARS, REESTIMATE_CALENDAR, Method
 from hedgekit.errors import DataError, InputError
 
 __all__ = ["AssetConfig", "BacktestConfig", "HedgeConfig", "PolicyConfig", "load_config",
@@ -85,6 +85,23 @@ class AssetConfig(BaseModel):
     hedge: HedgeConfig
 
 
+def _schedule(value: Any) -> int | str:
+    """``reestimate``: ``weekly``, ``monthly`` or a whole number of bars."""
+    low = MIN_BARS["reestimate"]
+    if isinstance(value, str):
+        if value in REESTIMATE_CALENDAR:
+            return value
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError("", f"must be weekly, monthly or a whole number >= {low}", value)
+    if value < low:
+        raise InputError("", f"must be >= {low}", value)
+    if value > MAX_BARS:
+        raise InputError("", f"must be <= {MAX_BARS}", value)
+    return value
+
+
 class PolicyConfig(BaseModel):
     model_config = _STRICT
     name: str
@@ -94,7 +111,7 @@ class PolicyConfig(BaseModel):
     band: Number = Field(0.0, ge=0)
     calendar: Whole = Field(0, ge=MIN_BARS["calendar"], le=MAX_BARS)
     window: Whole = Field(90, ge=MIN_BARS["window"], le=MAX_BARS)
-    reestimate: Whole = Field(30, ge=MIN_BARS["reestimate"], le=MAX_BARS)
+    reestimate: Annotated[int | str, BeforeValidator(_schedule)] = 30
     signal_n: Whole = Field(50, ge=MIN_BARS["signal_n"], le=MAX_BARS)
     threshold: Number = 0.0
     threshold_off: Number | None = None

@@ -42,6 +42,7 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     F_TOPUP,
     I_CALENDAR,
     I_METHOD,
+    I_REEST_CALENDAR,
     I_REESTIMATE,
     I_SIGNAL_N,
     I_WINDOW,
@@ -65,6 +66,8 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     N_PF,
     N_PI,
     N_SCALARS,
+    REEST_BARS,
+    REEST_WEEKLY,
     S_FEES,
     S_FUNDING,
     S_LIQUIDATIONS,
@@ -249,6 +252,24 @@ def _signal_on(method, spot, ret_s, t, a, n, threshold, bars_per_year):
 
 
 @njit(cache=True)
+def _period(day, schedule):
+    """The calendar period of UTC day ``day`` (days since 1970-01-01, a Thursday): Monday-based
+    week number, or ``12 * year + month`` from the proleptic Gregorian civil date."""
+    d = int(math.floor(day + 1e-6))  # elapsed days are sums of bar lengths: float noise only
+    if schedule == REEST_WEEKLY:
+        return (d + 3) // 7
+    z = d + 719468  # days since 0000-03-01 (Hinnant's civil_from_days)
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    return 12 * year + month
+
+
+@njit(cache=True)
 def _funding_apr(fut, fund_lin, fund_inv, t, a, kind, n, bars_per_year):
     """Funding a short received over bars ``t-n+1 .. t`` per unit of hedge notional at each bar's
     close, annualised: ``sum(fund_lin / fut)`` (linear) or ``sum(fund_inv * fut)`` (inverse)
@@ -302,7 +323,9 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     ``ret_s``/``ret_f`` returns for the estimators (row 0 unused), ``fund_lin`` sum of
     rate*ref and ``fund_inv`` sum of rate/ref over the funding settlements inside the bar,
     ``roll_to`` the next contract's price on a roll bar (NaN otherwise), or shape (0, A) when no
-    asset rolls. ``days`` (T,) elapsed days of each bar; ``stake_day`` (A,) staking APR / 365.
+    asset rolls. ``days`` (T,) elapsed days of each bar, except ``days[0]``: the first bar's open
+    in days since 1970-01-01 UTC (the clock of calendar re-estimation); ``stake_day`` (A,)
+    staking APR / 365.
     Assets (A,): ``coins0`` spot coins, ``kind`` LINEAR/INVERSE,
     ``csize``, ``lot``, ``ntiers``, ``cost`` fee + slippage rate; ``tiers`` (A, K, 4)
     maintenance tiers ``floor, cap, mmr, cum`` in the settle currency.
@@ -325,6 +348,9 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     calendar = pi[I_CALENDAR]
     window = pi[I_WINDOW]
     reest = pi[I_REESTIMATE]
+    schedule = pi[I_REEST_CALENDAR]
+    clock = days[0]  # the first bar's open in days since 1970-01-01 (see _kernel_args)
+    period = _period(clock, schedule) if schedule != REEST_BARS else 0
     sig_n = pi[I_SIGNAL_N]
     ratio_on = pf[F_RATIO_ON]
     ratio_off = pf[F_RATIO_OFF]
@@ -368,7 +394,16 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
         eq = 0.0
         row = t if detail else 0
         cal_due = t == 0 or (calendar > 0 and t % calendar == 0)
-        reest_due = estimator and t >= window and (t - window) % reest == 0
+        if schedule == REEST_BARS:
+            reest_due = estimator and t >= window and (t - window) % reest == 0
+        else:
+            new_period = False
+            if t > 0:
+                clock += days[t]
+                now = _period(clock, schedule)
+                new_period = now != period
+                period = now
+            reest_due = estimator and t >= window and (t == window or new_period)
         for a in range(A):
             s_px = spot[t, a]
             f_px = fut[t, a]
