@@ -306,3 +306,63 @@ def test_hot_loop_breach_check_equals_price_at_or_above_liquidation_price(kind, 
         return
     hit = kernels._short_breached(kind, contracts, inst.contract_size, entry, wallet, price, arr, len(tiers))
     assert hit == (price >= lp)
+
+
+@pytest.mark.parametrize(("threshold_off", "expected"), [
+    # trailing 2-day APRs: -, 20%, 14%, 8%, 4%, 4%, 14%, 20%
+    (0.05, [0.25, 1, 1, 1, 0.25, 0.25, 1, 1]),  # 8% is between 5% and 10%: stays on
+    (None, [0.25, 1, 1, 0.25, 0.25, 0.25, 1, 1]),  # no hysteresis: 8% < 10% turns it off
+])
+def test_funding_policy_by_hand(threshold_off, expected):
+    """Daily settlements at 00:00 with rates APR/365 on a flat 100 USD price: the short receives
+    rate x 100 per coin, i.e. the rate per unit of notional, so the 2-bar trailing APR at day t is
+    (APR_(t-1) + APR_t) / 2 over 365 bars a year. On above 10%, off below threshold_off."""
+    aprs = [0.20, 0.20, 0.08, 0.08, 0.00, 0.08, 0.20, 0.20]
+    inst = Instrument(symbol="XUSDT", contract_type="linear", contract_size=1.0, base="X", quote="USDT",
+                      lot_size=1e-6, funding_interval_hours=24.0)
+    asset = AssetSpec(name="X", coins=1.0, instrument=inst, fee=0.0)
+    flat = ohlc([100.0] * 8)
+    market = align_market([asset], spot={"X": flat["close"]}, hedge={"X": flat},
+                          funding={"X": pd.Series([a / 365 for a in aprs], index=flat.index)})
+    assert market.bars_per_year == pytest.approx(365.0)
+    policy = Policy(name="f", method="funding", signal_n=2, threshold=0.10, threshold_off=threshold_off,
+                    ratio=1.0, ratio_off=0.25)
+    res = run_backtest([asset], market, [policy])
+    np.testing.assert_allclose(res["f"].contracts[:, 0], expected, rtol=0, atol=1e-12)
+    # funding received: each day's rate x 100 on the coins held from the previous close
+    got = sum(expected[t - 1] * 100.0 * aprs[t] / 365 for t in range(1, 8))
+    assert res["f"].funding_usd == pytest.approx(got, rel=1e-12)
+
+
+def test_funding_policy_threshold_off_above_threshold_is_refused():
+    with pytest.raises(InputError, match=r"policies\.f\.threshold_off: must be <= threshold"):
+        Policy(name="f", method="funding", threshold=0.05, threshold_off=0.1)
+
+
+@pytest.mark.parametrize(("schedule", "starts_period"), [
+    ("weekly", lambda d: d.weekday() == 0),  # ISO weeks start on Monday
+    ("monthly", lambda d: d.day == 1),
+])
+def test_calendar_reestimation_matches_a_numpy_ols(real, schedule, starts_period):
+    """A min-variance hedge re-estimated on the calendar holds, from each re-estimation on, the
+    OLS slope Cov(s, f) / Var(f) of the last `window` daily returns (computed here with numpy),
+    re-estimated at the first full window and on the first bar of each week / month after it;
+    before that, the prior ratio. A 1e-9 lot and band 0 make the book ratio the target."""
+    spot, hedge, funding = real
+    asset = AssetSpec(name="BTC", coins=1.0, instrument=linear("BTC", 1e-9), fee=0.0004)
+    market = align_market([asset], spot={"BTC": spot["BTC"]}, hedge={"BTC": hedge["BTC"]},
+                          funding={"BTC": funding["BTC"]})
+    window = 60
+    policy = Policy(name="cal", method="minvar", window=window, reestimate=schedule, ratio=0.7,
+                    leverage=1.0)
+    res = run_backtest([asset], market, [policy])
+    s = spot["BTC"]["close"].reindex(market.index).to_numpy()
+    f = hedge["BTC"]["close"].reindex(market.index).to_numpy()
+    rs, rf = s[1:] / s[:-1] - 1.0, f[1:] / f[:-1] - 1.0  # rs[t - 1] is the return into bar t
+    expected, target = [], 0.7
+    for t, day in enumerate(market.index):
+        if t == window or (t > window and starts_period(day)):
+            x, y = rf[t - window:t], rs[t - window:t]
+            target = min(max(np.cov(x, y)[0, 1] / np.var(x, ddof=1), 0.0), 2.0)
+        expected.append(target)
+    np.testing.assert_allclose(res["cal"].series["ratio"], expected, rtol=0, atol=1e-8)

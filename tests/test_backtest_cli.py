@@ -230,3 +230,127 @@ def test_run_config_from_a_file_matches_an_independent_account(store, data_dir, 
     short_pnl = held[0] * (perp["close"].iloc[0] - perp["close"].iloc[-1])
     expected = spot.iloc[-1] + reserve + short_pnl + funding  # cash 0: the margin was borrowed
     assert short.final_equity_usd == pytest.approx(expected, rel=1e-12)
+
+
+def test_contract_overrides_static_half_hedge_matches_a_pandas_loop(store, data_dir):
+    """Issue 14: lot_size, contract_size, fee and tiers overridden per asset. With a tiny lot the
+    static 50% hedge of 1 BTC + 20 ETH (Binance USD-M perps, 2021-2024, the example's taker fee
+    0.0004 plus slippage 0.0002) is rebuilt here day by day from the raw files: short
+    q_t = 0.5 x coins x spot_t / perp_t coins, rounded to the lot; each day earns
+    q_(t-1) x (perp_(t-1) - perp_t) plus funding q_(t-1) x rate x reference on that day's
+    settlements and pays |q_t - q_(t-1)| x perp_t x 0.0006. Margin moves between cash and the
+    position, so they cancel in equity; equity = spot value + the sum of those amounts."""
+    from hedgekit.backtest import run_config
+
+    lot, cost, coins = 1e-9, 0.0004 + 0.0002, {"BTC": 1.0, "ETH": 20.0}
+    tiers = [{"cap": 50_000.0, "mmr": 0.004}, {"cap": 500_000.0, "mmr": 0.005}, {"mmr": 0.01}]
+    assets = [{"asset": c, "coins": n, "spot_venue": "binance",
+               "hedge": {"venue": "binance-usdm", "symbol": f"{c}USDT", "lot_size": lot,
+                         "contract_size": 1.0, "fee": 0.0004, "slippage": 0.0002, "tiers": tiers}}
+              for c, n in coins.items()]
+    cfg = parse_config({"start": "2021-01-01", "end": "2024-12-31", "assets": assets,
+                        "policies": [{"name": "half", "ratio": 0.5, "leverage": 2.0}]})
+    res = run_config(cfg, data_dir=store)
+    got = res.to_frame("half")["equity_usd"]
+
+    def klines(name):
+        frame = pd.read_csv(data_dir / name)
+        frame.index = pd.to_datetime(frame["open_time"], utc=True)
+        return frame
+
+    days = got.index
+    equity = pd.Series(0.0, index=days)
+    fees = funding = 0.0
+    last = []  # contracts held after the last day, per asset
+    for c, n in coins.items():
+        spot = klines(f"futures/binance_spot_{c}USDT_1d_2021-2024.csv.gz")["close"].reindex(days)
+        perp = klines(f"futures/binance_usdm_perp_{c}USDT_1d_2021-2024.csv.gz").reindex(days)
+        # a short is liquidated only ~50% above the last close at 2x; the days never came near
+        assert (perp["high"].iloc[1:].to_numpy() / perp["close"].iloc[:-1].to_numpy()).max() < 1.4
+        raw = pd.read_csv(data_dir / f"funding/binance_usdm_{c}USDT_funding_8h_2021-2024.csv.gz")
+        raw.index = pd.to_datetime(raw["funding_time"], utc=True, format="ISO8601").dt.floor("h")
+        paid = pd.Series(0.0, index=days)  # per day: sum of rate x reference of its settlements
+        for ts, row in raw.iterrows():
+            day = ts.floor("D")
+            if day not in paid.index:
+                continue
+            ref = row["mark_price"] if row["mark_price"] > 0 else (
+                perp.loc[day, "open"] if ts.hour == 0 else perp.loc[day, "close"])
+            paid[day] += row["funding_rate"] * ref
+        held, account = 0.0, 0.0
+        for t, day in enumerate(days):
+            price = perp.loc[day, "close"]
+            if t > 0:
+                account += held * (perp["close"].iloc[t - 1] - price) + held * paid[day]
+                funding += held * paid[day]
+            goal = round(0.5 * n * spot[day] / price / lot) * lot
+            fee = abs(goal - held) * price * cost
+            account -= fee
+            fees += fee
+            held = goal
+            equity[day] += n * spot[day] + account
+        last.append(held)
+    half = res["half"]
+    assert half.liquidations == 0
+    np.testing.assert_allclose(half.contracts[-1], last, rtol=0, atol=lot)
+    assert half.fees_usd == pytest.approx(fees, abs=1e-6)
+    assert half.funding_usd == pytest.approx(funding, abs=1e-6)
+    np.testing.assert_allclose(got.to_numpy(), equity.to_numpy(), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"lot_size": 0}, "assets[0].hedge.lot_size: must be > 0 (got 0)"),
+    ({"contract_size": -1}, "assets[0].hedge.contract_size: must be > 0 (got -1)"),
+    ({"fee": 0.5}, "assets[0].hedge.fee: must be < 0.05 (got 0.5)"),
+    ({"tiers": [{"mmr": 0.01}, {"mmr": 0.02}]},
+     "assets[0].hedge.tiers[0].cap: only the last tier may leave out its cap"),
+    ({"tiers": [{"cap": 100.0, "mmr": 0.02}, {"mmr": 0.01}]},
+     "assets[0].hedge.tiers[1].mmr: must not be below the previous tier's (got 0.01)"),
+    ({"tiers": [{"cap": 100.0, "mmr": 0.01}, {"cap": 50.0, "mmr": 0.02}]},
+     "assets[0].hedge.tiers[1].cap: must be above the previous cap 100 (got 50.0)"),
+    ({"mmr": 0.01, "tiers": [{"mmr": 0.01}]}, "assets[0].hedge.tiers: give either mmr or tiers, not both"),
+])
+def test_contract_override_errors_are_one_line_exit_2(run_cli, tmp_path, change, message):
+    cfg = example()
+    cfg["assets"][0]["hedge"].update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    code, _, err = run_cli("backtest", str(path), "--data-dir", str(tmp_path))
+    assert code == 2 and err == f"error: {message}\n"
+
+
+def test_funding_policy_fields_errors_name_the_field(run_cli, tmp_path):
+    cfg = example()
+    cfg["policies"][1].update(method="funding", threshold=0.05, threshold_off=0.1)
+    assert _error(cfg) == "policies[1].threshold_off: must be <= threshold (0.05) (got 0.1)"
+    cfg["policies"][1].update(threshold_off="low")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    code, _, err = run_cli("backtest", str(path), "--data-dir", str(tmp_path))
+    assert code == 2 and err == "error: policies[1].threshold_off: must be a finite number (got 'low')\n"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("fortnightly", "must be weekly, monthly or a whole number >= 1 (got 'fortnightly')"),
+    (0, "must be >= 1 (got 0)"),
+    (2.5, "must be weekly, monthly or a whole number >= 1 (got 2.5)"),
+])
+def test_calendar_reestimate_errors_are_one_line_exit_2(run_cli, tmp_path, value, message):
+    cfg = example()
+    cfg["policies"][2]["reestimate"] = value
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    code, _, err = run_cli("backtest", str(path), "--data-dir", str(tmp_path))
+    assert code == 2 and err == f"error: policies[2].reestimate: {message}\n"
+
+
+def test_calendar_reestimate_runs_from_the_config(store):
+    from hedgekit.backtest import run_config
+
+    cfg = example()
+    cfg["policies"] = [dict(cfg["policies"][2], name=f"minvar {s}", reestimate=s)
+                       for s in ("weekly", "monthly", 30)]
+    res = run_config(parse_config(cfg), data_dir=store)
+    ratios = {s.name: s.series["ratio"] for s in res.strategies}
+    assert not np.allclose(ratios["minvar weekly"], ratios["minvar monthly"])
+    assert not np.allclose(ratios["minvar monthly"], ratios["minvar 30"])

@@ -65,13 +65,15 @@ def ref_assets(assets, market):
 def ref_policy(p: Policy) -> ref.RefPolicy:
     return ref.RefPolicy(method=str(p.method), ratio_on=p.ratio, ratio_off=p.ratio_off, band=p.band,
                          calendar=p.calendar, window=p.window, reestimate=p.reestimate,
-                         signal_n=p.signal_n, threshold=p.threshold, leverage=p.leverage,
+                         signal_n=p.signal_n, threshold=p.threshold, threshold_off=p.threshold_off,
+                         leverage=p.leverage,
                          topup=p.topup, max_ratio=p.max_ratio, halflife=p.halflife)
 
 
 def assert_parity(assets, market, policy, *, cash=0.0, reserve=0.0):
     out = run_policy_arrays(_kernel_args(assets, market, cash, reserve), policy, market.bars_per_year)
-    r = ref.simulate(ref_assets(assets, market), ref_policy(policy), cash=cash, reserve=reserve)
+    r = ref.simulate(ref_assets(assets, market), ref_policy(policy), cash=cash, reserve=reserve,
+                     dates=list(market.index.date))
     np.testing.assert_allclose(out["equity"], r.equity, rtol=1e-9)
     scale = max(1.0, float(np.abs(out["equity"]).max()))
     np.testing.assert_allclose(out["funding"], r.funding, rtol=1e-9, atol=1e-9 * scale)
@@ -104,6 +106,12 @@ POLICIES = [
     Policy(name="trend", method="trend", signal_n=50, ratio=1.0, ratio_off=0.2, band=0.05),
     Policy(name="rsi", method="rsi", signal_n=14, threshold=60.0, ratio=0.9),
     Policy(name="vol", method="vol", signal_n=30, threshold=0.6, ratio=1.0, ratio_off=0.3, band=0.1),
+    Policy(name="minvar weekly", method="minvar", window=60, reestimate="weekly", band=0.05),
+    Policy(name="ewma monthly", method="ewma", window=90, halflife=20.0, reestimate="monthly", leverage=3.0),
+    Policy(name="funding", method="funding", signal_n=21, threshold=0.08, ratio=1.0, ratio_off=0.25,
+           band=0.05),
+    Policy(name="funding hysteresis", method="funding", signal_n=21, threshold=0.12, threshold_off=0.04,
+           ratio=1.0, ratio_off=0.0, band=0.05, leverage=3.0),
 ]
 
 
@@ -113,6 +121,21 @@ def test_kernel_matches_reference_on_binance_linear(binance, policy):
     out, r = assert_parity(assets, market, policy, cash=30_000.0)
     if policy.name == "static band 5x":
         assert r.liquidations, "a 5x isolated short over 2021-2024 should be liquidated at least once"
+
+
+def test_funding_policy_switches_and_hysteresis_holds_on_real_funding(binance):
+    """On 2021-2024 Binance funding the trailing APR crosses both thresholds: the hedge turns off
+    and on again, and the band between the thresholds keeps whichever state came before."""
+    assets, market, _ = binance
+    hyst = Policy(name="hyst", method="funding", signal_n=14, threshold=0.15, threshold_off=0.05,
+                  ratio=1.0, ratio_off=0.0)
+    plain = Policy(name="plain", method="funding", signal_n=14, threshold=0.15, ratio=1.0, ratio_off=0.0)
+    out_h, _ = assert_parity(assets, market, hyst)
+    out_p, _ = assert_parity(assets, market, plain)
+    btc_h, btc_p = out_h["contracts"][:, 0], out_p["contracts"][:, 0]
+    assert (btc_h == 0).any() and (btc_h > 0).any()
+    switches = lambda held: int(np.count_nonzero(np.diff(held > 0)))  # noqa: E731
+    assert switches(btc_h) < switches(btc_p)  # hysteresis: fewer on/off flips on the same data
 
 
 def test_topups_from_reserve_match_reference(binance):
@@ -130,7 +153,9 @@ def test_inverse_book_matches_reference(binance, data_dir):
               AssetSpec(name="ETH", coins=30.0, instrument=inverse("ETH", 10.0), fee=0.0005)]
     market = align_market(assets, spot=spot, hedge=hedge, funding=funding)
     for policy in (Policy(name="inv 1x", ratio=1.0, band=0.05, leverage=1.0),
-                   Policy(name="inv 3x", method="minvar", window=90, reestimate=30, band=0.1, leverage=3.0)):
+                   Policy(name="inv 3x", method="minvar", window=90, reestimate=30, band=0.1, leverage=3.0),
+                   Policy(name="inv funding", method="funding", signal_n=14, threshold=0.1,
+                          threshold_off=0.03, ratio=1.0, ratio_off=0.2, band=0.05)):
         assert_parity(assets, market, policy)
 
 

@@ -22,18 +22,20 @@ M_TREND = 4
 M_RSI = 5
 M_VOL = 6
 M_EWMA = 7
+M_FUNDING = 8
 
 # float policy parameters
 F_RATIO_ON = 0  # static ratio, signal "on" ratio, estimator prior before enough data
 F_RATIO_OFF = 1  # signal "off" ratio
 F_BAND = 2  # drift band |actual - target| / target (0 = off)
 F_LEVERAGE = 3  # isolated margin = notional / leverage
-F_THRESHOLD = 4  # RSI level or annualised volatility level
+F_THRESHOLD = 4  # RSI level, annualised volatility level or funding APR (on above it)
 F_TOPUP = 5  # top up when the liquidation price is within this fraction of the price (0 = off)
 F_BARS_PER_YEAR = 6  # annualises the volatility signal
 F_MAX_RATIO = 7  # cap on an estimated ratio
 F_HALFLIFE = 8  # EWMA half-life in bars
-N_PF = 9
+F_THRESHOLD_OFF = 9  # funding: the APR below which the hedge goes to ratio_off
+N_PF = 10
 
 # int policy parameters
 I_METHOD = 0
@@ -41,7 +43,13 @@ I_CALENDAR = 1  # rebalance every k bars (0 = off)
 I_WINDOW = 2  # estimator window in returns
 I_REESTIMATE = 3  # re-estimate every k bars
 I_SIGNAL_N = 4  # lookback of the signal (SMA, RSI or volatility)
-N_PI = 5
+I_REEST_CALENDAR = 5  # re-estimate on calendar periods instead of every k bars (REEST_*)
+N_PI = 6
+
+# calendar re-estimation (I_REEST_CALENDAR): first bar of each UTC week (Monday) or month
+REEST_BARS = 0
+REEST_WEEKLY = 1
+REEST_MONTHLY = 2
 
 # scalar outputs
 S_FUNDING = 0  # USD received (> 0) over the run

@@ -13,6 +13,7 @@ import math
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from hedgekit.instruments import Instrument, Side, average_entry
 from hedgekit.margin import liquidation_price
@@ -48,9 +49,10 @@ class RefPolicy:
     band: float = 0.0
     calendar: int = 0
     window: int = 60
-    reestimate: int = 30
+    reestimate: int | str = 30  # bars, or "weekly" / "monthly" (needs simulate(dates=...))
     signal_n: int = 20
     threshold: float = 0.0
+    threshold_off: float | None = None  # funding: None = threshold (no hysteresis)
     leverage: float = 1.0
     topup: float = 0.0
     bars_per_year: float = 365.0
@@ -111,6 +113,20 @@ def _signal(policy: RefPolicy, a: RefAsset, t: int) -> int | None:
     return int(vol > policy.threshold)
 
 
+def _funding_apr(policy: RefPolicy, a: RefAsset, t: int) -> float | None:
+    """Funding received per unit of short notional (at each bar's hedge close) over the last
+    ``signal_n`` bars, annualised; each settlement taken from the instrument's own funding rule."""
+    n = policy.signal_n
+    if t < n - 1:
+        return None
+    per_unit = []
+    for k in range(t - n + 1, t + 1):
+        one = a.instrument.notional_settle(1.0, a.fut[k])  # one contract's notional
+        got = sum(a.instrument.funding(SHORT, 1.0, ref, rate) for rate, ref in a.funding[k])
+        per_unit.append(got / one)
+    return sum(per_unit) * policy.bars_per_year / n
+
+
 def _minvar(a: RefAsset, t: int, window: int) -> float | None:
     s = a.ret_s[t - window + 1:t + 1]
     f = a.ret_f[t - window + 1:t + 1]
@@ -134,14 +150,30 @@ def _ewma(a: RefAsset, t: int, window: int, halflife: float) -> float | None:
     return sum(wi * (x - mf) * (y - ms) for wi, x, y in zip(w, f, s, strict=True)) / var_f
 
 
+def _reestimate_due(policy: RefPolicy, t: int, dates: Sequence[date]) -> bool:
+    """Bars: every ``reestimate`` bars from ``window``. Calendar: at ``window``, then on the first
+    bar of each ISO week / calendar month (UTC dates of the bar opens)."""
+    if t < policy.window:
+        return False
+    if not isinstance(policy.reestimate, str):
+        return (t - policy.window) % policy.reestimate == 0
+    if t == policy.window:
+        return True
+    key = ((lambda d: d.isocalendar()[:2]) if policy.reestimate == "weekly"
+           else (lambda d: (d.year, d.month)))
+    return key(dates[t]) != key(dates[t - 1])
+
+
 def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0,
-             reserve: float = 0.0) -> RefResult:
-    """Replay ``policy`` bar by bar; see :mod:`hedgekit.backtest.kernels` for the rules."""
+             reserve: float = 0.0, dates: Sequence[date] = ()) -> RefResult:
+    """Replay ``policy`` bar by bar; see :mod:`hedgekit.backtest.kernels` for the rules.
+    ``dates`` (the UTC date of each bar's open) is needed for calendar re-estimation only."""
     T = len(assets[0].spot)
     pos = [_Position() for _ in assets]
     coins = [a.coins for a in assets]
     signal = policy.method in ("trend", "rsi", "vol")
-    start = 0.0 if policy.method == "none" else (policy.ratio_off if signal else policy.ratio_on)
+    starts_off = signal or policy.method == "funding"
+    start = 0.0 if policy.method == "none" else (policy.ratio_off if starts_off else policy.ratio_on)
     target = [start] * len(assets)
     out = RefResult()
     cum_fund = cum_fee = 0.0
@@ -185,7 +217,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                 f_px = new_px
             # target ratio from trailing data only
             if policy.method in ("minvar", "beta", "ewma"):
-                if t >= policy.window and (t - policy.window) % policy.reestimate == 0:
+                if _reestimate_due(policy, t, dates):
                     h = (_ewma(a, t, policy.window, policy.halflife) if policy.method == "ewma"
                          else _minvar(a, t, policy.window))
                     if h is not None:
@@ -194,6 +226,13 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                 on = _signal(policy, a, t)
                 if on is not None:
                     target[i] = policy.ratio_on if on else policy.ratio_off
+            elif policy.method == "funding":
+                apr = _funding_apr(policy, a, t)
+                off = policy.threshold if policy.threshold_off is None else policy.threshold_off
+                if apr is not None and apr > policy.threshold:
+                    target[i] = policy.ratio_on
+                elif apr is not None and apr < off:  # between the thresholds: keep the state
+                    target[i] = policy.ratio_off
             # rebalance
             exposure_coin = coins[i] + (_equity_settle(inst, p, f_px) if inst.is_inverse else 0.0)
             exposure = exposure_coin * s_px

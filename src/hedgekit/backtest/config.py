@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from hedgekit._validation import (
     Number,
@@ -21,7 +21,7 @@ from hedgekit._validation import (
     from_validation_error,
     read_yaml,
 )
-from hedgekit.backtest.engine import MAX_LEVERAGE, MAX_RATIO, MIN_BARS, Method
+from hedgekit.backtest.engine import MAX_LEVERAGE, MAX_RATIO, MIN_BARS, REESTIMATE_CALENDAR, Method
 from hedgekit.errors import DataError, InputError
 
 __all__ = ["AssetConfig", "BacktestConfig", "HedgeConfig", "PolicyConfig", "load_config",
@@ -44,6 +44,16 @@ class DatedConfig(BaseModel):
     lot_size: Number = Field(1.0, gt=0)
 
 
+class TierConfig(BaseModel):
+    """One maintenance bracket; the maintenance amount (Binance "cum") follows from the rates."""
+
+    model_config = _STRICT
+    cap: Number | None = Field(None, gt=0, description="upper notional of the bracket in the settle "
+                               "currency; only the last bracket may leave it out (open-ended)")
+    mmr: Number = Field(ge=0, lt=1)
+    max_leverage: Number = Field(125.0, gt=0)
+
+
 class HedgeConfig(BaseModel):
     """The contract hedging one asset and where its history is stored."""
 
@@ -58,6 +68,12 @@ class HedgeConfig(BaseModel):
     slippage: Number = Field(0.0, ge=0, lt=0.05)
     mmr: Number | None = Field(None, ge=0, lt=1, description="maintenance rate (default: preset tier)")
     maint_amount: Annotated[Number, Field(ge=-MAX_USD, le=MAX_USD)] | None = None
+    tiers: list[TierConfig] | None = Field(None, min_length=1, description="maintenance tiers "
+                                           "replacing the preset's (floor = previous cap)")
+    contract_size: Number | None = Field(None, gt=0, le=MAX_COINS,
+                                         description="coin (linear) or USD (inverse) per contract")
+    lot_size: Annotated[Number, Field(gt=0, le=MAX_COINS), at_least(MIN_COINS)] | None = Field(
+        None, description="order size increment in contracts (default: preset)")
 
 
 class AssetConfig(BaseModel):
@@ -69,6 +85,23 @@ class AssetConfig(BaseModel):
     hedge: HedgeConfig
 
 
+def _schedule(value: Any) -> int | str:
+    """``reestimate``: ``weekly``, ``monthly`` or a whole number of bars."""
+    low = MIN_BARS["reestimate"]
+    if isinstance(value, str):
+        if value in REESTIMATE_CALENDAR:
+            return value
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError("", f"must be weekly, monthly or a whole number >= {low}", value)
+    if value < low:
+        raise InputError("", f"must be >= {low}", value)
+    if value > MAX_BARS:
+        raise InputError("", f"must be <= {MAX_BARS}", value)
+    return value
+
+
 class PolicyConfig(BaseModel):
     model_config = _STRICT
     name: str
@@ -78,9 +111,10 @@ class PolicyConfig(BaseModel):
     band: Number = Field(0.0, ge=0)
     calendar: Whole = Field(0, ge=MIN_BARS["calendar"], le=MAX_BARS)
     window: Whole = Field(90, ge=MIN_BARS["window"], le=MAX_BARS)
-    reestimate: Whole = Field(30, ge=MIN_BARS["reestimate"], le=MAX_BARS)
+    reestimate: Annotated[int | str, BeforeValidator(_schedule)] = 30
     signal_n: Whole = Field(50, ge=MIN_BARS["signal_n"], le=MAX_BARS)
     threshold: Number = 0.0
+    threshold_off: Number | None = None
     leverage: Annotated[Number, Field(gt=0, le=MAX_LEVERAGE), at_least(MIN_LEVERAGE)] = 2.0
     topup: Number = Field(0.0, ge=0)
     max_ratio: Number = Field(2.0, gt=0)
@@ -109,6 +143,10 @@ def parse_config(data: Any) -> BacktestConfig:
     for i, name in enumerate(names):
         if names.index(name) != i:
             raise InputError(f"policies[{i}].name", "must be unique", name)
+    for i, p in enumerate(cfg.policies):
+        if p.threshold_off is not None and p.threshold_off > p.threshold:
+            raise InputError(f"policies[{i}].threshold_off", f"must be <= threshold ({p.threshold:g})",
+                             p.threshold_off)
     assets = [a.asset for a in cfg.assets]
     for i, name in enumerate(assets):
         if assets.index(name) != i:
@@ -156,8 +194,14 @@ def build_assets(cfg: BacktestConfig):
             # settle in a different coin than the book holds
             raise InputError(f"{where}.symbol", f"a proxy hedge must be linear ({inst.symbol} "
                              f"settles in {inst.settle})", a.hedge.symbol)
+        inst = _contract_overrides(a.hedge, inst, where)
         mmr, maint = a.hedge.mmr, a.hedge.maint_amount or 0.0
-        if mmr is None:  # the venue's rule; the size is unknown here, so tiers (re-evaluated)
+        if a.hedge.tiers is not None:
+            if mmr is not None:
+                raise InputError(f"{where}.tiers", "give either mmr or tiers, not both", None,
+                                 show_value=False)
+            mmr, tiers = a.hedge.tiers[0].mmr, _tiers(a.hedge.tiers, f"{where}.tiers")
+        elif mmr is None:  # the venue's rule; the size is unknown here, so tiers (re-evaluated)
             rule = venue.maintenance(inst)
             mmr, tiers = float(rule.get("mmr", venue.default_mmr)), rule.get("tiers", ())
         else:
@@ -170,6 +214,34 @@ def build_assets(cfg: BacktestConfig):
     return out
 
 
+def _contract_overrides(h: HedgeConfig, inst, where: str):
+    """The preset's instrument with the config's ``contract_size`` / ``lot_size`` in its place."""
+    from dataclasses import replace
+
+    changes = {name: getattr(h, name) for name in ("contract_size", "lot_size")
+               if getattr(h, name) is not None}
+    return replace(inst, **changes) if changes else inst
+
+
+def _tiers(rows: list[TierConfig], where: str):
+    """Contiguous brackets from 0: each floor is the previous cap, the last may be open-ended."""
+    from hedgekit.margin import build_tiers
+
+    floor, out = 0.0, []
+    for i, t in enumerate(rows):
+        if t.cap is None and i < len(rows) - 1:
+            raise InputError(f"{where}[{i}].cap", "only the last tier may leave out its cap", None,
+                             show_value=False)
+        cap = math.inf if t.cap is None else t.cap
+        if not cap > floor:
+            raise InputError(f"{where}[{i}].cap", f"must be above the previous cap {floor:g}", t.cap)
+        if i and t.mmr < rows[i - 1].mmr:
+            raise InputError(f"{where}[{i}].mmr", "must not be below the previous tier's", t.mmr)
+        out.append((floor, cap, t.mmr, t.max_leverage))
+        floor = cap
+    return build_tiers(out)
+
+
 def _dated_asset(a: AssetConfig, where: str):
     """A linear, USD-settled dated future (CME style): no funding, fee as a fraction of notional."""
     from hedgekit.backtest.engine import AssetSpec
@@ -177,6 +249,10 @@ def _dated_asset(a: AssetConfig, where: str):
 
     d = a.hedge.dated
     assert d is not None  # only called for a dated hedge
+    for name in ("contract_size", "lot_size", "tiers"):
+        if getattr(a.hedge, name) is not None:
+            why = "a dated hedge takes a flat mmr" if name == "tiers" else f"set dated.{name} instead"
+            raise InputError(f"{where}.{name}", why, None, show_value=False)
     if a.hedge.fee is None:
         raise InputError(f"{where}.fee", "a dated hedge needs its fee as a fraction of notional", None,
                          show_value=False)

@@ -24,6 +24,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
+from hedgekit.backtest import _layout as _k
 from hedgekit.errors import DataError, InputError, check_finite, check_nonnegative, check_positive
 from hedgekit.instruments import Instrument
 from hedgekit.margin import MarginTier
@@ -53,6 +54,7 @@ class Method(StrEnum):
     RSI = "rsi"  # hedge on while the N-bar RSI is above the threshold
     VOL = "vol"  # hedge on while annualised N-bar volatility is above the threshold
     EWMA = "ewma"  # Cov/Var with weights halving every `halflife` bars over the window
+    FUNDING = "funding"  # ratio while the trailing funding APR > threshold, ratio_off below threshold_off
 
 
 # The bounds of a Policy, one source for the dataclass and the YAML config model (PolicyConfig).
@@ -60,8 +62,12 @@ MAX_RATIO = 5.0  # ratio, ratio_off: a hedge of more than 5x the exposure is a t
 MAX_LEVERAGE = 125.0  # the highest leverage of any venue preset (Binance USD-M BTCUSDT bracket 1)
 MIN_BARS = MappingProxyType({"calendar": 0, "window": 2, "reestimate": 1, "signal_n": 2})
 
+# calendar re-estimation schedules (kernel codes, _layout.REEST_*)
+REESTIMATE_CALENDAR = MappingProxyType({"weekly": _k.REEST_WEEKLY, "monthly": _k.REEST_MONTHLY})
+
 _METHOD_CODE = {Method.NONE: 0, Method.STATIC: 1, Method.MINVAR: 2, Method.BETA: 3,
-                Method.TREND: 4, Method.RSI: 5, Method.VOL: 6, Method.EWMA: 7}
+                Method.TREND: 4, Method.RSI: 5, Method.VOL: 6, Method.EWMA: 7,
+                Method.FUNDING: 8}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -113,9 +119,10 @@ class Policy:
     band: float = 0.0  # rebalance when |actual - target| / target > band (0 = off)
     calendar: int = 0  # rebalance every k bars (0 = off); band 0 and calendar 0 = every change
     window: int = 90
-    reestimate: int = 30
+    reestimate: int | str = 30  # every k bars, or "weekly" / "monthly" (first bar of each, UTC)
     signal_n: int = 50
     threshold: float = 0.0
+    threshold_off: float | None = None  # funding: off below this APR (None = threshold)
     leverage: float = 2.0
     topup: float = 0.0  # top up when the liquidation price is within this fraction (0 = off)
     max_ratio: float = 2.0
@@ -139,8 +146,17 @@ class Policy:
         check_positive(f"{p}.max_ratio", self.max_ratio)
         check_positive(f"{p}.halflife", self.halflife)
         check_finite(f"{p}.threshold", self.threshold)
+        if self.threshold_off is not None and check_finite(f"{p}.threshold_off",
+                                                           self.threshold_off) > self.threshold:
+            raise InputError(f"{p}.threshold_off", f"must be <= threshold ({self.threshold:g})",
+                             self.threshold_off)
         for name, low in MIN_BARS.items():
             value = getattr(self, name)
+            if name == "reestimate" and isinstance(value, str):
+                if value not in REESTIMATE_CALENDAR:
+                    raise InputError(f"{p}.reestimate", "must be weekly, monthly or an integer >= 1",
+                                     value)
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise InputError(f"{p}.{name}", f"must be an integer >= {low}", value)
 
@@ -159,10 +175,15 @@ class Policy:
         pf[k.F_BARS_PER_YEAR] = bars_per_year
         pf[k.F_MAX_RATIO] = self.max_ratio
         pf[k.F_HALFLIFE] = self.halflife
+        pf[k.F_THRESHOLD_OFF] = self.threshold if self.threshold_off is None else self.threshold_off
         pi[k.I_METHOD] = _METHOD_CODE[self.method]
         pi[k.I_CALENDAR] = self.calendar
         pi[k.I_WINDOW] = self.window
-        pi[k.I_REESTIMATE] = self.reestimate
+        if isinstance(self.reestimate, str):
+            pi[k.I_REESTIMATE] = 0
+            pi[k.I_REEST_CALENDAR] = REESTIMATE_CALENDAR[self.reestimate]
+        else:
+            pi[k.I_REESTIMATE] = self.reestimate
         pi[k.I_SIGNAL_N] = self.signal_n
         return pf, pi
 
@@ -458,7 +479,9 @@ def _kernel_args(assets: Sequence[AssetSpec], market: Market, cash: float, reser
     grids = [np.ascontiguousarray(x, dtype=np.float64)  # no copy for the arrays align_market makes
              for x in (market.spot, market.fut, market.fut_high, market.ret_s, market.ret_f,
                        market.fund_lin, market.fund_inv, rolls)]
-    return (*grids, arr["coins0"], market.elapsed_days, arr["stake_day"], arr["kind"], arr["csize"],
+    days = market.elapsed_days
+    days[0] = market.index.asi8[0] / 86_400e9  # the kernels' calendar clock (bar 0 accrues nothing)
+    return (*grids, arr["coins0"], days, arr["stake_day"], arr["kind"], arr["csize"],
             arr["lot"], arr["tiers"], arr["ntiers"], arr["cost"], float(cash), float(reserve))
 
 
@@ -585,5 +608,8 @@ def sweep(assets: Sequence[AssetSpec], market: Market, policies: Sequence[Policy
     frame["liquidations"] = scalars[:, k.S_LIQUIDATIONS].astype(np.int64)
     frame.index = pd.Index([p.name for p in policies], name="name")
     for col in ("method", "ratio", "band", "window", "reestimate", "leverage"):
-        frame[col] = [getattr(p, col) for p in policies]
+        values = [getattr(p, col) for p in policies]
+        if any(isinstance(v, str) for v in values) and col == "reestimate":
+            values = [str(v) for v in values]  # one column type (parquet): "30" beside "weekly"
+        frame[col] = values
     return frame

@@ -38,9 +38,11 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     F_RATIO_OFF,
     F_RATIO_ON,
     F_THRESHOLD,
+    F_THRESHOLD_OFF,
     F_TOPUP,
     I_CALENDAR,
     I_METHOD,
+    I_REEST_CALENDAR,
     I_REESTIMATE,
     I_SIGNAL_N,
     I_WINDOW,
@@ -48,6 +50,7 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     LINEAR,
     M_BETA,
     M_EWMA,
+    M_FUNDING,
     M_MINVAR,
     M_NONE,
     M_RSI,
@@ -63,6 +66,8 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     N_PF,
     N_PI,
     N_SCALARS,
+    REEST_BARS,
+    REEST_WEEKLY,
     S_FEES,
     S_FUNDING,
     S_LIQUIDATIONS,
@@ -246,6 +251,38 @@ def _signal_on(method, spot, ret_s, t, a, n, threshold, bars_per_year):
     return 1 if vol > threshold else 0
 
 
+@njit(cache=True)
+def _period(day, schedule):
+    """The calendar period of UTC day ``day`` (days since 1970-01-01, a Thursday): Monday-based
+    week number, or ``12 * year + month`` from the proleptic Gregorian civil date."""
+    d = int(math.floor(day + 1e-6))  # elapsed days are sums of bar lengths: float noise only
+    if schedule == REEST_WEEKLY:
+        return (d + 3) // 7
+    z = d + 719468  # days since 0000-03-01 (Hinnant's civil_from_days)
+    era = z // 146097
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    month = mp + 3 if mp < 10 else mp - 9
+    year = yoe + era * 400 + (1 if month <= 2 else 0)
+    return 12 * year + month
+
+
+@njit(cache=True)
+def _funding_apr(fut, fund_lin, fund_inv, t, a, kind, n, bars_per_year):
+    """Funding a short received over bars ``t-n+1 .. t`` per unit of hedge notional at each bar's
+    close, annualised: ``sum(fund_lin / fut)`` (linear) or ``sum(fund_inv * fut)`` (inverse)
+    times ``bars_per_year / n``."""
+    acc = 0.0
+    for k in range(t - n + 1, t + 1):
+        if kind == LINEAR:
+            acc += fund_lin[k, a] / fut[k, a]
+        else:
+            acc += fund_inv[k, a] * fut[k, a]
+    return acc * bars_per_year / n
+
+
 @njit(cache=True, error_model="numpy")
 def _breached(kind, nc, entry, wallet, price, tiers, a, ntiers):
     """:func:`_short_breached` for a short of size ``nc = n * C`` on asset ``a``'s tiers (A, K, 4)."""
@@ -286,7 +323,9 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     ``ret_s``/``ret_f`` returns for the estimators (row 0 unused), ``fund_lin`` sum of
     rate*ref and ``fund_inv`` sum of rate/ref over the funding settlements inside the bar,
     ``roll_to`` the next contract's price on a roll bar (NaN otherwise), or shape (0, A) when no
-    asset rolls. ``days`` (T,) elapsed days of each bar; ``stake_day`` (A,) staking APR / 365.
+    asset rolls. ``days`` (T,) elapsed days of each bar, except ``days[0]``: the first bar's open
+    in days since 1970-01-01 UTC (the clock of calendar re-estimation); ``stake_day`` (A,)
+    staking APR / 365.
     Assets (A,): ``coins0`` spot coins, ``kind`` LINEAR/INVERSE,
     ``csize``, ``lot``, ``ntiers``, ``cost`` fee + slippage rate; ``tiers`` (A, K, 4)
     maintenance tiers ``floor, cap, mmr, cum`` in the settle currency.
@@ -309,6 +348,9 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     calendar = pi[I_CALENDAR]
     window = pi[I_WINDOW]
     reest = pi[I_REESTIMATE]
+    schedule = pi[I_REEST_CALENDAR]
+    clock = days[0]  # the first bar's open in days since 1970-01-01 (see _kernel_args)
+    period = _period(clock, schedule) if schedule != REEST_BARS else 0
     sig_n = pi[I_SIGNAL_N]
     ratio_on = pf[F_RATIO_ON]
     ratio_off = pf[F_RATIO_OFF]
@@ -318,13 +360,14 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     up = 1.0 + topup
     estimator = method == M_MINVAR or method == M_BETA or method == M_EWMA
     signal = method >= M_TREND and method <= M_VOL
+    by_funding = method == M_FUNDING
 
     n = np.zeros(A)
     entry = np.zeros(A)
     wallet = np.zeros(A)
     coins = coins0.copy()
     target = np.full(A, ratio_on if method != M_NONE else 0.0)
-    if signal:
+    if signal or by_funding:
         target[:] = ratio_off
     cash = cash0
     reserve = reserve0
@@ -351,7 +394,16 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
         eq = 0.0
         row = t if detail else 0
         cal_due = t == 0 or (calendar > 0 and t % calendar == 0)
-        reest_due = estimator and t >= window and (t - window) % reest == 0
+        if schedule == REEST_BARS:
+            reest_due = estimator and t >= window and (t - window) % reest == 0
+        else:
+            new_period = False
+            if t > 0:
+                clock += days[t]
+                now = _period(clock, schedule)
+                new_period = now != period
+                period = now
+            reest_due = estimator and t >= window and (t == window or new_period)
         for a in range(A):
             s_px = spot[t, a]
             f_px = fut[t, a]
@@ -423,6 +475,12 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 on = _signal_on(method, spot, ret_s, t, a, sig_n, pf[F_THRESHOLD], pf[F_BARS_PER_YEAR])
                 if on >= 0:
                     target[a] = ratio_on if on == 1 else ratio_off
+            elif by_funding and t >= sig_n - 1:
+                apr = _funding_apr(fut, fund_lin, fund_inv, t, a, k_a, sig_n, pf[F_BARS_PER_YEAR])
+                if apr > pf[F_THRESHOLD]:
+                    target[a] = ratio_on
+                elif apr < pf[F_THRESHOLD_OFF]:  # between the two thresholds: keep the state
+                    target[a] = ratio_off
             tg = target[a]
 
             pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
