@@ -92,8 +92,7 @@ def risk_command(portfolio: PortfolioArg, horizon_days: HorizonOpt = 30,
                  paths: Annotated[int, typer.Option("--paths", help="Simulated paths.")] = 100_000,
                  model: ModelOpt = "bootstrap", seed: SeedOpt = 0, json: JsonOpt = False,
                  no_intrabar: NoIntrabarOpt = False, data_dir: DataDirOpt = None) -> None:
-    """Monte Carlo risk of the book and its planned hedge: P&L quantiles, VaR/CVaR, funding and
-    each leg's probability of liquidation over the horizon."""
+    """Monte Carlo risk of the hedged book: P&L quantiles, VaR/CVaR, funding, liquidation odds."""
     from hedgekit.risk import check_run, simulate, summarize
 
     check_run(paths, horizon_days, model)
