@@ -354,3 +354,31 @@ def test_calendar_reestimate_runs_from_the_config(store):
     ratios = {s.name: s.series["ratio"] for s in res.strategies}
     assert not np.allclose(ratios["minvar weekly"], ratios["minvar monthly"])
     assert not np.allclose(ratios["minvar monthly"], ratios["minvar 30"])
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"ratios": {"DOGE": 0.1}}, "policies[1].ratios.DOGE: names no asset of the book (got 'DOGE')"),
+    ({"ratios": {"ETH": 9}}, "policies[1].ratios.ETH: must be <= 5"),
+    ({"methods": {"BTC": "guess"}}, "policies[1].methods.BTC:"),
+    ({"methods": {"SOL": "beta"}}, "policies[1].methods.SOL: names no asset of the book (got 'SOL')"),
+])
+def test_per_asset_policy_errors_are_one_line_exit_2(run_cli, tmp_path, change, message):
+    cfg = example()
+    cfg["policies"][1].update(change)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    code, _, err = run_cli("backtest", str(path), "--data-dir", str(tmp_path))
+    assert code == 2 and err.startswith(f"error: {message}") and err.count("\n") == 1
+
+
+def test_per_asset_ratio_runs_from_the_config(store):
+    from hedgekit.backtest import run_config
+
+    cfg = example()
+    cfg["policies"] = [{"name": "eth 10%", "ratio": 0.5, "ratios": {"ETH": 0.1}},
+                       {"name": "flat", "ratio": 0.5}]
+    res = run_config(parse_config(cfg), data_dir=store)
+    held = {s.name: np.asarray(s.contracts) for s in res.strategies}
+    btc, eth = res.names.index("BTC"), res.names.index("ETH")
+    np.testing.assert_array_equal(held["eth 10%"][:, btc], held["flat"][:, btc])
+    assert (held["eth 10%"][:, eth] < held["flat"][:, eth]).all()

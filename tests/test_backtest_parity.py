@@ -62,8 +62,11 @@ def ref_assets(assets, market):
     return out
 
 
-def ref_policy(p: Policy) -> ref.RefPolicy:
-    return ref.RefPolicy(method=str(p.method), ratio_on=p.ratio, ratio_off=p.ratio_off, band=p.band,
+def ref_policy(p: Policy, names=()) -> ref.RefPolicy:
+    at = {name: j for j, name in enumerate(names)}
+    return ref.RefPolicy(ratios={at[n]: r for n, r in p.ratios.items()},
+                         methods={at[n]: str(m) for n, m in p.methods.items()},
+                         method=str(p.method), ratio_on=p.ratio, ratio_off=p.ratio_off, band=p.band,
                          calendar=p.calendar, window=p.window, reestimate=p.reestimate,
                          signal_n=p.signal_n, threshold=p.threshold, threshold_off=p.threshold_off,
                          leverage=p.leverage,
@@ -71,8 +74,9 @@ def ref_policy(p: Policy) -> ref.RefPolicy:
 
 
 def assert_parity(assets, market, policy, *, cash=0.0, reserve=0.0):
-    out = run_policy_arrays(_kernel_args(assets, market, cash, reserve), policy, market.bars_per_year)
-    r = ref.simulate(ref_assets(assets, market), ref_policy(policy), cash=cash, reserve=reserve,
+    out = run_policy_arrays(_kernel_args(assets, market, cash, reserve), policy, market.bars_per_year,
+                            names=market.names)
+    r = ref.simulate(ref_assets(assets, market), ref_policy(policy, market.names), cash=cash, reserve=reserve,
                      dates=list(market.index.date))
     np.testing.assert_allclose(out["equity"], r.equity, rtol=1e-9)
     scale = max(1.0, float(np.abs(out["equity"]).max()))
@@ -112,6 +116,14 @@ POLICIES = [
            band=0.05),
     Policy(name="funding hysteresis", method="funding", signal_n=21, threshold=0.12, threshold_off=0.04,
            ratio=1.0, ratio_off=0.0, band=0.05, leverage=3.0),
+    # per-asset ratios and methods in one policy (issue 14: "start by hedging 10% of one asset")
+    Policy(name="per-asset ratio", ratio=0.5, ratios={"ETH": 0.1}, band=0.05),
+    Policy(name="per-asset method", method="static", ratio=0.8, methods={"ETH": "minvar"},
+           window=60, reestimate="weekly", band=0.05),
+    Policy(name="per-asset mixed", method="trend", signal_n=50, ratio=1.0, ratio_off=0.2,
+           ratios={"BTC": 0.6}, methods={"BTC": "funding", "ETH": "ewma"}, threshold=0.08,
+           halflife=20.0, window=90, reestimate=10, band=0.05),
+    Policy(name="per-asset none", ratio=0.9, methods={"BTC": "none"}, leverage=3.0),
 ]
 
 
@@ -185,3 +197,35 @@ def test_tiered_maintenance_matches_reference(binance):
     out, r = assert_parity(assets, market, Policy(name="tiered 4x", ratio=1.0, band=0.05, leverage=4.0),
                            cash=100_000.0)
     assert r.liquidations
+
+
+def test_per_asset_ratios_and_methods_by_hand():
+    """Two assets, flat prices (spot = perp = 100 for A, 2000 for B), no funding, no fee, lot 0.001.
+    A linear contract of 1 coin worth P hedges r * coins * S USD with r * coins * S / P contracts;
+    at S = P that is r * coins. Policy ratio 0.5 with ratios {B: 0.1}: A holds 0.5 * 4 = 2
+    contracts, B 0.1 * 30 = 3. methods {A: none}: A holds nothing, B keeps the policy's 0.5 * 30 = 15.
+    The book ratio is the hedged USD over the exposure: (2*100 + 3*2000) / (4*100 + 30*2000)."""
+    idx = pd.date_range("2024-01-01", periods=5, freq="D", tz="UTC")
+    flat = lambda px: pd.DataFrame({"open": px, "high": px, "low": px, "close": px}, index=idx)  # noqa: E731
+    assets = [AssetSpec(name="A", coins=4.0, instrument=linear("A"), fee=0.0),
+              AssetSpec(name="B", coins=30.0, instrument=linear("B"), fee=0.0)]
+    market = align_market(assets, spot={"A": flat(100.0)["close"], "B": flat(2000.0)["close"]},
+                          hedge={"A": flat(100.0), "B": flat(2000.0)})
+    out, _ = assert_parity(assets, market, Policy(name="r", ratio=0.5, ratios={"B": 0.1}))
+    np.testing.assert_allclose(out["contracts"], [[2.0, 3.0]] * 5, rtol=1e-12)
+    np.testing.assert_allclose(out["ratio"], (2 * 100 + 3 * 2000) / (4 * 100 + 30 * 2000), rtol=1e-12)
+    out, _ = assert_parity(assets, market, Policy(name="m", ratio=0.5, methods={"A": "none"}))
+    np.testing.assert_allclose(out["contracts"], [[0.0, 15.0]] * 5, rtol=1e-12)
+
+
+def test_per_asset_names_must_be_in_the_book(binance):
+    from hedgekit.backtest.engine import run_backtest
+    from hedgekit.errors import InputError
+
+    assets, market, _ = binance
+    with pytest.raises(InputError, match=r"policies.p.ratios.SOL"):
+        run_backtest(assets, market, [Policy(name="p", ratios={"SOL": 0.1})])
+    with pytest.raises(InputError, match=r"policies.p.methods.BTC: must be one of"):
+        Policy(name="p", methods={"BTC": "guess"})
+    with pytest.raises(InputError, match=r"policies.p.ratios.ETH: must be <= 5"):
+        Policy(name="p", ratios={"ETH": 9.0})

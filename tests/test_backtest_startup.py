@@ -125,8 +125,8 @@ def test_aot_build_matches_jit_and_skips_numba(run_cli, binance, tmp_path, monke
     assets, market = binance
     args = _kernel_args(assets, market, 30_000.0, 0.0)
     for policy in POLICIES:
-        jit = run_policy_arrays(args, policy, market.bars_per_year, kernels=kernels)
-        aot = run_policy_arrays(args, policy, market.bars_per_year, kernels=module)
+        jit = run_policy_arrays(args, policy, market.bars_per_year, kernels=kernels, names=market.names)
+        aot = run_policy_arrays(args, policy, market.bars_per_year, kernels=module, names=market.names)
         for key in ("equity", "funding", "fees", "ratio", "contracts", "flags", "scalars"):
             np.testing.assert_array_equal(aot[key], jit[key], err_msg=f"{policy.name} {key}")
     # a backtest in a fresh interpreter uses the build and never imports numba

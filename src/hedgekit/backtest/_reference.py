@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from hedgekit.instruments import Instrument, Side, average_entry
@@ -58,6 +58,8 @@ class RefPolicy:
     bars_per_year: float = 365.0
     max_ratio: float = 2.0
     halflife: float = 30.0
+    ratios: dict[int, float] = field(default_factory=dict)  # by asset index, in place of ratio_on
+    methods: dict[int, str] = field(default_factory=dict)  # by asset index, in place of method
 
 
 @dataclass(kw_only=True)
@@ -171,10 +173,13 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
     T = len(assets[0].spot)
     pos = [_Position() for _ in assets]
     coins = [a.coins for a in assets]
-    signal = policy.method in ("trend", "rsi", "vol")
-    starts_off = signal or policy.method == "funding"
-    start = 0.0 if policy.method == "none" else (policy.ratio_off if starts_off else policy.ratio_on)
-    target = [start] * len(assets)
+    # each asset's own view of the policy: its method and on-ratio where the policy names them
+    views = [replace(policy, method=policy.methods.get(i, policy.method),
+                     ratio_on=policy.ratios.get(i, policy.ratio_on)) for i in range(len(assets))]
+    target = []
+    for v in views:
+        starts_off = v.method in ("trend", "rsi", "vol", "funding")
+        target.append(0.0 if v.method == "none" else (v.ratio_off if starts_off else v.ratio_on))
     out = RefResult()
     cum_fund = cum_fee = 0.0
     for t in range(T):
@@ -216,13 +221,14 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                     rolled = True
                 f_px = new_px
             # target ratio from trailing data only
+            policy = views[i]
             if policy.method in ("minvar", "beta", "ewma"):
                 if _reestimate_due(policy, t, dates):
                     h = (_ewma(a, t, policy.window, policy.halflife) if policy.method == "ewma"
                          else _minvar(a, t, policy.window))
                     if h is not None:
                         target[i] = min(max(h, 0.0), policy.max_ratio)
-            elif signal:
+            elif policy.method in ("trend", "rsi", "vol"):
                 on = _signal(policy, a, t)
                 if on is not None:
                     target[i] = policy.ratio_on if on else policy.ratio_off

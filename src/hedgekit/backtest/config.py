@@ -119,6 +119,10 @@ class PolicyConfig(BaseModel):
     topup: Number = Field(0.0, ge=0)
     max_ratio: Number = Field(2.0, gt=0)
     halflife: Number = Field(30.0, gt=0)
+    ratios: dict[str, Annotated[Number, Field(ge=0, le=MAX_RATIO)]] = Field(
+        default_factory=dict, description="per asset: the ratio in place of `ratio`")
+    methods: dict[str, Method] = Field(default_factory=dict,
+                                       description="per asset: the method in place of `method`")
 
 
 class BacktestConfig(BaseModel):
@@ -151,6 +155,12 @@ def parse_config(data: Any) -> BacktestConfig:
     for i, name in enumerate(assets):
         if assets.index(name) != i:
             raise InputError(f"assets[{i}].asset", "must be unique", name)
+    for i, p in enumerate(cfg.policies):
+        for field_, per in (("ratios", p.ratios), ("methods", p.methods)):
+            for name in per:
+                if name not in assets:
+                    raise InputError(f"policies[{i}].{field_}.{name}", "names no asset of the book",
+                                     name)
     dated = [a.hedge.dated is not None for a in cfg.assets]
     if any(dated) and not all(dated):
         i = dated.index(False)

@@ -127,9 +127,24 @@ class Policy:
     topup: float = 0.0  # top up when the liquidation price is within this fraction (0 = off)
     max_ratio: float = 2.0
     halflife: float = 30.0  # ewma only, in bars
+    # per asset (by name): the on-ratio and the method in place of ``ratio`` / ``method``
+    ratios: Mapping[str, float] = field(default_factory=dict)
+    methods: Mapping[str, Method | str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         p = f"policies.{self.name}"
+        object.__setattr__(self, "ratios", MappingProxyType(dict(self.ratios or {})))
+        methods = {}
+        for asset, m in (self.methods or {}).items():
+            try:
+                methods[asset] = Method(m)
+            except ValueError:
+                raise InputError(f"{p}.methods.{asset}", "must be one of "
+                                 + ", ".join(x.value for x in Method), m) from None
+        object.__setattr__(self, "methods", MappingProxyType(methods))
+        for asset, r in self.ratios.items():
+            check_nonnegative(f"{p}.ratios.{asset}", r)
+            _check_at_most(f"{p}.ratios.{asset}", r, MAX_RATIO)
         try:
             object.__setattr__(self, "method", Method(self.method))
         except ValueError:
@@ -160,12 +175,22 @@ class Policy:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
                 raise InputError(f"{p}.{name}", f"must be an integer >= {low}", value)
 
-    def pack(self, bars_per_year: float) -> tuple[np.ndarray, np.ndarray]:
-        """The policy as the kernel's (float, int) parameter rows."""
+    def pack(self, bars_per_year: float, names: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+        """The policy as the kernel's (float, int) parameter rows; with the book's asset
+        ``names``, each asset's on-ratio and method follow in the slots after N_PF / N_PI."""
         from hedgekit.backtest import _layout as k
 
-        pf = np.zeros(k.N_PF)
-        pi = np.zeros(k.N_PI, dtype=np.int64)
+        for field_, per in (("ratios", self.ratios), ("methods", self.methods)):
+            for asset in per:
+                if asset not in names:
+                    raise InputError(f"policies.{self.name}.{field_}.{asset}",
+                                     "names no asset of the book", asset)
+        A = len(names)
+        pf = np.zeros(k.N_PF + A)
+        pi = np.zeros(k.N_PI + A, dtype=np.int64)
+        for j, asset in enumerate(names):
+            pf[k.N_PF + j] = self.ratios.get(asset, self.ratio)
+            pi[k.N_PI + j] = _METHOD_CODE[Method(self.methods.get(asset, self.method))]
         pf[k.F_RATIO_ON] = self.ratio
         pf[k.F_RATIO_OFF] = self.ratio_off
         pf[k.F_BAND] = self.band
@@ -510,18 +535,19 @@ SERIES = ("equity", "spot_pnl", "hedge_pnl", "funding", "fees", "ratio")
 
 
 def run_policy_arrays(args: tuple, policy: Policy, bars_per_year: float, *, detail: bool = True,
-                      kernels=None) -> dict[str, np.ndarray]:
+                      kernels=None, names: Sequence[str] = ()) -> dict[str, np.ndarray]:
     """Run one policy through the kernel on packed arguments; per-bar outputs as arrays.
 
     ``detail=False`` (metrics only, for sweeps and very long runs) keeps the equity curve and the
     scalars; the other series, ``contracts`` and ``flags`` are length-1 scratch. ``kernels``
-    forces a kernel module (default: :func:`kernel_module`).
+    forces a kernel module (default: :func:`kernel_module`). ``names`` (the book's assets in
+    order) carries the policy's per-asset ``ratios`` / ``methods`` to the kernel.
     """
     from hedgekit.backtest import _layout as k
 
     T, A = args[0].shape
     rows = T if detail else 1
-    pf, pi = policy.pack(bars_per_year)
+    pf, pi = policy.pack(bars_per_year, names)
     out = {name: np.empty(T if name == "equity" else rows) for name in SERIES}
     out["contracts"] = np.empty((rows, A))
     out["flags"] = np.empty((rows, A), dtype=np.int64)
@@ -562,7 +588,7 @@ def run_backtest(assets: Sequence[AssetSpec], market: Market, policies: Sequence
                              detail=False)["equity"]
     strategies = []
     for i, policy in enumerate(policies):
-        out = run_policy_arrays(args, policy, bpy)
+        out = run_policy_arrays(args, policy, bpy, names=market.names)
         metrics = np.empty(k.N_METRICS)
         kernel_module(len(base)).equity_metrics(out["equity"], base, initial, bpy, metrics)
         strategies.append(StrategyResult.from_kernel(policy, out, metrics))
@@ -585,7 +611,7 @@ def sweep(assets: Sequence[AssetSpec], market: Market, policies: Sequence[Policy
         raise InputError("policies", "needs at least one policy", [], show_value=False)
     args = _kernel_args(assets, market, cash, reserve)
     bpy = market.bars_per_year
-    packed = [p.pack(bpy) for p in policies]
+    packed = [p.pack(bpy, market.names) for p in policies]
     pf = np.ascontiguousarray(np.stack([p[0] for p in packed]))
     pi = np.ascontiguousarray(np.stack([p[1] for p in packed]))
     T = market.spot.shape[0]

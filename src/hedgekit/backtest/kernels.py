@@ -333,6 +333,9 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     (paid) and the book hedge ratio, each (T,) when detailed, else (1,) scratch (metrics-only
     runs); ``contracts`` and ``flags`` (T, A) when detailed, else (1, A) scratch.
     flags bits: 1 rebalance, 2 liquidation, 4 roll, 8 top-up.
+    ``pf`` / ``pi`` may carry ``A`` more slots after ``N_PF`` / ``N_PI``: each asset's on-ratio and
+    method (a policy's per-asset ``ratios`` / ``methods``); without them every asset takes the
+    policy's ``F_RATIO_ON`` / ``I_METHOD``.
 
     Hot-loop layout: bars outer, assets inner over row-major (T, A) arrays (one cache line per
     bar); each asset's state sits in locals during its step. A bar with no trade does no
@@ -358,17 +361,25 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     lev = pf[F_LEVERAGE]
     topup = pf[F_TOPUP]
     up = 1.0 + topup
-    estimator = method == M_MINVAR or method == M_BETA or method == M_EWMA
-    signal = method >= M_TREND and method <= M_VOL
-    by_funding = method == M_FUNDING
+    # per-asset method and on-ratio (Policy.methods / ratios) in the slots after N_PI / N_PF
+    methods = np.full(A, method)
+    ratios_on = np.full(A, ratio_on)
+    if pi.shape[0] >= N_PI + A:
+        methods[:] = pi[N_PI:N_PI + A]
+    if pf.shape[0] >= N_PF + A:
+        ratios_on[:] = pf[N_PF:N_PF + A]
 
     n = np.zeros(A)
     entry = np.zeros(A)
     wallet = np.zeros(A)
     coins = coins0.copy()
-    target = np.full(A, ratio_on if method != M_NONE else 0.0)
-    if signal or by_funding:
-        target[:] = ratio_off
+    target = np.zeros(A)
+    for a in range(A):
+        m = methods[a]
+        if (m >= M_TREND and m <= M_VOL) or m == M_FUNDING:
+            target[a] = ratio_off
+        elif m != M_NONE:
+            target[a] = ratios_on[a]
     cash = cash0
     reserve = reserve0
     liquidations = 0.0
@@ -395,7 +406,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
         row = t if detail else 0
         cal_due = t == 0 or (calendar > 0 and t % calendar == 0)
         if schedule == REEST_BARS:
-            reest_due = estimator and t >= window and (t - window) % reest == 0
+            reest_due = t >= window and (t - window) % reest == 0
         else:
             new_period = False
             if t > 0:
@@ -403,7 +414,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 now = _period(clock, schedule)
                 new_period = now != period
                 period = now
-            reest_due = estimator and t >= window and (t == window or new_period)
+            reest_due = t >= window and (t == window or new_period)
         for a in range(A):
             s_px = spot[t, a]
             f_px = fut[t, a]
@@ -464,21 +475,22 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                     fl |= 4
                 f_px = new_px
 
-            if reest_due:
-                if method == M_EWMA:
+            m_a = methods[a]
+            if reest_due and (m_a == M_MINVAR or m_a == M_BETA or m_a == M_EWMA):
+                if m_a == M_EWMA:
                     h = _ewma(ret_s, ret_f, t, a, window, pf[F_HALFLIFE])
                 else:
                     h = _minvar(ret_s, ret_f, t, a, window)
                 if not math.isnan(h):
                     target[a] = min(max(h, 0.0), pf[F_MAX_RATIO])
-            elif signal:
-                on = _signal_on(method, spot, ret_s, t, a, sig_n, pf[F_THRESHOLD], pf[F_BARS_PER_YEAR])
+            elif m_a >= M_TREND and m_a <= M_VOL:
+                on = _signal_on(m_a, spot, ret_s, t, a, sig_n, pf[F_THRESHOLD], pf[F_BARS_PER_YEAR])
                 if on >= 0:
-                    target[a] = ratio_on if on == 1 else ratio_off
-            elif by_funding and t >= sig_n - 1:
+                    target[a] = ratios_on[a] if on == 1 else ratio_off
+            elif m_a == M_FUNDING and t >= sig_n - 1:
                 apr = _funding_apr(fut, fund_lin, fund_inv, t, a, k_a, sig_n, pf[F_BARS_PER_YEAR])
                 if apr > pf[F_THRESHOLD]:
-                    target[a] = ratio_on
+                    target[a] = ratios_on[a]
                 elif apr < pf[F_THRESHOLD_OFF]:  # between the two thresholds: keep the state
                     target[a] = ratio_off
             tg = target[a]

@@ -76,7 +76,7 @@ def sweep_table(policies: Sequence[Policy], metrics: Sequence[pd.DataFrame]) -> 
     columns: dict[str, Any] = {"run": np.arange(len(policies), dtype=np.int64),
                                "name": [p.name for p in policies]}
     for f in fields(Policy):
-        if f.name != "name":
+        if f.name not in ("name", "ratios", "methods"):  # per-asset maps: not one table column
             values = [getattr(p, f.name) for p in policies]
             columns[f.name] = [v.value for v in values] if f.name == "method" else values
     table = pd.DataFrame(columns)
