@@ -89,15 +89,6 @@ def assemble(book, data_dir: Path | None, *, live: bool = False, quiet: bool = F
     return plan_inputs(book, data_dir, sync=sync if live else None)
 
 
-def store_at(data_dir: Path | None):
-    """The data store at ``--data-dir`` (None: the default store, opened only if needed)."""
-    if data_dir is None:
-        return None
-    from hedgekit.data import Store
-
-    return Store(data_dir)
-
-
 def emit(result: object, as_json: bool, renderer: str) -> None:
     """Print ``result`` as one JSON object, or with ``hedgekit.reports.plan.<renderer>``."""
     if as_json:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from hedgekit.cli.plan import DataDirOpt, emit, store_at
+from hedgekit.cli.plan import DataDirOpt, emit
 from hedgekit.errors import InputError, check_finite
 
 PortfolioArg = Annotated[Path, typer.Argument(
@@ -61,7 +61,7 @@ def scenario_command(portfolio: PortfolioArg,
     if horizon_days < 0:
         raise InputError("--horizon-days", "must be >= 0", horizon_days)
     from hedgekit.cli._output import working
-    from hedgekit.market.sources import snapshot_for
+    from hedgekit.market.sources import snapshot_for, store_at
     from hedgekit.planner import plan
     from hedgekit.portfolio import load_portfolio
     from hedgekit.scenarios import run_scenarios

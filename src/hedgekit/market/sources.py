@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from hedgekit.live.book import LiveBook
     from hedgekit.planner import HeldPosition
 
-__all__ = ["held_and_synced", "plan_inputs", "snapshot_for"]
+__all__ = ["held_and_synced", "plan_inputs", "snapshot_for", "store_at"]
 
 
 def held_and_synced(portfolio: Portfolio, data_dir: str | Path | None = None
@@ -55,12 +55,16 @@ def plan_inputs(portfolio: Portfolio, data_dir: str | Path | None = None, *,
         raise InputError(f"accounts[{index}]", f"account {name} has never been synced, so what "
                          "it holds is unknown: run 'hedgekit sync' first (or plan --live)",
                          show_value=False)
-    store = None
-    if data_dir is not None:
-        from hedgekit.data import Store
+    return held, snapshot_for(portfolio, live=synced, store=store_at(data_dir))
 
-        store = Store(data_dir)
-    return held, snapshot_for(portfolio, live=synced, store=store)
+
+def store_at(data_dir: str | Path | None):
+    """The data store at ``data_dir`` (None: the user's default store, opened only if needed)."""
+    if data_dir is None:
+        return None
+    from hedgekit.data import Store
+
+    return Store(data_dir)
 
 
 def snapshot_for(portfolio: Portfolio, *, use_store: bool = True, store=None,

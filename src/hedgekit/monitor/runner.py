@@ -180,7 +180,7 @@ class Monitor:
         previous = last_state(self._conn, self.key)
         accounts = self._sync(now, (previous or {}).get("accounts", {}))
         self._check_stop()
-        from hedgekit.market.sources import held_and_synced, snapshot_for
+        from hedgekit.market.sources import held_and_synced, snapshot_for, store_at
         from hedgekit.planner import plan
 
         # the book's positions:, every synced account's and what its paper accounts hold
@@ -188,12 +188,7 @@ class Monitor:
         if live is not None:
             for acct in live.accounts:
                 accounts.setdefault(acct.account, {})["as_of"] = acct.as_of.isoformat()
-        store = None
-        if self.data_dir is not None:
-            from hedgekit.data import Store
-
-            store = Store(self.data_dir)
-        market = snapshot_for(book, live=live, store=store)
+        market = snapshot_for(book, live=live, store=store_at(self.data_dir))
         paper: tuple[Any, ...] = ()
         if any(a.is_paper for a in book.accounts):
             from hedgekit.execution.paper import account_states

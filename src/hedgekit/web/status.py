@@ -24,7 +24,7 @@ from typing import Any
 
 from hedgekit.errors import HedgekitError
 from hedgekit.margin import maintenance_margin
-from hedgekit.market.sources import held_and_synced, snapshot_for
+from hedgekit.market.sources import held_and_synced, snapshot_for, store_at
 from hedgekit.planner import HedgeLeg, HedgePlan, HeldPosition, plan
 from hedgekit.portfolio import Portfolio, load_portfolio
 
@@ -41,12 +41,8 @@ def book_status(book_path: str | Path, data_dir: str | Path | None, now: datetim
     try:
         book = load_portfolio(book_path)
         held, synced = held_and_synced(book, data_dir)
-        store = None
-        if data_dir is not None:
-            from hedgekit.data import Store
-
-            store = Store(data_dir)
-        result = plan(book, snapshot_for(book, live=synced, store=store), positions=held, now=now)
+        result = plan(book, snapshot_for(book, live=synced, store=store_at(data_dir)), positions=held,
+                      now=now)
     except HedgekitError as exc:
         return {**base, "error": str(exc)}
     never = list(synced.never_synced) if synced is not None else []
