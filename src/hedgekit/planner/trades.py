@@ -23,7 +23,7 @@ from hedgekit.errors import InputError
 from hedgekit.instruments import Instrument, Side
 from hedgekit.market.snapshot import MarketSnapshot
 from hedgekit.planner.result import HedgeLeg, HedgePlan
-from hedgekit.portfolio import Portfolio
+from hedgekit.portfolio import Portfolio, price_of
 from hedgekit.venues import get_venue
 
 __all__ = ["HeldPosition", "Trade", "held_from_book", "with_trades"]
@@ -100,7 +100,9 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
         if entry is None:
             raise InputError(f"positions[{i}].entry_price", f"{h.symbol} on {h.venue} needs its "
                              f"entry price (or a price for {inst.base})", h.entry_price)
-        settle_usd = prices.get(inst.settle, 1.0)
+        # the settle coin's price matters for a quanto only; a stablecoin is 1, anything else
+        # must be priced (a silent 1.0 would misstate a quanto's delta)
+        settle_usd = price_of(inst.settle, prices, f"positions[{i}]") if inst.is_quanto else 1.0
         b = books.setdefault((h.venue, inst.symbol), _Book(inst=inst))
         b.contracts += h.signed_contracts
         b.delta += inst.delta_coin(h.side, h.contracts, entry, settle_usd)
@@ -148,7 +150,7 @@ def with_trades(p: HedgePlan, held: Iterable[HeldPosition],
         if b.contracts != 0:
             trades.append(_trade(b.accounts[0] if b.accounts else None, venue, symbol,
                                  b.contracts, -b.contracts))
-    return replace(p, legs=tuple(legs), trades=tuple(trades), held=tuple(held), notes=tuple(notes))
+    return replace(p, legs=tuple(legs), trades=tuple(trades), held=held, notes=tuple(notes))
 
 
 def _target_delta(leg: HedgeLeg) -> float:
