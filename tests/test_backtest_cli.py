@@ -363,6 +363,11 @@ def test_calendar_reestimate_runs_from_the_config(store):
     ({"methods": {"SOL": "beta"}}, "policies[1].methods.SOL: names no asset of the book (got 'SOL')"),
 ])
 def test_per_asset_policy_errors_are_one_line_exit_2(run_cli, tmp_path, change, message):
+    assert_policy_error(run_cli, tmp_path, change, message)
+
+
+def assert_policy_error(run_cli, tmp_path, change: dict, message: str) -> None:
+    """The example with ``change`` in its second policy fails with one line, exit 2."""
     cfg = example()
     cfg["policies"][1].update(change)
     path = tmp_path / "bad.yaml"

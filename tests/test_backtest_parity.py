@@ -70,7 +70,7 @@ def ref_policy(p: Policy, names=()) -> ref.RefPolicy:
                          calendar=p.calendar, window=p.window, reestimate=p.reestimate,
                          signal_n=p.signal_n, threshold=p.threshold, threshold_off=p.threshold_off,
                          leverage=p.leverage,
-                         topup=p.topup, max_ratio=p.max_ratio, halflife=p.halflife)
+                         topup=p.topup, max_ratio=p.max_ratio, halflife=p.halflife, margin=p.margin)
 
 
 def assert_parity(assets, market, policy, *, cash=0.0, reserve=0.0):
@@ -124,6 +124,9 @@ POLICIES = [
            ratios={"BTC": 0.6}, methods={"BTC": "funding", "ETH": "ewma"}, threshold=0.08,
            halflife=20.0, window=90, reestimate=10, band=0.05),
     Policy(name="per-asset none", ratio=0.9, methods={"BTC": "none"}, leverage=3.0),
+    # cross margin: one USD pool for both linear legs (and the reserve)
+    Policy(name="cross 5x", ratio=1.0, band=0.05, leverage=5.0, margin="cross"),
+    Policy(name="cross 8x calendar", ratio=1.0, calendar=30, leverage=8.0, margin="cross"),
 ]
 
 
@@ -131,8 +134,8 @@ POLICIES = [
 def test_kernel_matches_reference_on_binance_linear(binance, policy):
     assets, market, _ = binance
     out, r = assert_parity(assets, market, policy, cash=30_000.0)
-    if policy.name == "static band 5x":
-        assert r.liquidations, "a 5x isolated short over 2021-2024 should be liquidated at least once"
+    if policy.name in ("static band 5x", "cross 8x calendar"):
+        assert r.liquidations, "a 5x/8x short over 2021-2024 should be liquidated at least once"
 
 
 def test_funding_policy_switches_and_hysteresis_holds_on_real_funding(binance):
@@ -229,3 +232,24 @@ def test_per_asset_names_must_be_in_the_book(binance):
         Policy(name="p", methods={"BTC": "guess"})
     with pytest.raises(InputError, match=r"policies.p.ratios.ETH: must be <= 5"):
         Policy(name="p", ratios={"ETH": 9.0})
+
+
+def test_cross_margin_pools_match_reference(binance):
+    """Cross margin with the reserve in the USD pool, tiered brackets, and a book mixing a linear
+    leg (USD pool) with inverse legs (one pool per coin): kernel and reference agree bar by bar."""
+    from hedgekit.venues import get_venue
+
+    _, _, (spot, hedge, funding) = binance
+    venue = get_venue("binance-usdm")
+    tiered = [AssetSpec(name=c, coins=q, instrument=venue.instrument(f"{c}USDT"), fee=venue.taker_fee,
+                        tiers=venue.tiers(f"{c}USDT")) for c, q in (("BTC", 40.0), ("ETH", 400.0))]
+    market = align_market(tiered, spot=spot, hedge=hedge, funding=funding)
+    out, r = assert_parity(tiered, market, Policy(name="cross tiered 6x", ratio=1.0, calendar=60,
+                                                  leverage=6.0, margin="cross"),
+                           cash=50_000.0, reserve=300_000.0)
+    mixed = [AssetSpec(name="BTC", coins=2.0, instrument=inverse("BTC"), fee=0.0005),
+             AssetSpec(name="ETH", coins=30.0, instrument=linear("ETH", 0.01), fee=0.0004)]
+    market = align_market(mixed, spot=spot, hedge=hedge, funding=funding)
+    out, r = assert_parity(mixed, market, Policy(name="cross mixed 7x", ratio=1.0, calendar=45,
+                                                 leverage=7.0, margin="cross"), cash=20_000.0)
+    assert r.liquidations

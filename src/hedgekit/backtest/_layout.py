@@ -44,7 +44,12 @@ I_WINDOW = 2  # estimator window in returns
 I_REESTIMATE = 3  # re-estimate every k bars
 I_SIGNAL_N = 4  # lookback of the signal (SMA, RSI or volatility)
 I_REEST_CALENDAR = 5  # re-estimate on calendar periods instead of every k bars (REEST_*)
-N_PI = 6
+I_MARGIN = 6  # MARGIN_ISOLATED or MARGIN_CROSS
+N_PI = 7
+
+# margin modes (I_MARGIN): one wallet per leg, or one pool per settle currency (kernels.run_policy)
+MARGIN_ISOLATED = 0
+MARGIN_CROSS = 1
 
 # calendar re-estimation (I_REEST_CALENDAR): first bar of each UTC week (Monday) or month
 REEST_BARS = 0

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from hedgekit.instruments import Instrument, Side, average_entry
-from hedgekit.margin import liquidation_price
+from hedgekit.margin import liquidation_price, maintenance_margin
 
 SHORT = Side.SHORT
 
@@ -58,6 +58,7 @@ class RefPolicy:
     bars_per_year: float = 365.0
     max_ratio: float = 2.0
     halflife: float = 30.0
+    margin: str = "isolated"  # or "cross": one pool per settle currency (USD for linear legs)
     ratios: dict[int, float] = field(default_factory=dict)  # by asset index, in place of ratio_on
     methods: dict[int, str] = field(default_factory=dict)  # by asset index, in place of method
 
@@ -95,6 +96,28 @@ def _equity_settle(inst: Instrument, pos: _Position, price: float) -> float:
     if pos.contracts == 0:
         return pos.wallet
     return pos.wallet + inst.pnl(SHORT, pos.contracts, pos.entry, price)
+
+
+def _pool(inst: Instrument) -> str:
+    """Cross-margin pool: every linear leg settles in a USD stablecoin, an inverse leg in its coin."""
+    return "USD" if inst.is_linear else inst.settle.upper()
+
+
+def _breached_pools(assets: Sequence[RefAsset], pos: Sequence[_Position], t: int,
+                    reserve: float) -> set[str]:
+    """Pools whose equity with every leg at its bar high is at or below their maintenance margin
+    there; the reserve is collateral of the USD pool."""
+    equity: dict[str, float] = {}
+    maint: dict[str, float] = {}
+    for a, p in zip(assets, pos, strict=True):
+        if p.contracts <= 0:
+            continue
+        key, high = _pool(a.instrument), a.fut_high[t]
+        equity[key] = (equity.get(key, reserve if key == "USD" else 0.0)
+                       + _equity_settle(a.instrument, p, high))
+        maint[key] = maint.get(key, 0.0) + maintenance_margin(a.instrument, p.contracts, high,
+                                                              **_maintenance(a))
+    return {key for key in equity if equity[key] <= maint[key]}
 
 
 def _signal(policy: RefPolicy, a: RefAsset, t: int) -> int | None:
@@ -185,6 +208,11 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
     for t in range(T):
         held, exposure_total, equity = 0.0, 0.0, 0.0
         row = []
+        hit: set[str] = set()
+        if policy.margin == "cross" and t > 0:
+            hit = _breached_pools(assets, pos, t, reserve)
+            if "USD" in hit:
+                reserve = 0.0  # lost with the pool it backed
         for i, a in enumerate(assets):
             inst, p = a.instrument, pos[i]
             s_px, f_px = a.spot[t], a.fut[t]
@@ -193,15 +221,21 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                 if a.stake_per_bar:
                     coins[i] += coins[i] * a.stake_per_bar[t]
                 if p.contracts > 0:
-                    liq = liquidation_price(inst, SHORT, p.contracts, p.entry, p.wallet,
-                                            **_maintenance(a))
-                    if liq.liquidation_price is not None and a.fut_high[t] >= liq.liquidation_price:
-                        assert liq.bankruptcy_price is not None  # a liquidation price comes with one
-                        p.wallet += inst.pnl(SHORT, p.contracts, p.entry, liq.bankruptcy_price)
-                        if inst.is_inverse:
-                            coins[i] += p.wallet
-                        else:
-                            cash += p.wallet
+                    if policy.margin == "cross":  # the pool's whole collateral is lost with it
+                        bankrupt = _pool(inst) in hit
+                    else:
+                        liq = liquidation_price(inst, SHORT, p.contracts, p.entry, p.wallet,
+                                                **_maintenance(a))
+                        bankrupt = (liq.liquidation_price is not None
+                                    and a.fut_high[t] >= liq.liquidation_price)
+                        if bankrupt:  # closed at the bankruptcy price: what is left goes back
+                            assert liq.bankruptcy_price is not None  # comes with a liquidation price
+                            p.wallet += inst.pnl(SHORT, p.contracts, p.entry, liq.bankruptcy_price)
+                            if inst.is_inverse:
+                                coins[i] += p.wallet
+                            else:
+                                cash += p.wallet
+                    if bankrupt:
                         pos[i] = p = _Position()
                         out.liquidations.append((t, i))
                     else:

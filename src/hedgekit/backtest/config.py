@@ -119,6 +119,8 @@ class PolicyConfig(BaseModel):
     topup: Number = Field(0.0, ge=0)
     max_ratio: Number = Field(2.0, gt=0)
     halflife: Number = Field(30.0, gt=0)
+    margin: Literal["isolated", "cross"] = Field(
+        "isolated", description="isolated: a wallet per leg; cross: one pool per settle currency")
     ratios: dict[str, Annotated[Number, Field(ge=0, le=MAX_RATIO)]] = Field(
         default_factory=dict, description="per asset: the ratio in place of `ratio`")
     methods: dict[str, Method] = Field(default_factory=dict,
@@ -148,6 +150,9 @@ def parse_config(data: Any) -> BacktestConfig:
         if names.index(name) != i:
             raise InputError(f"policies[{i}].name", "must be unique", name)
     for i, p in enumerate(cfg.policies):
+        if p.margin == "cross" and p.topup > 0:
+            raise InputError(f"policies[{i}].topup", "top-ups are for isolated margin; in cross margin "
+                             "the reserve is already collateral of the USD pool", p.topup)
         if p.threshold_off is not None and p.threshold_off > p.threshold:
             raise InputError(f"policies[{i}].threshold_off", f"must be <= threshold ({p.threshold:g})",
                              p.threshold_off)

@@ -64,6 +64,7 @@ MIN_BARS = MappingProxyType({"calendar": 0, "window": 2, "reestimate": 1, "signa
 
 # calendar re-estimation schedules (kernel codes, _layout.REEST_*)
 REESTIMATE_CALENDAR = MappingProxyType({"weekly": _k.REEST_WEEKLY, "monthly": _k.REEST_MONTHLY})
+MARGIN_MODES = MappingProxyType({"isolated": _k.MARGIN_ISOLATED, "cross": _k.MARGIN_CROSS})
 
 _METHOD_CODE = {Method.NONE: 0, Method.STATIC: 1, Method.MINVAR: 2, Method.BETA: 3,
                 Method.TREND: 4, Method.RSI: 5, Method.VOL: 6, Method.EWMA: 7,
@@ -127,6 +128,7 @@ class Policy:
     topup: float = 0.0  # top up when the liquidation price is within this fraction (0 = off)
     max_ratio: float = 2.0
     halflife: float = 30.0  # ewma only, in bars
+    margin: str = "isolated"  # or "cross": one collateral pool per settle currency (see run_policy)
     # per asset (by name): the on-ratio and the method in place of ``ratio`` / ``method``
     ratios: Mapping[str, float] = field(default_factory=dict)
     methods: Mapping[str, Method | str] = field(default_factory=dict)
@@ -165,6 +167,11 @@ class Policy:
                                                            self.threshold_off) > self.threshold:
             raise InputError(f"{p}.threshold_off", f"must be <= threshold ({self.threshold:g})",
                              self.threshold_off)
+        if self.margin not in MARGIN_MODES:
+            raise InputError(f"{p}.margin", "must be isolated or cross", self.margin)
+        if self.margin == "cross" and self.topup > 0:
+            raise InputError(f"{p}.topup", "top-ups are for isolated margin; in cross margin the "
+                             "reserve is already collateral of the USD pool", self.topup)
         for name, low in MIN_BARS.items():
             value = getattr(self, name)
             if name == "reestimate" and isinstance(value, str):
@@ -210,6 +217,7 @@ class Policy:
         else:
             pi[k.I_REESTIMATE] = self.reestimate
         pi[k.I_SIGNAL_N] = self.signal_n
+        pi[k.I_MARGIN] = MARGIN_MODES[self.margin]
         return pf, pi
 
 
@@ -491,7 +499,24 @@ def _asset_arrays(assets: Sequence[AssetSpec]) -> dict[str, np.ndarray]:
         "tiers": tier_array(assets),
         "ntiers": np.array([max(1, len(a.tiers)) for a in assets], dtype=np.int64),
         "cost": np.array([a.fee + a.slippage for a in assets], dtype=np.float64),
+        "pool": margin_pools(assets),
     }
+
+
+def margin_pools(assets: Sequence[AssetSpec]) -> np.ndarray:
+    """Each leg's cross-margin pool: 0 for linear legs, which settle in USD stablecoins valued at
+    1 USD (USDT and USDC together, as in Binance's Multi-Assets mode; the reserve joins this pool),
+    then one pool per settle coin of the inverse legs, in book order."""
+    coins: list[str] = []
+    out = np.zeros(len(assets), dtype=np.int64)
+    for j, a in enumerate(assets):
+        if a.instrument.is_linear:
+            continue
+        settle = a.instrument.settle.upper()
+        if settle not in coins:
+            coins.append(settle)
+        out[j] = 1 + coins.index(settle)
+    return out
 
 
 def _kernel_args(assets: Sequence[AssetSpec], market: Market, cash: float, reserve: float) -> tuple:
@@ -507,7 +532,7 @@ def _kernel_args(assets: Sequence[AssetSpec], market: Market, cash: float, reser
     days = market.elapsed_days
     days[0] = market.index.asi8[0] / 86_400e9  # the kernels' calendar clock (bar 0 accrues nothing)
     return (*grids, arr["coins0"], days, arr["stake_day"], arr["kind"], arr["csize"],
-            arr["lot"], arr["tiers"], arr["ntiers"], arr["cost"], float(cash), float(reserve))
+            arr["lot"], arr["tiers"], arr["ntiers"], arr["cost"], arr["pool"], float(cash), float(reserve))
 
 
 # Asset-bar steps (bars x assets) of one run up to which it uses the ahead-of-time kernels when

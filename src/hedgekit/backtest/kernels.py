@@ -16,7 +16,9 @@ Conventions (all hedges are shorts, ``s = -1``; ``n`` contracts, ``C`` contract 
 Bar ``t`` (bar 0 only opens the initial hedge at its close):
   1. staking yield on the spot coins; 2. liquidation if the bar's high reaches the isolated
   liquidation price of the position held since the previous close (Binance USD-M and
-  COIN-M liquidation FAQs, maintenance margin evaluated at the liquidation price), closed at the bankruptcy price;
+  COIN-M liquidation FAQs, maintenance margin evaluated at the liquidation price), closed at the
+  bankruptcy price; in cross margin, every leg of a pool (one per settle currency) when the pool's
+  equity with every leg at its bar high is at or below the sum of their maintenance margins there;
   3. funding settled during the bar; 4. at the close: roll a dated future, re-estimate or read the
   signal, rebalance on the band / calendar, re-set the position's margin to its initial margin
   (notional / leverage), optional top-up from the reserve; 5. mark to market.
@@ -41,6 +43,7 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     F_THRESHOLD_OFF,
     F_TOPUP,
     I_CALENDAR,
+    I_MARGIN,
     I_METHOD,
     I_REEST_CALENDAR,
     I_REESTIMATE,
@@ -57,6 +60,7 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     M_STATIC,
     M_TREND,
     M_VOL,
+    MARGIN_CROSS,
     MET_CVAR_95,
     MET_HEDGE_EFFECTIVENESS,
     MET_MAX_DRAWDOWN,
@@ -284,18 +288,51 @@ def _funding_apr(fut, fund_lin, fund_inv, t, a, kind, n, bars_per_year):
 
 
 @njit(cache=True, error_model="numpy")
-def _breached(kind, nc, entry, wallet, price, tiers, a, ntiers):
-    """:func:`_short_breached` for a short of size ``nc = n * C`` on asset ``a``'s tiers (A, K, 4)."""
-    if kind == INVERSE:
-        notional = nc / price
-        pnl = -nc * (1.0 / entry - 1.0 / price)
-    else:
-        notional = nc * price
-        pnl = -nc * (price - entry)
+def _maint(kind, nc, price, tiers, a, ntiers):
+    """Maintenance margin (settle currency) of a short of size ``nc = n * C`` at ``price``."""
+    notional = nc / price if kind == INVERSE else nc * price
     i = 0
     while i < ntiers - 1 and notional >= tiers[a, i, 1]:
         i += 1
-    return wallet + pnl <= notional * tiers[a, i, 2] - tiers[a, i, 3]
+    return notional * tiers[a, i, 2] - tiers[a, i, 3]
+
+
+@njit(cache=True, error_model="numpy")
+def _breached(kind, nc, entry, wallet, price, tiers, a, ntiers):
+    """:func:`_short_breached` for a short of size ``nc = n * C`` on asset ``a``'s tiers (A, K, 4)."""
+    pnl = -nc * (1.0 / entry - 1.0 / price) if kind == INVERSE else -nc * (price - entry)
+    return wallet + pnl <= _maint(kind, nc, price, tiers, a, ntiers)
+
+
+@njit(cache=True, error_model="numpy")
+def _pools_breached(kind, n, csize, entry, wallet, high, tiers, ntiers, pool, reserve, breached):
+    """Cross margin: flag each pool whose equity at the bar's adverse extreme is at or below its
+    maintenance margin.
+
+    A pool's equity is the sum of its legs' wallets plus each leg's PnL at its own bar high (every
+    leg at its worst at once: conservative) plus, for pool 0 (USD-settled legs), the ``reserve``;
+    its maintenance is the sum of the legs' maintenance margins at those highs (Binance USD-M
+    liquidation FAQ, https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93: in
+    cross mode the wallet backs every position, less the other positions' maintenance margin plus
+    their unrealised PnL; COIN-M positions share only their own coin's wallet). A pool with no open
+    leg is never flagged.
+    """
+    breached[:] = False
+    P = breached.shape[0]
+    eq = np.zeros(P)
+    mm = np.zeros(P)
+    open_legs = np.zeros(P, dtype=np.int64)
+    eq[0] = reserve
+    for a in range(n.shape[0]):
+        if n[a] <= 0.0:
+            continue
+        p = pool[a]
+        nc = n[a] * csize[a]
+        eq[p] += wallet[a] + _upnl(kind[a], n[a], csize[a], entry[a], high[a])
+        mm[p] += _maint(kind[a], nc, high[a], tiers, a, ntiers[a])
+        open_legs[p] += 1
+    for p in range(P):
+        breached[p] = open_legs[p] > 0 and eq[p] <= mm[p]
 
 
 @njit(cache=True)
@@ -313,7 +350,7 @@ def _short_breached(kind, n, csize, entry, wallet, price, tiers, ntiers):
 
 @njit(cache=True, error_model="numpy")
 def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
-               coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
+               coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, pool, cash0, reserve0,
                pf, pi,
                equity, spot_pnl, hedge_pnl, funding, fees, ratio,
                contracts, flags, scalars):
@@ -328,7 +365,11 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     staking APR / 365.
     Assets (A,): ``coins0`` spot coins, ``kind`` LINEAR/INVERSE,
     ``csize``, ``lot``, ``ntiers``, ``cost`` fee + slippage rate; ``tiers`` (A, K, 4)
-    maintenance tiers ``floor, cap, mmr, cum`` in the settle currency.
+    maintenance tiers ``floor, cap, mmr, cum`` in the settle currency; ``pool`` the cross-margin
+    pool of each leg (0: USD-settled, shared with the reserve; 1..: one per settle coin), used when
+    ``pi[I_MARGIN]`` is MARGIN_CROSS: a breached pool closes every leg in it and its whole
+    collateral (legs' wallets, and the reserve for pool 0) is lost, as an isolated leg closed at
+    its bankruptcy price loses its wallet.
     Outputs: ``equity`` (T,) USD; cumulative spot PnL, hedge PnL, funding (received), fees
     (paid) and the book hedge ratio, each (T,) when detailed, else (1,) scratch (metrics-only
     runs); ``contracts`` and ``flags`` (T, A) when detailed, else (1, A) scratch.
@@ -361,6 +402,11 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     lev = pf[F_LEVERAGE]
     topup = pf[F_TOPUP]
     up = 1.0 + topup
+    cross = pi[I_MARGIN] == MARGIN_CROSS
+    n_pools = 1
+    for a in range(A):
+        n_pools = max(n_pools, pool[a] + 1)
+    pool_hit = np.zeros(n_pools, dtype=np.bool_)
     # per-asset method and on-ratio (Policy.methods / ratios) in the slots after N_PI / N_PF
     methods = np.full(A, method)
     ratios_on = np.full(A, ratio_on)
@@ -415,6 +461,12 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 new_period = now != period
                 period = now
             reest_due = t >= window and (t == window or new_period)
+        if cross and t > 0:
+            _pools_breached(kind, n, csize, entry, wallet, fut_high[t], tiers, ntiers, pool, reserve,
+                            pool_hit)
+            if pool_hit[0] and reserve > 0.0:  # the reserve was collateral of the USD pool
+                margin_lost += reserve
+                reserve = 0.0
         for a in range(A):
             s_px = spot[t, a]
             f_px = fut[t, a]
@@ -433,7 +485,15 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 coin_a += earned
                 if n_a > 0.0:
                     # 2. liquidation on the adverse intrabar extreme
-                    if _breached(k_a, n_a * c_a, e_a, w_a, fut_high[t, a], tiers, a, ntiers[a]):
+                    if cross and pool_hit[pool[a]]:
+                        margin_lost += w_a * s_px if k_a == INVERSE else w_a
+                        w_a = 0.0
+                        n_a = 0.0
+                        e_a = 0.0
+                        liquidations += 1.0
+                        fl |= 2
+                    elif not cross and _breached(k_a, n_a * c_a, e_a, w_a, fut_high[t, a], tiers, a,
+                                                 ntiers[a]):
                         bp = liquidation_price(k_a, -1.0, n_a, c_a, e_a, w_a, 0.0, 0.0)
                         lost = w_a
                         w_a += _upnl(k_a, n_a, c_a, e_a, bp)
@@ -539,7 +599,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                     coin_a -= move
                 else:
                     cash -= move
-            if topup > 0.0 and n_a > 0.0:
+            if topup > 0.0 and n_a > 0.0 and not cross:
                 if _breached(k_a, n_a * c_a, e_a, w_a, f_px * up, tiers, a, ntiers[a]):
                     pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
                     need = _notional(k_a, n_a, c_a, f_px) / lev - pos_eq
@@ -600,7 +660,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def run_sweep(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
-              coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
+              coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, pool, cash0, reserve0,
               pf, pi, equity, scalars):
     """Run ``P`` policies (rows of ``pf`` (P, N_PF) and ``pi`` (P, N_PI)) in parallel.
 
@@ -613,7 +673,7 @@ def run_sweep(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
         c = np.empty((1, A))
         fl = np.empty((1, A), dtype=np.int64)
         run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
-                   coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, cash0, reserve0,
+                   coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, pool, cash0, reserve0,
                    pf[p], pi[p], equity[p], tmp, tmp, tmp, tmp, tmp, c, fl, scalars[p])
 
 
