@@ -141,6 +141,11 @@ def test_inverse_short_collateralised_by_the_coin_holds_usd_value(real):
     p0 = close.iloc[0]
     np.testing.assert_allclose(f["equity_usd"], 3.0 * p0, rtol=1e-8)
     np.testing.assert_allclose(f["equity_BTC"], 3.0 * p0 / close.to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(f["unhedged_BTC"], 3.0, rtol=1e-12)  # the coins, untouched
+    doc = res.to_dict()
+    assert doc["initial_coin"] == {"BTC": pytest.approx(3.0, rel=1e-12)}
+    assert doc["strategies"][0]["final_equity_coin"] == {
+        "BTC": pytest.approx(3.0 * p0 / close.iloc[-1], rel=1e-8)}
     assert res["inv"].liquidations == 0
     assert res["inv"].rebalances == 1
 

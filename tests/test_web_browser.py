@@ -228,3 +228,32 @@ def test_actions_with_token_login_csrf(driver, tmp_path, shots):
         # the book's trades have no account to send them to: the executor's guards skip them
         assert "rebalance: no orders" in driver.find_element(By.ID, "action-result").text
         driver.delete_all_cookies()
+
+
+def test_inverse_book_report_draws_the_coin_equity_panel(driver, data_dir, tmp_path, shots):
+    """A book hedged with an inverse contract gets a panel of its value in the coin, with the
+    unhedged book (a constant number of coins) beside the hedged ones."""
+    from hedgekit.backtest.engine import AssetSpec, Policy, align_market, run_backtest
+    from hedgekit.reports.backtest import write_html
+    from tests.test_backtest_parity import binance_inputs, inverse
+
+    spot, hedge, funding = binance_inputs(data_dir, coins=("BTC",))
+    # the USD-M perp's prices and funding stand in for the COIN-M contract's (no COIN-M history here)
+    assets = [AssetSpec(name="BTC", coins=2.0, instrument=inverse("BTC"), fee=0.0005)]
+    market = align_market(assets, spot=spot, hedge=hedge, funding=funding)
+    result = run_backtest(assets, market, [Policy(name="no hedge", method="none"),
+                                           Policy(name="inverse 1x", ratio=1.0, leverage=1.0, band=0.05)])
+    page = tmp_path / "inverse.html"
+    write_html(result, page, title="BTC hedged with an inverse perpetual")
+    driver.get(page.as_uri())
+    assert _charts_drawn(driver, 1) == 1
+    titles = driver.execute_script(
+        "return document.getElementById('charts').layout.annotations.map(function (a) { return a.text; })")
+    assert titles[:2] == ["equity (USD)", "equity (BTC): the book valued in BTC"]
+    unhedged_btc = driver.execute_script(
+        "var t = document.getElementById('charts')._fullData.filter(function (t) {"
+        " return t.name === 'unhedged' && t.yaxis === 'y2'; })[0]; var y = Array.from(t.y);"
+        " return [Math.min.apply(null, y), Math.max.apply(null, y)];")
+    assert unhedged_btc == pytest.approx([2.0, 2.0], rel=1e-9)  # 2 BTC held, nothing else
+    _no_console_errors(driver)
+    _shoot(driver, shots, "backtest-report-inverse")

@@ -96,12 +96,35 @@ class BacktestResult:
                 return s
         raise KeyError(name)
 
+    @property
+    def settle_coins(self) -> tuple[tuple[str, int], ...]:
+        """``(coin, asset column)`` for each settle coin of the inverse hedges, in book order: the
+        coins the book is also valued in (``equity_<coin>`` in :meth:`to_frame`)."""
+        out: dict[str, int] = {}
+        for j, inst in enumerate(self.instruments):
+            if inst.is_inverse:
+                out.setdefault(inst.settle, j)
+        return tuple(out.items())
+
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """What ``--json`` prints; a book with inverse hedges also gets each strategy's final
+        equity in every settle coin (``final_equity_coin``, with ``initial_coin`` beside)."""
+        coins = self.settle_coins
+        strategies = []
+        for s in self.strategies:
+            row = s.to_dict()
+            if coins:
+                row["final_equity_coin"] = {c: float(s.series["equity"][-1] / self.spot[-1, j])
+                                            for c, j in coins}
+            strategies.append(row)
+        out = {
             "start": self.index[0].isoformat(), "end": self.index[-1].isoformat(),
             "bars": len(self.index), "assets": list(self.names), "initial_usd": self.initial_usd,
-            "strategies": [s.to_dict() for s in self.strategies],
         }
+        if coins:
+            out["initial_coin"] = {c: self.initial_usd / float(self.spot[0, j]) for c, j in coins}
+        out["strategies"] = strategies
+        return out
 
     def summary(self) -> pd.DataFrame:
         """One row per strategy with the ``to_dict`` metrics."""
@@ -113,8 +136,9 @@ class BacktestResult:
         Columns: ``equity_usd``, ``unhedged_usd``, ``spot_pnl_usd`` (cumulative, incl. staking),
         ``hedge_pnl_usd`` (cumulative; for inverse hedges includes the revaluation of the coin
         margin), ``funding_usd`` (cumulative received), ``fees_usd`` (cumulative paid),
-        ``hedge_ratio`` (hedged USD / exposure USD), ``contracts_<asset>``, and ``equity_<coin>``
-        for every inverse hedge's settle coin. ``equity = initial + spot + hedge + funding - fees``.
+        ``hedge_ratio`` (hedged USD / exposure USD), ``contracts_<asset>``, and ``equity_<coin>`` /
+        ``unhedged_<coin>`` (the whole book valued in the coin at its spot close) for every inverse
+        hedge's settle coin. ``equity = initial + spot + hedge + funding - fees``.
         """
         if name is None:
             return pd.concat({s.name: self.to_frame(s.name) for s in self.strategies}, names=["strategy"])
@@ -127,9 +151,9 @@ class BacktestResult:
         }, index=self.index)
         for j, asset in enumerate(self.names):
             frame[f"contracts_{asset}"] = s.contracts[:, j]
-        for j, inst in enumerate(self.instruments):
-            if inst.is_inverse and f"equity_{inst.settle}" not in frame:
-                frame[f"equity_{inst.settle}"] = s.series["equity"] / self.spot[:, j]
+        for coin, j in self.settle_coins:
+            frame[f"equity_{coin}"] = s.series["equity"] / self.spot[:, j]
+            frame[f"unhedged_{coin}"] = self.unhedged_equity / self.spot[:, j]
         return frame
 
     def events(self) -> pd.DataFrame:

@@ -82,15 +82,20 @@ def backtest_html(result: Any, title: str = "hedgekit backtest") -> str:
 
     curves = _curves(result)
     colours = {name: colour_of(i) for i, name in enumerate(curves)}
-    fig = make_subplots(rows=4, cols=1, shared_xaxes=True, vertical_spacing=0.05,
-                        subplot_titles=("equity (USD)", "drawdown", "hedge ratio (hedged USD / exposure USD)",
-                                        "cumulative funding received (USD)"))
+    coins = [c for c, _ in result.settle_coins]
+    titles = ("equity (USD)", *(f"equity ({c}): the book valued in {c}" for c in coins), "drawdown",
+              "hedge ratio (hedged USD / exposure USD)", "cumulative funding received (USD)")
+    fig = make_subplots(rows=len(titles), cols=1, shared_xaxes=True, vertical_spacing=0.05,
+                        subplot_titles=titles)
     first = next(iter(curves.values()))
-    fig.add_trace(go.Scatter(x=first.index, y=first["unhedged_usd"], name="unhedged",
-                             line={"color": UNHEDGED_COLOUR, "dash": "dot"},
-                             hovertemplate="%{y:,.0f} USD"), row=1, col=1)
-    panels = (("equity_usd", "%{y:,.0f} USD"), ("drawdown", "%{y:.1%}"), ("hedge_ratio", "%{y:.3f}"),
-              ("funding_usd", "%{y:+,.0f} USD"))
+    for row, (column, hover) in enumerate((("unhedged_usd", "%{y:,.0f} USD"),
+                                           *((f"unhedged_{c}", f"%{{y:,.4f}} {c}") for c in coins)),
+                                          start=1):
+        fig.add_trace(go.Scatter(x=first.index, y=first[column], name="unhedged", legendgroup="unhedged",
+                                 showlegend=row == 1, line={"color": UNHEDGED_COLOUR, "dash": "dot"},
+                                 hovertemplate=hover), row=row, col=1)
+    panels = (("equity_usd", "%{y:,.0f} USD"), *((f"equity_{c}", f"%{{y:,.4f}} {c}") for c in coins),
+              ("drawdown", "%{y:.1%}"), ("hedge_ratio", "%{y:.3f}"), ("funding_usd", "%{y:+,.0f} USD"))
     for name, f in curves.items():
         for row, (column, hover) in enumerate(panels, start=1):
             fig.add_trace(go.Scatter(x=f.index, y=f[column], name=name, legendgroup=name,
@@ -106,9 +111,9 @@ def backtest_html(result: Any, title: str = "hedgekit backtest") -> str:
                                              "line": {"width": 1, "color": "#000"}},
                                      legendgroup=name, name=f"{name}: liquidation"), row=1, col=1)
     fig.update_yaxes(tickformat=",.0f", row=1, col=1)
-    fig.update_yaxes(tickformat=".0%", row=2, col=1)
-    fig.update_yaxes(tickformat=",.0f", row=4, col=1)
-    fig.update_layout(height=1100, hovermode="x unified", paper_bgcolor="rgba(0,0,0,0)",
+    fig.update_yaxes(tickformat=".0%", row=2 + len(coins), col=1)
+    fig.update_yaxes(tickformat=",.0f", row=4 + len(coins), col=1)
+    fig.update_layout(height=1100 + 260 * len(coins), hovermode="x unified", paper_bgcolor="rgba(0,0,0,0)",
                       plot_bgcolor="#fff", margin={"l": 70, "r": 20, "t": 40, "b": 40},
                       legend={"orientation": "h", "y": 1.04})
     start, end = result.index[0].date(), result.index[-1].date()
@@ -146,7 +151,7 @@ def _plain(text: str) -> str:
 
 
 def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -> None:
-    """The same four panels as a static PNG (matplotlib, Agg backend)."""
+    """The same panels as a static PNG (matplotlib, Agg backend)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -155,16 +160,20 @@ def write_png(result: Any, path: str | Path, title: str = "hedgekit backtest") -
     import matplotlib.pyplot as plt
 
     curves = _curves(result)
-    fig, axes = plt.subplots(4, 1, figsize=(11, 13), sharex=True)
+    coins = [c for c, _ in result.settle_coins]
+    columns = ["equity_usd", *(f"equity_{c}" for c in coins), "drawdown", "hedge_ratio", "funding_usd"]
+    labels = ["equity (USD)", *(f"equity ({c})" for c in coins), "drawdown (%)", "hedge ratio",
+              "cum. funding (USD)"]
+    fig, axes = plt.subplots(len(columns), 1, figsize=(11, 13 + 3 * len(coins)), sharex=True)
     first = next(iter(curves.values()))
     axes[0].plot(first.index, first["unhedged_usd"], "k:", label="unhedged")
+    for k, c in enumerate(coins, start=1):
+        axes[k].plot(first.index, first[f"unhedged_{c}"], "k:")
     for name, f in curves.items():
         label = _plain(name)
-        axes[0].plot(f.index, f["equity_usd"], label=label)
-        axes[1].plot(f.index, f["drawdown"] * 100, label=label)
-        axes[2].plot(f.index, f["hedge_ratio"], label=label)
-        axes[3].plot(f.index, f["funding_usd"], label=label)
-    for ax, label in zip(axes, ("equity (USD)", "drawdown (%)", "hedge ratio", "cum. funding (USD)"), strict=True):
+        for ax, column in zip(axes, columns, strict=True):
+            ax.plot(f.index, f[column] * (100 if column == "drawdown" else 1), label=label)
+    for ax, label in zip(axes, labels, strict=True):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(loc="upper left", fontsize=8)
