@@ -82,8 +82,9 @@ def test_a_contract_synced_from_the_venue_list_can_be_planned():
     doge = Instrument(symbol="DOGE-USDT-SWAP", contract_type="linear", contract_size=1000, base="DOGE",
                       quote="USDT", lot_size=1)
     tiers = (MarginTier(floor=0, cap=float("inf"), mmr=0.02, max_leverage=50),)
-    doc = parse_portfolio({"prices": {"DOGE": 0.2}, "holdings": [{"asset": "DOGE", "amount": 250_000}],
-                           "hedge": {"venues": ["okx"], "leverage": 2}})
+    raw = {"prices": {"DOGE": 0.2}, "holdings": [{"asset": "DOGE", "amount": 250_000}],
+           "hedge": {"venues": ["okx"], "leverage": 2}}
+    doc = parse_portfolio(raw)
     with pytest.raises(InputError, match="hedge.benchmark: no price for BTC"):
         plan(doc)  # without the synced list: no DOGE future, so the BTC proxy, which has no price
     snap = MarketSnapshot.from_prices({"DOGE": 0.2})
@@ -92,9 +93,13 @@ def test_a_contract_synced_from_the_venue_list_can_be_planned():
     (leg,) = plan(doc, snap).legs
     assert (leg.symbol, leg.hedge_asset, leg.contracts) == ("DOGE-USDT-SWAP", "DOGE", 250.0)
     # the synced tier gives the MMR: isolated short at 2x, W = 25,000 USDT on 50,000 notional,
-    # q = 250,000 DOGE; OKX folds the taker fee into the rate (fee-in-mmr):
-    # LP = (W + q*EP) / (q*(MMR + fee) + q)
+    # q = 250,000 DOGE; fee-in-mmr with no fee to close unless hedge.fee_to_close asks for it:
+    # W + q*(EP - LP) = q*LP*(MMR + fee)  ->  LP = (W + q*EP) / (q*(MMR + fee) + q), fee = 0
+    assert leg.liquidation_price == pytest.approx(75_000 / (250_000 * 0.02 + 250_000), rel=1e-12)
+    # asked for, OKX's taker fee joins the rate (fee-in-mmr)
     fee = get_venue("okx").taker_fee
+    asked = parse_portfolio({**raw, "hedge": {**raw["hedge"], "fee_to_close": True}})
+    (leg,) = plan(asked, snap).legs
     assert leg.liquidation_price == pytest.approx(75_000 / (250_000 * (0.02 + fee) + 250_000), rel=1e-12)
 
 

@@ -79,6 +79,16 @@ class LiquidationConvention(StrEnum):
     DYDX = "dydx"
     BITMEX = "bitmex"
 
+    @property
+    def charges_fee_to_close(self) -> bool:
+        """Whether a fee to close (``taker_fee`` of :func:`liquidation_price`) enters this
+        convention's liquidation price (``mm-at-entry``, ``fee-in-mmr``, ``bitmex``)."""
+        return self in _FEE_CONVENTIONS
+
+
+_FEE_CONVENTIONS = frozenset({LiquidationConvention.MM_AT_ENTRY, LiquidationConvention.FEE_IN_MMR,
+                              LiquidationConvention.BITMEX})
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class MarginTier:

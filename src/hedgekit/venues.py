@@ -169,6 +169,12 @@ class VenuePreset:
             return listed
         return None
 
+    def fee_to_close(self, asked: bool) -> float:
+        """The fee-to-close rate this venue's liquidation price carries: the taker fee when the
+        user ``asked`` for it (``hedge.fee_to_close``) and the convention charges one, else 0
+        (a venue's fee is never folded into a liquidation price unasked)."""
+        return self.taker_fee if asked and self.convention.charges_fee_to_close else 0.0
+
     def maintenance(self, inst: Instrument, size_coin: float | None = None) -> dict[str, Any]:
         """How this venue sets the maintenance margin of ``inst``, as keyword arguments for
         :mod:`hedgekit.margin`: ``{"mmr": rate}`` or ``{"tiers": (...)}``.

@@ -6,7 +6,8 @@ and maintenance rule (synced tiers where the venue publishes them). The wallet i
 the position's own margin for an isolated position (the venue's margin less the unrealised
 PnL already in it) and the account's balance of the settle currency for a cross position,
 net of the other cross positions' maintenance margin and plus their unrealised PnL (Binance's
-``WB - TMM1 + UPNL1``). A difference above 0.5% from the venue's figure is a warning: the
+``WB - TMM1 + UPNL1``). The venue's taker fee is a fee to close only when the book asks for it
+(``hedge.fee_to_close``), as in the plan. A difference above 0.5% from the venue's figure is a warning: the
 venue may use a different mark, tier table or fee.
 """
 
@@ -41,7 +42,8 @@ def positions_report(book: Portfolio, live: LiveBook, market: MarketSnapshot) ->
             own = None
             if inst is not None:
                 try:
-                    own = own_liquidation_price(p, inst, state.positions, state.balances, market)
+                    own = own_liquidation_price(p, inst, state.positions, state.balances, market,
+                                                fee_to_close=book.hedge.fee_to_close)
                 except HedgekitError as exc:
                     warnings.append(f"{p.account} {p.symbol} {p.side.value}: hedgekit cannot price "
                                     f"its liquidation ({exc})")
@@ -78,9 +80,11 @@ def positions_report(book: Portfolio, live: LiveBook, market: MarketSnapshot) ->
 
 
 def own_liquidation_price(p: Position, inst: Instrument, positions: tuple[Position, ...],
-                          balances: tuple[Balance, ...], market: MarketSnapshot) -> float | None:
+                          balances: tuple[Balance, ...], market: MarketSnapshot, *,
+                          fee_to_close: bool = False) -> float | None:
     """hedgekit's liquidation price of venue position ``p`` (None when it has none or the
-    margin backing it is unknown)."""
+    margin backing it is unknown). The venue's taker fee enters as a fee to close only with
+    ``fee_to_close`` (the book's ``hedge.fee_to_close``) and where the convention charges one."""
     if p.entry_price is None:
         return None
     venue = market.venue(p.venue)
@@ -105,7 +109,7 @@ def own_liquidation_price(p: Position, inst: Instrument, positions: tuple[Positi
                                            **venue.maintenance(q_inst))
             other_upnl += q.unrealized_pnl or 0.0
     res = hedgekit_liquidation(inst, p.side, p.contracts, p.entry_price, wallet,
-                               margin_mode=mode, taker_fee=venue.taker_fee,
+                               margin_mode=mode, taker_fee=venue.fee_to_close(fee_to_close),
                                convention=venue.convention, other_maintenance=other_mm,
                                other_upnl=other_upnl, **rule)
     return res.liquidation_price

@@ -133,7 +133,8 @@ def _typed_leg(book: Portfolio, i: int, entry: Any, market: MarketSnapshot,
         wallet = initial_margin(inst, contracts, entry_price, book.hedge.leverage)
         rule = venue.maintenance(inst, abs(inst.delta_coin(side, contracts, entry_price, settle_usd)))
         res = liquidation_price(inst, side, contracts, entry_price, wallet, margin_mode="isolated",
-                                taker_fee=venue.taker_fee, convention=venue.convention, **rule)
+                                taker_fee=venue.fee_to_close(book.hedge.fee_to_close),
+                                convention=venue.convention, **rule)
         mm = maintenance_margin(inst, contracts, mark, **venue.maintenance(inst))
     except HedgekitError:
         return row
@@ -165,7 +166,8 @@ def _synced_leg(book: Portfolio, acct: Any, p: Any, live: LiveBook | None, marke
     if inst is None or not mark:
         return row
     try:
-        own = own_liquidation_price(p, inst, acct.positions, acct.balances, market)
+        own = own_liquidation_price(p, inst, acct.positions, acct.balances, market,
+                                    fee_to_close=book.hedge.fee_to_close)
         row["margin_ratio"] = _synced_margin_ratio(p, inst, acct, market)
     except HedgekitError:
         own = None

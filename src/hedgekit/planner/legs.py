@@ -76,6 +76,7 @@ def price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instrum
         raise InputError("hedge.leverage", f"{venue.name} allows at most {venue.max_leverage:g}x "
                          f"on {inst.symbol}", leverage)
     fee_rate = venue.taker_fee
+    close_fee = venue.fee_to_close(policy.fee_to_close)
     im = fee_open = fee_close = 0.0
     liq = bankrupt = dist = None
     mmr = venue.default_mmr
@@ -83,7 +84,7 @@ def price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instrum
         im = initial_margin(inst, contracts, price, leverage)
         fee_open = inst.fee(contracts, price, fee_rate)
         fee_close = inst.fee(contracts, price, fee_rate)
-        res = _liquidation(venue, inst, side, contracts, price, im, settle_usd)
+        res = _liquidation(venue, inst, side, contracts, price, im, settle_usd, close_fee)
         liq, bankrupt, mmr = res.liquidation_price, res.bankruptcy_price, res.mmr
         if liq is not None:
             dist = 100.0 * (liq / price - 1.0)
@@ -118,6 +119,7 @@ def price_leg(*, asset: str, hedge_asset: str, venue: VenuePreset, inst: Instrum
         effective_leverage=(inst.notional_settle(contracts, price) / collateral_needed
                             if collateral_needed else 0.0),
         liquidation_price=liq, bankruptcy_price=bankrupt, liquidation_distance_pct=dist, mmr=mmr,
+        liquidation_convention=venue.convention, liquidation_fee_to_close=close_fee,
         funding_rate_8h=rate_8h, funding_assumed=assumed, funding_interval_hours=interval,
         funding_per_day=per_day, funding_per_day_usd=per_day_usd,
         funding_30d_usd=per_day_usd * CARRY_DAYS, fee_rate=fee_rate, fee_open=fee_open,
@@ -182,10 +184,12 @@ def _collateral(policy: HedgePolicy, inst: Instrument, where: str) -> Collateral
 
 
 def _liquidation(venue: VenuePreset, inst: Instrument, side: Side, contracts: float,
-                 price: float, wallet: float, settle_usd: float) -> LiquidationResult:
+                 price: float, wallet: float, settle_usd: float, close_fee: float) -> LiquidationResult:
+    """Isolated liquidation in the venue's convention; ``close_fee`` is the fee-to-close rate
+    (0 unless ``hedge.fee_to_close`` asks for it, :meth:`VenuePreset.fee_to_close`)."""
     kwargs = margin_spec(venue, inst, contracts, price, settle_usd)
     return liquidation_price(inst, side, contracts, price, wallet, margin_mode="isolated",
-                             taker_fee=venue.taker_fee, convention=venue.convention, **kwargs)
+                             taker_fee=close_fee, convention=venue.convention, **kwargs)
 
 
 def merge_positions(legs: list[HedgeLeg], notes: list[str], market: MarketSnapshot) -> list[HedgeLeg]:
@@ -202,7 +206,7 @@ def merge_positions(legs: list[HedgeLeg], notes: list[str], market: MarketSnapsh
         contracts = sum(legs[i].contracts for i in idx)
         wallet = sum(legs[i].initial_margin for i in idx)
         res = _liquidation(market.venue(venue_name), first.instrument, side, contracts, first.price,
-                           wallet, first.settle_usd)
+                           wallet, first.settle_usd, first.liquidation_fee_to_close)
         liq = res.liquidation_price
         dist = None if liq is None else 100.0 * (liq / first.price - 1.0)
         for i in idx:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from hedgekit.instruments import ContractType, Instrument, Side
+from hedgekit.margin import LiquidationConvention
 from hedgekit.market.snapshot import MarketSnapshot
 from hedgekit.portfolio import (
     Collateral,
@@ -123,6 +124,8 @@ class HedgeLeg:
     bankruptcy_price: float | None
     liquidation_distance_pct: float | None
     mmr: float
+    liquidation_convention: LiquidationConvention  # the venue's (hedgekit.margin)
+    liquidation_fee_to_close: float  # fee-to-close rate in the liquidation price (hedge.fee_to_close)
     funding_rate_8h: float
     funding_assumed: bool
     funding_interval_hours: float
@@ -186,6 +189,8 @@ class HedgeLeg:
             "collateral_needed_usd": usd(self.collateral_needed),
             "liquidation_price": self.liquidation_price, "bankruptcy_price": self.bankruptcy_price,
             "liquidation_distance_pct": self.liquidation_distance_pct, "mmr": self.mmr,
+            "liquidation_convention": self.liquidation_convention.value,
+            "liquidation_fee_to_close": self.liquidation_fee_to_close,
             "funding_rate_8h": self.funding_rate_8h, "funding_assumed": self.funding_assumed,
             "funding_interval_hours": self.funding_interval_hours,
             "funding_per_day": self.funding_per_day, "funding_per_day_usd": self.funding_per_day_usd,

@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -277,6 +278,10 @@ class HedgePolicy(_Model):
             ``default_funding_rate_8h`` (0.01%/8h, the usual interest-rate baseline).
         rounding: how the chosen contract count is rounded to the lot.
         liquidation_warning_pct: warn when a leg's liquidation price is closer than this (%).
+        fee_to_close: add the venue's taker fee as a fee to close to the liquidation price, on
+            venues whose convention charges one (Bybit classic ``mm-at-entry``, OKX/Gate
+            ``fee-in-mmr``, BitMEX); off by default, as ``hedgekit calc liquidation
+            --fee-to-close``. The plan states the convention and the fee it used per leg.
         benchmark: the market factor used for proxy hedges and scenario shocks.
     """
 
@@ -298,6 +303,7 @@ class HedgePolicy(_Model):
     recent_funding_days: Annotated[Whole, Field(ge=1, le=MAX_FUNDING_DAYS)] | None = None
     rounding: Rounding = Rounding.NEAREST
     liquidation_warning_pct: Annotated[Number, Field(gt=0, le=1000, allow_inf_nan=False)] = 25.0
+    fee_to_close: StrictBool = False
     benchmark: str = "BTC"
     lookback_days: Annotated[Whole, Field(ge=30, le=MAX_FUNDING_DAYS)] = 365
     roll_days_before_expiry: Annotated[Whole, Field(ge=0, le=366)] = 3

@@ -44,6 +44,17 @@ def _table(title: str, *columns: str, right_from: int = 1) -> Table:
     return table
 
 
+def _liquidation_terms(plan: Any) -> str:
+    """Which convention and fee to close each venue's liquidation prices use."""
+    terms: dict[str, str] = {}
+    for leg in plan.legs:
+        fee = leg.liquidation_fee_to_close
+        terms.setdefault(leg.venue, f"{leg.venue} {leg.liquidation_convention.value}, "
+                         + (f"fee to close {fee:.4%}" if fee else "no fee to close"))
+    asked = "true" if plan.policy.fee_to_close else "false"
+    return f"Liquidation prices: {'; '.join(terms.values())} (hedge.fee_to_close: {asked})"
+
+
 def plan_renderable(plan: Any) -> Group:
     """Tables for :class:`~hedgekit.planner.HedgePlan`: exposures, legs, rounding, margin and
     carry, totals, warnings and what the hedge cannot remove."""
@@ -103,6 +114,7 @@ def plan_renderable(plan: Any) -> Group:
         parts.append(Text("Funding: + received, - paid (a positive rate means longs pay shorts)"
                           + ("; * rate assumed (hedge.default_funding_rate_8h)" if any_assumed else ""),
                           style="dim"))
+        parts.append(Text(_liquidation_terms(plan), style="dim"))
 
     if plan.held is not None:
         parts.append(_trades_table(plan))

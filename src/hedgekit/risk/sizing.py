@@ -41,7 +41,8 @@ def leg_margin(plan: HedgePlan, leg: HedgeLeg, contracts: float, leverage: float
     im = initial_margin(inst, contracts, leg.price, leverage)
     spec = margin_spec(venue, inst, contracts, leg.price, leg.settle_usd)
     res = liquidation_price(inst, leg.side, contracts, leg.price, im, margin_mode="isolated",
-                            taker_fee=venue.taker_fee, convention=venue.convention, **spec)
+                            taker_fee=venue.fee_to_close(plan.policy.fee_to_close),
+                            convention=venue.convention, **spec)
     fee = inst.fee(contracts, leg.price, venue.taker_fee)
     usd = inst.settle_to_usd(im + fee, leg.price, leg.settle_usd)
     return im, res.liquidation_price or 0.0, res.bankruptcy_price or 0.0, usd
