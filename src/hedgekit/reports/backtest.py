@@ -126,7 +126,7 @@ def backtest_html(result: Any, title: str = "hedgekit backtest") -> str:
     figure = fig.to_json().replace("</", "<\\/")
     script = plotly_js().decode().replace("</script", "<\\/script")
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><link rel="icon" href="data:,">
 <style>{STYLE}
 .swatch {{ display:inline-block; width:10px; height:10px; border-radius:2px; margin-right:6px; }}</style>
 <script>{script}</script></head>
