@@ -58,7 +58,8 @@ def ref_assets(assets, market):
             ret_s=market.ret_s[:, j].tolist(), ret_f=market.ret_f[:, j].tolist(),
             funding=market.funding_events[j], roll_to=market.roll_to[:, j].tolist(),
             stake_per_bar=(a.staking_apr * market.elapsed_days / 365.0).tolist(), mmr=a.mmr,
-            maint_amount=a.maint_amount, tiers=a.tiers, cost=a.fee + a.slippage))
+            maint_amount=a.maint_amount, tiers=a.tiers, cost=a.fee + a.slippage,
+            settle_px=market.settle[:, j].tolist()))
     return out
 
 

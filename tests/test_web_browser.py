@@ -245,6 +245,7 @@ def test_inverse_book_report_draws_the_coin_equity_panel(driver, data_dir, tmp_p
                                            Policy(name="inverse 1x", ratio=1.0, leverage=1.0, band=0.05)])
     page = tmp_path / "inverse.html"
     write_html(result, page, title="BTC hedged with an inverse perpetual")
+    driver.get_log("browser")  # drop what earlier pages logged
     driver.get(page.as_uri())
     assert _charts_drawn(driver, 1) == 1
     titles = driver.execute_script(

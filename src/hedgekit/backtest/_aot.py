@@ -81,7 +81,7 @@ def load() -> ModuleType | None:
 
 def _signatures() -> dict[str, str]:
     m, v, i = "f8[:, ::1]", "f8[::1]", "i8[::1]"
-    market = ", ".join([m] * 8)  # spot .. roll_to
+    market = ", ".join([m] * 9)  # spot .. settle
     assets = f"{v}, {v}, {v}, {i}, {v}, {v}, f8[:, :, ::1], {i}, {v}, {i}, f8, f8"  # coins0 .. reserve0
     outputs = ", ".join([v] * 6) + f", {m}, i8[:, ::1], {v}"
     return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 # contract kinds (hedgekit.instruments.ContractType)
 LINEAR = 0
 INVERSE = 1
+QUANTO = 2
 
 # hedge-ratio methods (hedgekit.backtest.config.Method)
 M_NONE = 0

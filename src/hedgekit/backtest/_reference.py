@@ -39,6 +39,7 @@ class RefAsset:
     maint_amount: float = 0.0
     tiers: tuple = ()  # hedgekit.margin.MarginTier rows; replace mmr / maint_amount when given
     cost: float = 0.0  # fee + slippage rate per trade
+    settle_px: Sequence[float] = ()  # quanto only: the settle coin's USD price at each close
 
 
 @dataclass(kw_only=True)
@@ -87,9 +88,14 @@ def _maintenance(a: RefAsset) -> dict:
     return {"tiers": a.tiers} if a.tiers else {"mmr": a.mmr, "maint_amount": a.maint_amount}
 
 
-def _usd(inst: Instrument, amount: float, spot: float) -> float:
-    """Settle-currency amount in USD (coin valued at the spot price)."""
-    return amount * spot if inst.is_inverse else amount
+def _settle_usd(a: RefAsset, t: int) -> float | None:
+    return a.settle_px[t] if a.instrument.is_quanto else None
+
+
+def _usd(a: RefAsset, amount: float, t: int) -> float:
+    """Settle-currency amount in USD at bar ``t``: inverse coin at the spot price, quanto settle
+    coin at its own price (:meth:`Instrument.settle_to_usd`)."""
+    return a.instrument.settle_to_usd(amount, a.spot[t], _settle_usd(a, t))
 
 
 def _equity_settle(inst: Instrument, pos: _Position, price: float) -> float:
@@ -234,7 +240,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                             if inst.is_inverse:
                                 coins[i] += p.wallet
                             else:
-                                cash += p.wallet
+                                cash += _usd(a, p.wallet, t)
                     if bankrupt:
                         pos[i] = p = _Position()
                         out.liquidations.append((t, i))
@@ -242,7 +248,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                         for rate, ref in a.funding[t]:
                             got = inst.funding(SHORT, p.contracts, ref, rate)
                             p.wallet += got
-                            cum_fund += _usd(inst, got, s_px)
+                            cum_fund += _usd(a, got, t)
             # roll a dated future into the next contract
             if not math.isnan(a.roll_to[t]):
                 new_px = a.roll_to[t]
@@ -250,7 +256,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                     fee = (inst.fee(p.contracts, f_px, a.cost) + inst.fee(p.contracts, new_px, a.cost))
                     p.wallet += inst.pnl(SHORT, p.contracts, p.entry, f_px) - fee
                     p.entry = new_px
-                    cum_fee += _usd(inst, fee, s_px)
+                    cum_fee += _usd(a, fee, t)
                     out.rolls += 1
                     rolled = True
                 f_px = new_px
@@ -276,7 +282,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
             # rebalance
             exposure_coin = coins[i] + (_equity_settle(inst, p, f_px) if inst.is_inverse else 0.0)
             exposure = exposure_coin * s_px
-            value = inst.notional_usd(1.0, f_px)
+            value = inst.notional_usd(1.0, f_px, _settle_usd(a, t))
             goal = (inst.round_contracts(target[i] * exposure / value, "nearest")
                     if exposure > 0 else 0.0)
             if goal != p.contracts:
@@ -302,7 +308,7 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                         p.entry = average_entry(inst, [(p.contracts, p.entry), (change, f_px)])
                     p.contracts = goal
                     p.wallet -= fee
-                    cum_fee += _usd(inst, fee, s_px)
+                    cum_fee += _usd(a, fee, t)
                     out.rebalances += 1
                     traded = True
             if traded or rolled:  # margin back to initial margin at this price
@@ -312,16 +318,16 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                 if inst.is_inverse:
                     coins[i] -= move
                 else:
-                    cash -= move
+                    cash -= _usd(a, move, t)
             if policy.topup > 0 and p.contracts > 0:
                 liq = liquidation_price(inst, SHORT, p.contracts, p.entry, p.wallet,
                                         **_maintenance(a))
                 if liq.liquidation_price is not None and liq.liquidation_price <= f_px * (1 + policy.topup):
                     need = inst.notional_settle(p.contracts, f_px) / policy.leverage - _equity_settle(inst, p, f_px)
-                    add = min(need, reserve / (s_px if inst.is_inverse else 1.0))
+                    add = min(need, reserve / _usd(a, 1.0, t))
                     if add > 0:
                         p.wallet += add
-                        reserve -= _usd(inst, add, s_px)
+                        reserve -= _usd(a, add, t)
                         out.topups += 1
             # mark to market
             eq_settle = _equity_settle(inst, p, f_px)
@@ -329,9 +335,9 @@ def simulate(assets: Sequence[RefAsset], policy: RefPolicy, *, cash: float = 0.0
                 equity += (coins[i] + eq_settle) * s_px
                 exposure_total += (coins[i] + eq_settle) * s_px
             else:
-                equity += coins[i] * s_px + eq_settle
+                equity += coins[i] * s_px + _usd(a, eq_settle, t)
                 exposure_total += coins[i] * s_px
-            held += inst.notional_usd(p.contracts, f_px)
+            held += inst.notional_usd(p.contracts, f_px, _settle_usd(a, t))
             row.append(p.contracts)
         equity += cash + reserve  # after this bar's margin transfers
         out.equity.append(equity)

@@ -317,7 +317,7 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
     store = Store(data_dir)
     start = pd.Timestamp(cfg.start, tz="UTC") if cfg.start else None
     end = pd.Timestamp(cfg.end, tz="UTC") if cfg.end else None
-    spot, hedge, funding, marks, rolls = {}, {}, {}, {}, {}
+    spot, hedge, funding, marks, rolls, settle = {}, {}, {}, {}, {}, {}
     read: dict[tuple, Any] = {}  # proxy hedges share a contract: read its series once
 
     def once(key: tuple, load):
@@ -333,6 +333,11 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
         if a.hedge.dated is not None:
             hedge[a.asset], rolls[a.asset] = _dated_series(a, cfg, store, start, end)
             continue
+        if inst.is_quanto:  # the settle coin's USD price values the quanto hedge's PnL and margin
+            settle[a.asset] = once(("price", inst.settle, a.spot_venue),
+                                   lambda c=inst.settle, v=a.spot_venue: load_ohlc(
+                                       c, kind="price", venue=v, freq=cfg.freq, start=start, end=end,
+                                       store=store))
         preset = get_venue(a.hedge.venue)  # a known preset: build_assets checked it
         venue_id = a.hedge.data_venue or preset.exchange
         symbol = a.hedge.data_symbol or preset.ccxt_symbol(inst)
@@ -346,7 +351,8 @@ def load_market(cfg: BacktestConfig, *, data_dir: str | Path | None = None):
             if "mark_price" in stored:
                 marks[a.asset] = stored["mark_price"].astype(float)
     market = align_market(assets, spot=spot, hedge=hedge, funding=funding, funding_ref=marks,
-                          roll_to=rolls, start=start, end=end, exchange_calendar=bool(rolls))
+                          roll_to=rolls, settle_price=settle, start=start, end=end,
+                          exchange_calendar=bool(rolls))
     return assets, market
 
 

@@ -99,9 +99,6 @@ class AssetSpec:
         check_finite(f"assets.{self.name}.maint_amount", self.maint_amount)
         check_nonnegative(f"assets.{self.name}.fee", self.fee)
         check_nonnegative(f"assets.{self.name}.slippage", self.slippage)
-        if self.instrument.is_quanto:
-            raise InputError(f"assets.{self.name}.instrument", "quanto hedges are not backtested yet",
-                             "quanto")
 
 
 def _check_at_most(field: str, value: float, high: float) -> None:
@@ -235,6 +232,8 @@ class Market:
     fund_lin: np.ndarray
     fund_inv: np.ndarray
     roll_to: np.ndarray
+    # USD price of each quanto hedge's settle coin at the bar close (NaN for the other assets)
+    settle: np.ndarray = field(repr=False)
     # per asset, the funding settlements inside the period in time order, as arrays
     # (bar index int64, rate, reference price); fund_lin / fund_inv are their per-bar sums
     settlements: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = field(repr=False)
@@ -286,6 +285,7 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
                  funding_ref: Mapping[str, pd.Series] | None = None,
                  roll_to: Mapping[str, pd.Series] | None = None,
                  hedge_returns: Mapping[str, pd.Series] | None = None,
+                 settle_price: Mapping[str, pd.Series | pd.DataFrame] | None = None,
                  start: str | pd.Timestamp | None = None,
                  end: str | pd.Timestamp | None = None,
                  exchange_calendar: bool = False) -> Market:
@@ -304,6 +304,9 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
     skip weekends; every one of them needs a spot price. ``roll_to[name]`` gives, on the last bar
     of an expiring contract, the next contract's close; the estimators' hedge return of the next
     bar is then taken on the new contract.
+
+    ``settle_price[name]`` (closes, USD) is required for a quanto hedge: the price of its settle
+    coin (BTC for BitMEX ETHUSD), which values its PnL, margin, funding and fees; it needs every bar.
     """
     if not assets:
         raise InputError("assets", "needs at least one asset", [], show_value=False)
@@ -314,6 +317,7 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
     funding_ref = funding_ref or {}
     roll_to = roll_to or {}
     hedge_returns = hedge_returns or {}
+    settle_price = settle_price or {}
     closes, frames = {}, {}
     for a in assets:
         if a.name not in spot:
@@ -370,6 +374,7 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
     fund_lin = np.zeros(shape)
     fund_inv = np.zeros(shape)
     rolls = np.full(shape, np.nan)
+    settle = np.full(shape, np.nan)
     settlements: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     bar_ns = step
     grid = index.asi8
@@ -385,6 +390,8 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
                 raise DataError(f"{key} {a.name}: missing or non-positive price at "
                                 f"{index[int(np.flatnonzero(bad)[0])].isoformat()}")
             out[key][:, j] = arr
+        if a.instrument.is_quanto:
+            settle[:, j] = _settle_closes(a, settle_price, grid, index)
         out["ret_s"][0, j] = 0.0
         out["ret_s"][1:, j] = s[1:] / s[:-1] - 1.0
         if a.name in hedge_returns:
@@ -428,7 +435,24 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
         settlements.append((bars, rate, ref))
     return Market(index=index, names=names, spot=out["spot"], fut=out["fut"], fut_high=out["fut_high"],
                   ret_s=out["ret_s"], ret_f=out["ret_f"], fund_lin=fund_lin, fund_inv=fund_inv,
-                  roll_to=rolls, settlements=tuple(settlements), bar_days=step / 86_400e9)
+                  roll_to=rolls, settle=settle, settlements=tuple(settlements), bar_days=step / 86_400e9)
+
+
+def _settle_closes(a: AssetSpec, settle_price: Mapping[str, pd.Series | pd.DataFrame], grid: np.ndarray,
+                   index: pd.DatetimeIndex) -> np.ndarray:
+    """The quanto settle coin's USD close on every bar; a missing or bad one is a DataError."""
+    coin = a.instrument.settle
+    if a.name not in settle_price:
+        raise InputError(f"settle_price.{a.name}", f"a quanto hedge needs the USD price of its settle "
+                         f"coin {coin}", None, show_value=False)
+    px = _close_series(a.name, settle_price[a.name], "settle_price")
+    px.index = _utc_index(f"settle_price.{a.name}", px)
+    values = _take(px.to_numpy(np.float64), _positions(f"settle price {coin}", px.index, grid))
+    bad = ~np.isfinite(values) | (values <= 0)
+    if bad.any():
+        raise DataError(f"settle price {coin} ({a.name}'s quanto hedge): missing or non-positive at "
+                        f"{index[int(np.flatnonzero(bad)[0])].isoformat()}")
+    return values
 
 
 def _positions(what: str, have: pd.DatetimeIndex, grid: np.ndarray) -> np.ndarray:
@@ -492,8 +516,8 @@ def _asset_arrays(assets: Sequence[AssetSpec]) -> dict[str, np.ndarray]:
     return {
         "coins0": np.array([a.coins for a in assets], dtype=np.float64),
         "stake_day": np.array([a.staking_apr / 365.0 for a in assets], dtype=np.float64),
-        "kind": np.array([k.INVERSE if a.instrument.is_inverse else k.LINEAR for a in assets],
-                         dtype=np.int64),
+        "kind": np.array([k.INVERSE if a.instrument.is_inverse else k.QUANTO if a.instrument.is_quanto
+                          else k.LINEAR for a in assets], dtype=np.int64),
         "csize": np.array([a.instrument.contract_size for a in assets], dtype=np.float64),
         "lot": np.array([a.instrument.lot_size for a in assets], dtype=np.float64),
         "tiers": tier_array(assets),
@@ -526,9 +550,12 @@ def _kernel_args(assets: Sequence[AssetSpec], market: Market, cash: float, reser
     rolls = market.roll_to
     if np.isnan(rolls).all():  # no asset rolls: the kernel skips the per-bar roll check
         rolls = np.empty((0, rolls.shape[1]))
+    settle = market.settle
+    if not any(a.instrument.is_quanto for a in assets):  # no settle-coin prices to read
+        settle = np.empty((0, settle.shape[1]))
     grids = [np.ascontiguousarray(x, dtype=np.float64)  # no copy for the arrays align_market makes
              for x in (market.spot, market.fut, market.fut_high, market.ret_s, market.ret_f,
-                       market.fund_lin, market.fund_inv, rolls)]
+                       market.fund_lin, market.fund_inv, rolls, settle)]
     days = market.elapsed_days
     days[0] = market.index.asi8[0] / 86_400e9  # the kernels' calendar clock (bar 0 accrues nothing)
     return (*grids, arr["coins0"], days, arr["stake_day"], arr["kind"], arr["csize"],

@@ -12,6 +12,12 @@ Conventions (all hedges are shorts, ``s = -1``; ``n`` contracts, ``C`` contract 
 * inverse: PnL ``-n*C*(1/E - 1/F)`` coin, funding ``n*C*sum(rate/ref)`` coin,
   fee ``|dn|*C/F*(fee+slip)`` coin; margin in coin, taken from (and returned to) the spot coins.
   Coin amounts are valued in USD at the spot price of the bar.
+* quanto: the linear formulas with ``C`` in settle coin per USD point (BitMEX quanto guide,
+  https://www.bitmex.com/app/quantoPerpetualsGuide), amounts in the settle coin valued at its USD
+  price ``X`` of the bar; margin bought with (and sold back to) the USD cash at ``X``.
+
+Every settle-currency amount becomes USD times ``ps``: 1 (linear), the spot price (inverse) or
+``X`` (quanto).
 
 Bar ``t`` (bar 0 only opens the initial hedge at its close):
   1. staking yield on the spot coins; 2. liquidation if the bar's high reaches the isolated
@@ -70,6 +76,7 @@ from hedgekit.backtest._layout import (  # noqa: F401  (re-exported: kernels.S_F
     N_PF,
     N_PI,
     N_SCALARS,
+    QUANTO,
     REEST_BARS,
     REEST_WEEKLY,
     S_FEES,
@@ -280,10 +287,10 @@ def _funding_apr(fut, fund_lin, fund_inv, t, a, kind, n, bars_per_year):
     times ``bars_per_year / n``."""
     acc = 0.0
     for k in range(t - n + 1, t + 1):
-        if kind == LINEAR:
-            acc += fund_lin[k, a] / fut[k, a]
-        else:
+        if kind == INVERSE:
             acc += fund_inv[k, a] * fut[k, a]
+        else:
+            acc += fund_lin[k, a] / fut[k, a]
     return acc * bars_per_year / n
 
 
@@ -349,7 +356,7 @@ def _short_breached(kind, n, csize, entry, wallet, price, tiers, ntiers):
 
 
 @njit(cache=True, error_model="numpy")
-def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
+def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, settle,
                coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, pool, cash0, reserve0,
                pf, pi,
                equity, spot_pnl, hedge_pnl, funding, fees, ratio,
@@ -360,10 +367,11 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     ``ret_s``/``ret_f`` returns for the estimators (row 0 unused), ``fund_lin`` sum of
     rate*ref and ``fund_inv`` sum of rate/ref over the funding settlements inside the bar,
     ``roll_to`` the next contract's price on a roll bar (NaN otherwise), or shape (0, A) when no
-    asset rolls. ``days`` (T,) elapsed days of each bar, except ``days[0]``: the first bar's open
+    asset rolls; ``settle`` the USD price of a quanto hedge's settle coin, or shape (0, A) when no
+    asset has one. ``days`` (T,) elapsed days of each bar, except ``days[0]``: the first bar's open
     in days since 1970-01-01 UTC (the clock of calendar re-estimation); ``stake_day`` (A,)
     staking APR / 365.
-    Assets (A,): ``coins0`` spot coins, ``kind`` LINEAR/INVERSE,
+    Assets (A,): ``coins0`` spot coins, ``kind`` LINEAR/INVERSE/QUANTO,
     ``csize``, ``lot``, ``ntiers``, ``cost`` fee + slippage rate; ``tiers`` (A, K, 4)
     maintenance tiers ``floor, cap, mmr, cum`` in the settle currency; ``pool`` the cross-margin
     pool of each leg (0: USD-settled, shared with the reserve; 1..: one per settle coin), used when
@@ -388,6 +396,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
     detail = contracts.shape[0] == T
     series = spot_pnl.shape[0] == T
     rolls_on = roll_to.shape[0] == T
+    quanto_on = settle.shape[0] == T
     method = pi[I_METHOD]
     calendar = pi[I_CALENDAR]
     window = pi[I_WINDOW]
@@ -477,6 +486,13 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
             w_a = wallet[a]
             coin_a = coins[a]
             fl = 0
+            # USD per unit of the settle currency
+            if k_a == INVERSE:
+                ps = s_px
+            elif k_a == QUANTO and quanto_on:
+                ps = settle[t, a]
+            else:
+                ps = 1.0
             if t > 0:
                 # 1. spot and staking
                 s_prev = spot[t - 1, a]
@@ -486,7 +502,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 if n_a > 0.0:
                     # 2. liquidation on the adverse intrabar extreme
                     if cross and pool_hit[pool[a]]:
-                        margin_lost += w_a * s_px if k_a == INVERSE else w_a
+                        margin_lost += w_a * ps
                         w_a = 0.0
                         n_a = 0.0
                         e_a = 0.0
@@ -498,26 +514,21 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                         lost = w_a
                         w_a += _upnl(k_a, n_a, c_a, e_a, bp)
                         lost -= w_a
+                        margin_lost += lost * ps
                         if k_a == INVERSE:
-                            margin_lost += lost * s_px
                             coin_a += w_a
                         else:
-                            margin_lost += lost
-                            cash += w_a
+                            cash += w_a * ps
                         w_a = 0.0
                         n_a = 0.0
                         e_a = 0.0
                         liquidations += 1.0
                         fl |= 2
-                    elif k_a == INVERSE:
-                        # 3. funding settled inside the bar (positive rate: the short receives)
-                        got = n_a * c_a * fund_inv[t, a]
-                        w_a += got
-                        bar_fund += got * s_px
                     else:
-                        got = n_a * c_a * fund_lin[t, a]
+                        # 3. funding settled inside the bar (positive rate: the short receives)
+                        got = n_a * c_a * (fund_inv[t, a] if k_a == INVERSE else fund_lin[t, a])
                         w_a += got
-                        bar_fund += got
+                        bar_fund += got * ps
 
             # 4. decisions at the close
             trade_fee = 0.0
@@ -531,7 +542,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                     trade_fee += fee_old + fee_new
                     n_rolls += 1.0
                     roll_basis += (new_px - f_px) / f_px
-                    roll_cost += (fee_old + fee_new) * (s_px if k_a == INVERSE else 1.0)
+                    roll_cost += (fee_old + fee_new) * ps
                     fl |= 4
                 f_px = new_px
 
@@ -558,7 +569,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
             pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
             expo_coin = coin_a + (pos_eq if k_a == INVERSE else 0.0)
             exposure = expo_coin * s_px
-            cv = c_a * f_px if k_a == LINEAR else c_a
+            cv = c_a if k_a == INVERSE else c_a * f_px * ps  # USD per contract
             due = cal_due
             if band > 0.0:
                 if tg <= 0.0:
@@ -598,18 +609,17 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 if k_a == INVERSE:
                     coin_a -= move
                 else:
-                    cash -= move
+                    cash -= move * ps
             if topup > 0.0 and n_a > 0.0 and not cross:
                 if _breached(k_a, n_a * c_a, e_a, w_a, f_px * up, tiers, a, ntiers[a]):
                     pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
                     need = _notional(k_a, n_a, c_a, f_px) / lev - pos_eq
-                    conv = s_px if k_a == INVERSE else 1.0
-                    add = min(need, reserve / conv)
+                    add = min(need, reserve / ps)
                     if add > 0.0:
                         w_a += add
-                        reserve -= add * conv
+                        reserve -= add * ps
                         topups += 1.0
-                        topup_usd += add * conv
+                        topup_usd += add * ps
                         fl |= 8
 
             # 5. mark to market
@@ -621,9 +631,9 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
                 hedged_usd += n_a * c_a
                 expo_usd += (coin_a + pos_eq) * s_px
             else:
-                bar_fee += trade_fee
-                eq += coin_a * s_px + pos_eq
-                hedged_usd += n_a * c_a * f_px
+                bar_fee += trade_fee * ps
+                eq += coin_a * s_px + pos_eq * ps
+                hedged_usd += n_a * c_a * f_px * ps
                 expo_usd += coin_a * s_px
             n[a] = n_a
             entry[a] = e_a
@@ -659,7 +669,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def run_sweep(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
+def run_sweep(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, settle,
               coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, pool, cash0, reserve0,
               pf, pi, equity, scalars):
     """Run ``P`` policies (rows of ``pf`` (P, N_PF) and ``pi`` (P, N_PI)) in parallel.
@@ -672,7 +682,7 @@ def run_sweep(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
         tmp = np.empty(1)
         c = np.empty((1, A))
         fl = np.empty((1, A), dtype=np.int64)
-        run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to,
+        run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, settle,
                    coins0, days, stake_day, kind, csize, lot, tiers, ntiers, cost, pool, cash0, reserve0,
                    pf[p], pi[p], equity[p], tmp, tmp, tmp, tmp, tmp, c, fl, scalars[p])
 
