@@ -108,9 +108,11 @@ def million_bar_inputs(n_bars: int = 1_000_000, n_assets: int = 10):
     flat_tiers = np.tile(np.array([[0.0, np.inf, 0.004, 0.0]]), (A, 1, 1))
     days = np.ones(n_bars)
     days[0] = 0.0
-    return (spot, fut, high, ret_s, ret_f, fund_lin, fund_inv, roll,
+    settle = np.empty((0, A))  # no quanto hedge
+    pools = np.zeros(A, dtype=np.int64)  # every leg linear: the USD pool (used by cross margin only)
+    return (spot, fut, high, ret_s, ret_f, fund_lin, fund_inv, roll, settle,
             np.full(A, 100.0), days, np.zeros(A), np.zeros(A, dtype=np.int64), np.ones(A),
-            np.full(A, 1e-3), flat_tiers, np.ones(A, dtype=np.int64), np.full(A, 0.0006), 0.0, 1e7)
+            np.full(A, 1e-3), flat_tiers, np.ones(A, dtype=np.int64), np.full(A, 0.0006), pools, 0.0, 1e7)
 
 
 def kernel_throughput() -> dict:
@@ -130,7 +132,8 @@ def kernel_throughput() -> dict:
     sc = out["scalars"]
     # the same with a 0.2% band and ETH-style staking, so the book really trades (drift)
     busy_policy = Policy(name="busy", ratio=1.0, band=0.002, leverage=3.0, topup=0.2)
-    busy_args = args[:10] + (np.full(A, 0.05 / 365),) + args[11:]
+    stake = 11  # the position of stake_day: 9 market arrays (spot .. settle), coins0, days
+    busy_args = args[:stake] + (np.full(A, 0.05 / 365),) + args[stake + 1:]
     run_policy_arrays(busy_args, busy_policy, 365.0, kernels=k)
     busy = {}
     busy_secs = best(lambda: busy.update(run_policy_arrays(busy_args, busy_policy, 365.0, kernels=k)), 3)

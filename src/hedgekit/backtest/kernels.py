@@ -16,8 +16,8 @@ Conventions (all hedges are shorts, ``s = -1``; ``n`` contracts, ``C`` contract 
   https://www.bitmex.com/app/quantoPerpetualsGuide), amounts in the settle coin valued at its USD
   price ``X`` of the bar; margin bought with (and sold back to) the USD cash at ``X``.
 
-Every settle-currency amount becomes USD times ``ps``: 1 (linear), the spot price (inverse) or
-``X`` (quanto).
+Every settle-currency amount becomes USD times :func:`_settle_usd`: 1 (linear), the spot price
+(inverse) or ``X`` (quanto). The hot path of a linear leg never reads it (no extra work per step).
 
 Bar ``t`` (bar 0 only opens the initial hedge at its close):
   1. staking yield on the spot coins; 2. liquidation if the bar's high reaches the isolated
@@ -294,6 +294,16 @@ def _funding_apr(fut, fund_lin, fund_inv, t, a, kind, n, bars_per_year):
     return acc * bars_per_year / n
 
 
+@njit(cache=True)
+def _settle_usd(kind, s_px, settle, t, a):
+    """USD per unit of a leg's settle currency at bar ``t``."""
+    if kind == INVERSE:
+        return s_px
+    if kind == QUANTO:  # the engine passes settle prices whenever an asset is quanto
+        return settle[t, a]
+    return 1.0
+
+
 @njit(cache=True, error_model="numpy")
 def _maint(kind, nc, price, tiers, a, ntiers):
     """Maintenance margin (settle currency) of a short of size ``nc = n * C`` at ``price``."""
@@ -307,8 +317,16 @@ def _maint(kind, nc, price, tiers, a, ntiers):
 @njit(cache=True, error_model="numpy")
 def _breached(kind, nc, entry, wallet, price, tiers, a, ntiers):
     """:func:`_short_breached` for a short of size ``nc = n * C`` on asset ``a``'s tiers (A, K, 4)."""
-    pnl = -nc * (1.0 / entry - 1.0 / price) if kind == INVERSE else -nc * (price - entry)
-    return wallet + pnl <= _maint(kind, nc, price, tiers, a, ntiers)
+    if kind == INVERSE:
+        notional = nc / price
+        pnl = -nc * (1.0 / entry - 1.0 / price)
+    else:
+        notional = nc * price
+        pnl = -nc * (price - entry)
+    i = 0
+    while i < ntiers - 1 and notional >= tiers[a, i, 1]:
+        i += 1
+    return wallet + pnl <= notional * tiers[a, i, 2] - tiers[a, i, 3]
 
 
 @njit(cache=True, error_model="numpy")
@@ -396,7 +414,6 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
     detail = contracts.shape[0] == T
     series = spot_pnl.shape[0] == T
     rolls_on = roll_to.shape[0] == T
-    quanto_on = settle.shape[0] == T
     method = pi[I_METHOD]
     calendar = pi[I_CALENDAR]
     window = pi[I_WINDOW]
@@ -416,6 +433,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
     for a in range(A):
         n_pools = max(n_pools, pool[a] + 1)
     pool_hit = np.zeros(n_pools, dtype=np.bool_)
+    cross_fl = np.zeros(A, dtype=np.int64)  # legs a cross pool liquidated on this bar (flag 2)
     # per-asset method and on-ratio (Policy.methods / ratios) in the slots after N_PI / N_PF
     methods = np.full(A, method)
     ratios_on = np.full(A, ratio_on)
@@ -470,12 +488,21 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
                 new_period = now != period
                 period = now
             reest_due = t >= window and (t == window or new_period)
-        if cross and t > 0:
+        if cross and t > 0:  # 2. (cross) liquidate breached pools before the legs' steps
             _pools_breached(kind, n, csize, entry, wallet, fut_high[t], tiers, ntiers, pool, reserve,
                             pool_hit)
             if pool_hit[0] and reserve > 0.0:  # the reserve was collateral of the USD pool
                 margin_lost += reserve
                 reserve = 0.0
+            for a in range(A):
+                cross_fl[a] = 0
+                if n[a] > 0.0 and pool_hit[pool[a]]:  # closed, the whole wallet lost with the pool
+                    margin_lost += wallet[a] * _settle_usd(kind[a], spot[t, a], settle, t, a)
+                    wallet[a] = 0.0
+                    n[a] = 0.0
+                    entry[a] = 0.0
+                    liquidations += 1.0
+                    cross_fl[a] = 2
         for a in range(A):
             s_px = spot[t, a]
             f_px = fut[t, a]
@@ -487,12 +514,6 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
             coin_a = coins[a]
             fl = 0
             # USD per unit of the settle currency
-            if k_a == INVERSE:
-                ps = s_px
-            elif k_a == QUANTO and quanto_on:
-                ps = settle[t, a]
-            else:
-                ps = 1.0
             if t > 0:
                 # 1. spot and staking
                 s_prev = spot[t - 1, a]
@@ -501,19 +522,13 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
                 coin_a += earned
                 if n_a > 0.0:
                     # 2. liquidation on the adverse intrabar extreme
-                    if cross and pool_hit[pool[a]]:
-                        margin_lost += w_a * ps
-                        w_a = 0.0
-                        n_a = 0.0
-                        e_a = 0.0
-                        liquidations += 1.0
-                        fl |= 2
-                    elif not cross and _breached(k_a, n_a * c_a, e_a, w_a, fut_high[t, a], tiers, a,
+                    if not cross and _breached(k_a, n_a * c_a, e_a, w_a, fut_high[t, a], tiers, a,
                                                  ntiers[a]):
                         bp = liquidation_price(k_a, -1.0, n_a, c_a, e_a, w_a, 0.0, 0.0)
                         lost = w_a
                         w_a += _upnl(k_a, n_a, c_a, e_a, bp)
                         lost -= w_a
+                        ps = _settle_usd(k_a, s_px, settle, t, a)
                         margin_lost += lost * ps
                         if k_a == INVERSE:
                             coin_a += w_a
@@ -524,11 +539,15 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
                         e_a = 0.0
                         liquidations += 1.0
                         fl |= 2
-                    else:
+                    elif k_a == INVERSE:  # one array read per step: the loop is memory-bound
                         # 3. funding settled inside the bar (positive rate: the short receives)
-                        got = n_a * c_a * (fund_inv[t, a] if k_a == INVERSE else fund_lin[t, a])
+                        got = n_a * c_a * fund_inv[t, a]
                         w_a += got
-                        bar_fund += got * ps
+                        bar_fund += got * s_px
+                    else:
+                        got = n_a * c_a * fund_lin[t, a]
+                        w_a += got
+                        bar_fund += got if k_a == LINEAR else got * settle[t, a]
 
             # 4. decisions at the close
             trade_fee = 0.0
@@ -542,7 +561,7 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
                     trade_fee += fee_old + fee_new
                     n_rolls += 1.0
                     roll_basis += (new_px - f_px) / f_px
-                    roll_cost += (fee_old + fee_new) * ps
+                    roll_cost += (fee_old + fee_new) * _settle_usd(k_a, s_px, settle, t, a)
                     fl |= 4
                 f_px = new_px
 
@@ -569,7 +588,13 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
             pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
             expo_coin = coin_a + (pos_eq if k_a == INVERSE else 0.0)
             exposure = expo_coin * s_px
-            cv = c_a if k_a == INVERSE else c_a * f_px * ps  # USD per contract
+            # USD per contract
+            if k_a == LINEAR:
+                cv = c_a * f_px
+            elif k_a == INVERSE:
+                cv = c_a
+            else:
+                cv = c_a * f_px * settle[t, a]
             due = cal_due
             if band > 0.0:
                 if tg <= 0.0:
@@ -609,11 +634,12 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
                 if k_a == INVERSE:
                     coin_a -= move
                 else:
-                    cash -= move * ps
-            if topup > 0.0 and n_a > 0.0 and not cross:
+                    cash -= move * _settle_usd(k_a, s_px, settle, t, a)
+            if topup > 0.0 and n_a > 0.0:  # never in cross margin (Policy refuses topup there)
                 if _breached(k_a, n_a * c_a, e_a, w_a, f_px * up, tiers, a, ntiers[a]):
                     pos_eq = w_a + _upnl(k_a, n_a, c_a, e_a, f_px)
                     need = _notional(k_a, n_a, c_a, f_px) / lev - pos_eq
+                    ps = _settle_usd(k_a, s_px, settle, t, a)
                     add = min(need, reserve / ps)
                     if add > 0.0:
                         w_a += add
@@ -630,7 +656,13 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
                 eq += (coin_a + pos_eq) * s_px
                 hedged_usd += n_a * c_a
                 expo_usd += (coin_a + pos_eq) * s_px
+            elif k_a == LINEAR:  # ps = 1: the same sums without the multiplications
+                bar_fee += trade_fee
+                eq += coin_a * s_px + pos_eq
+                hedged_usd += n_a * c_a * f_px
+                expo_usd += coin_a * s_px
             else:
+                ps = settle[t, a]
                 bar_fee += trade_fee * ps
                 eq += coin_a * s_px + pos_eq * ps
                 hedged_usd += n_a * c_a * f_px * ps
@@ -642,6 +674,9 @@ def run_policy(spot, fut, fut_high, ret_s, ret_f, fund_lin, fund_inv, roll_to, s
             contracts[row, a] = n_a
             flags[row, a] = fl
 
+        if cross and t > 0:  # the legs the pools lost (outside the step: no cost to isolated runs)
+            for a in range(A):
+                flags[row, a] |= cross_fl[a]
         eq += cash + reserve  # after this bar's margin transfers
         cum_spot += bar_spot
         cum_fund += bar_fund
