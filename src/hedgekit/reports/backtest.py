@@ -39,18 +39,21 @@ def backtest_table(result: Any, title: str | None = None):
     caption = f"{start} .. {end}, {len(result.index)} bars, {', '.join(result.names)}"
     table = Table(title=title or "backtest", caption=caption)
     rows = [s.to_dict() for s in result.strategies]
+    columns: tuple[tuple[str, str, str], ...] = _COLUMNS
+    if rows and all("switches" in row for row in rows):  # hedges switching perpetual <-> dated
+        columns = (*_COLUMNS, ("perp/dated switches", "switches", "{:d}"))
     if len(rows) <= 4:
         table.add_column("metric", no_wrap=True)
         for s in result.strategies:
             table.add_column(s.name, justify="right", max_width=24)
-        for head, key, fmt in _COLUMNS:
+        for head, key, fmt in columns:
             table.add_row(head, *(_fmt(fmt, row[key]) for row in rows))
         return table
     table.add_column("strategy", max_width=24)
-    for head, _, _ in _COLUMNS:
+    for head, _, _ in columns:
         table.add_column(head, justify="right")
     for s, row in zip(result.strategies, rows, strict=True):
-        table.add_row(s.name, *(_fmt(fmt, row[key]) for _, key, fmt in _COLUMNS))
+        table.add_row(s.name, *(_fmt(fmt, row[key]) for _, key, fmt in columns))
     return table
 
 
