@@ -195,6 +195,27 @@ def test_equal_fees_match_the_kernel_charging_them_itself():
     assert a.rebalances == b.rebalances > 3
 
 
+def test_exchange_calendar_funding_over_a_weekend_goes_to_the_next_trading_day():
+    """Bars Fri, Mon, Tue (open times; each closes one day later): a settlement belongs to the
+    first bar whose close comes after it, so Sat/Sun/Mon settlements are Monday's."""
+    days = pd.DatetimeIndex(["2024-01-05", "2024-01-08", "2024-01-09"], tz="UTC")
+    stamps = pd.date_range("2024-01-05", "2024-01-09 16:00", freq="8h", tz="UTC")
+    rates = pd.Series(np.arange(1, len(stamps) + 1) * 1e-5, index=stamps)
+    marks = pd.Series(100.0 + np.arange(len(stamps)), index=stamps)
+    inst = Instrument(symbol="BTCUSDT", contract_type=ContractType.LINEAR, contract_size=1.0,
+                      base="BTC", quote="USDT", lot_size=0.001)
+    frame = pd.DataFrame({"open": 100.0, "high": 101.0, "close": 100.0}, index=days)
+    m = align_market([AssetSpec(name="BTC", coins=1.0, instrument=inst)],
+                     spot={"BTC": pd.Series(100.0, index=days)}, hedge={"BTC": frame},
+                     funding={"BTC": rates}, funding_ref={"BTC": marks}, exchange_calendar=True)
+    want = [0.0, 0.0, 0.0]
+    for ts, rate in rates.items():
+        bar = 0 if ts < days[0] + pd.Timedelta(days=1) else (1 if ts < days[1] + pd.Timedelta(days=1) else 2)
+        want[bar] += rate * marks[ts]
+    assert sum(1 for ts in stamps if days[0] + pd.Timedelta(days=1) <= ts < days[1] + pd.Timedelta(days=1)) == 9
+    np.testing.assert_allclose(m.fund_lin[:, 0], want, rtol=1e-15)
+
+
 def test_policy_hedge_with_is_checked_and_sweep_refuses_carry():
     with pytest.raises(InputError, match=r"policies\.x\.hedge_with: must be one of carry, perp, dated"):
         Policy(name="x", hedge_with="both")
@@ -227,7 +248,7 @@ def config(**hedge) -> dict:
         "name": "carry", "start": START, "end": END, "reserve_usd": 200_000.0,
         "assets": [{"asset": "BTC", "coins": 1.0, "spot_venue": "binance",
                     "hedge": {"venue": "binance-usdm", "symbol": "BTCUSDT",
-                              # MBT = 0.1 BTC per contract (CME contract specs)
+                              # MBT = 0.1 BTC per contract: https://www.cmegroup.com/markets/cryptocurrencies/bitcoin/micro-bitcoin.contractSpecs.html
                               "dated": {"root": "MBT", "roll_days": 5, "contract_size": 0.1,
                                         "fee": 0.0005, "mmr": 0.2},
                               "switch": {"window": 30, "margin": 0.05}, **hedge}}],
@@ -269,15 +290,83 @@ def test_real_always_dated_equals_a_dated_only_hedge(carry_store):
     assert both.rolls == alone.rolls > 30 and both.fees_usd == pytest.approx(alone.fees_usd, rel=1e-9)
 
 
-def test_cli_backtest_runs_a_carry_config(run_cli, carry_store, tmp_path):
-    path = tmp_path / "carry.yaml"
-    path.write_text(yaml.safe_dump(config()), encoding="utf-8")
-    code, out, err = run_cli("backtest", str(path), "--json", "--data-dir", str(carry_store))
+def test_real_always_perp_funding_weekends_belong_to_the_next_trading_day(carry_store, data_dir):
+    """A 1-coin short of the perpetual on CME trading days, opened at the first close and never
+    resized, without fees: its funding summed here from the raw Binance file, each settlement
+    paid by the position held at that time (a bar's close is its day's 00:00 UTC close, so
+    a Saturday's settlements are paid on the next trading day's bar)."""
+    import bisect
+
+    from hedgekit.backtest import run_config
+    from hedgekit.backtest.config import parse_config
+
+    doc = config(fee=0.0)
+    doc["policies"] = [{"name": "perp", "hedge_with": "perp", "ratio": 1.0, "band": 10.0,
+                        "leverage": 1.0, "topup": 0.5}]
+    doc["reserve_usd"] = 1e6
+    res = run_config(parse_config(doc), data_dir=carry_store)
+    s = res["perp"]
+    held = s.contracts[:, 0]
+    assert (held == 1.0).all() and s.liquidations == 0 and s.fees_usd == 0.0
+    perp = pd.read_csv(data_dir / "futures/binance_usdm_perp_BTCUSDT_1d_2021-2024.csv.gz")
+    perp.index = pd.to_datetime(perp["open_time"], utc=True)
+    raw = pd.read_csv(data_dir / "funding/binance_usdm_BTCUSDT_funding_8h_2021-2024.csv.gz")
+    when = pd.to_datetime(raw["funding_time"], utc=True, format="ISO8601").dt.floor("h")
+    closes = [d + pd.Timedelta(days=1) for d in res.index]  # each bar closes at 00:00 UTC next day
+    funding, weekend = 0.0, 0
+    for ts, rate, mark in zip(when, raw["funding_rate"], raw["mark_price"], strict=True):
+        t = bisect.bisect_right(closes, ts)  # the first bar closing after the settlement
+        if t == 0 or t == len(closes):
+            continue  # before the first close (no position yet) or after the last bar
+        day = res.index[t]
+        ref = mark if mark > 0 else (perp.loc[day, "open"] if ts == day else perp.loc[day, "close"])
+        funding += 1.0 * rate * ref
+        weekend += ts.day_of_week == 5
+    assert weekend > 100  # Saturdays' settlements were counted, on the following bars
+    assert s.funding_usd == pytest.approx(funding, rel=1e-12)
+    # the perpetual's high over a bar: the highest daily high since the previous trading day
+    from hedgekit.backtest.config import load_market
+
+    _, market = load_market(parse_config(doc), data_dir=carry_store)
+    leg = market.carry["BTC"]
+    for t in range(1, len(market.index)):
+        span = perp[(perp.index > market.index[t - 1]) & (perp.index <= market.index[t])]
+        assert leg.perp_high[t] == span["high"].max()
+
+
+def test_composite_contract_lot_and_maintenance(carry_store):
+    """1 coin per contract, the coarser coin step (MBT 0.1 BTC vs BTCUSDT 0.001 BTC) as the lot,
+    and maintenance never below either venue's at any notional."""
+    from hedgekit.backtest.config import build_assets, parse_config
+    from hedgekit.venues import get_venue
+
+    (spec,) = build_assets(parse_config(config()))
+    assert spec.instrument.contract_size == 1.0 and spec.instrument.lot_size == pytest.approx(0.1)
+    assert spec.instrument.is_linear
+    venue = get_venue("binance-usdm")
+    perp_tiers = venue.maintenance(venue.instrument("BTCUSDT"))["tiers"]
+
+    def mm(tiers, notional):
+        for t in tiers:
+            if notional < t.cap:
+                return notional * t.mmr - t.cum
+        return notional * tiers[-1].mmr - tiers[-1].cum
+
+    for notional in np.geomspace(10, 1e9, 400):
+        assert mm(spec.tiers, notional) >= max(mm(perp_tiers, notional), 0.2 * notional) * (1 - 1e-12)
+    assert [t.mmr for t in spec.tiers] == [max(t.mmr, 0.2) for t in perp_tiers]
+
+
+def test_cli_backtest_runs_the_carry_example(run_cli, carry_store):
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "backtest_carry.yaml"
+    code, out, err = run_cli("backtest", str(example), "--json", "--data-dir", str(carry_store))
     assert code == 0, err
-    doc = json.loads(out)
-    by = {s["name"]: s for s in doc["strategies"]}
-    assert by["carry"]["switches"] > 0 and by["perp"]["switches"] == 0
-    code, out, err = run_cli("backtest", str(path), "--data-dir", str(carry_store))
+    by = {s["name"]: s for s in json.loads(out)["strategies"]}
+    assert list(by) == ["always perp", "always dated", "switch on carry"]
+    assert by["switch on carry"]["switches"] > 0 and by["always perp"]["switches"] == 0
+    code, out, err = run_cli("backtest", str(example), "--data-dir", str(carry_store))
     assert code == 0 and "perp/dated switches" in out
 
 
