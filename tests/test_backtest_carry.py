@@ -174,6 +174,15 @@ def test_no_switch_while_the_carry_gap_stays_inside_the_margin():
     held = held_for(narrow.carry["BTC"], "carry", narrow.spot[:, 0], narrow.bars_per_year)
     assert [("perp", "dated")[h] for h in held] == want
     assert run_backtest([spec], narrow, [Policy(name="c", **POLICY)], reserve=1e6)["c"].switches == T - 2
+    # a policy may carry its own margin (and window) in place of the asset's: one run compares them
+    res = run_backtest([spec], market, [Policy(name="asset 3%", **POLICY),
+                                        Policy(name="own 2%", switch_margin=0.02, **POLICY),
+                                        Policy(name="perp", hedge_with="perp", switch_margin=0.02, **POLICY)],
+                       reserve=1e6)
+    assert [res[n].switches for n in ("asset 3%", "own 2%", "perp")] == [0, T - 2, 0]
+    # a window longer than the data leaves no funding APR: the perpetual throughout
+    res = run_backtest([spec], narrow, [Policy(name="w", switch_window=T + 1, **POLICY)], reserve=1e6)
+    assert res["w"].switches == 0 and res["w"].funding_usd > 0
 
 
 def test_equal_fees_match_the_kernel_charging_them_itself():
@@ -219,6 +228,10 @@ def test_exchange_calendar_funding_over_a_weekend_goes_to_the_next_trading_day()
 def test_policy_hedge_with_is_checked_and_sweep_refuses_carry():
     with pytest.raises(InputError, match=r"policies\.x\.hedge_with: must be one of carry, perp, dated"):
         Policy(name="x", hedge_with="both")
+    with pytest.raises(InputError, match=r"policies\.x\.switch_window: must be an integer >= 2"):
+        Policy(name="x", switch_window=1)
+    with pytest.raises(InputError, match=r"policies\.x\.switch_margin: must be <= 1"):
+        Policy(name="x", switch_margin=2.0)
     spec, market = synthetic()
     with pytest.raises(InputError, match=r"sweep does not run hedges that switch"):
         sweep([spec], market, [Policy(name="p")])
@@ -272,6 +285,22 @@ def test_real_btc_perp_vs_cme_mbt_three_policies_differ(carry_store):
     # CME trading days only: fewer bars than calendar days
     assert res.index[0] == pd.Timestamp(START, tz="UTC") and len(res.index) < 0.9 * 1339
     assert carry.switch_cost_usd > 0 and carry.fees_usd > carry.roll_cost_usd + carry.switch_cost_usd
+
+
+def test_real_carry_composite_matches_the_reference_simulator(carry_store):
+    """The switch-on-carry bars the kernel sees (a switch is a roll to the other instrument)
+    replayed by the slow plain-Python twin (_reference.py): same equity, funding, contracts."""
+    from dataclasses import replace
+
+    from hedgekit.backtest.config import load_market, parse_config
+    from tests.test_backtest_parity import assert_parity
+
+    assets, market = load_market(parse_config(config()), data_dir=carry_store)
+    assert np.isfinite(market.roll_to).sum() > 50  # switches and rolls
+    free = [replace(a, fee=0.0, slippage=0.0) for a in assets]  # fees are charged after the kernel
+    out, _ = assert_parity(free, market, Policy(name="p", ratio=1.0, band=0.05, leverage=1.0, topup=0.3),
+                           reserve=200_000.0)
+    assert (out["flags"][:, 0] & 4).sum() > 50
 
 
 def test_real_always_dated_equals_a_dated_only_hedge(carry_store):
@@ -357,7 +386,7 @@ def test_composite_contract_lot_and_maintenance(carry_store):
     assert [t.mmr for t in spec.tiers] == [max(t.mmr, 0.2) for t in perp_tiers]
 
 
-def test_cli_backtest_runs_the_carry_example(run_cli, carry_store):
+def test_cli_backtest_runs_the_carry_example(run_cli, carry_store, tmp_path):
     from pathlib import Path
 
     example = Path(__file__).resolve().parents[1] / "examples" / "backtest_carry.yaml"
@@ -366,8 +395,10 @@ def test_cli_backtest_runs_the_carry_example(run_cli, carry_store):
     by = {s["name"]: s for s in json.loads(out)["strategies"]}
     assert list(by) == ["always perp", "always dated", "switch on carry"]
     assert by["switch on carry"]["switches"] > 0 and by["always perp"]["switches"] == 0
-    code, out, err = run_cli("backtest", str(example), "--data-dir", str(carry_store))
-    assert code == 0 and "perp/dated switches" in out
+    html = tmp_path / "carry.html"
+    code, out, err = run_cli("backtest", str(example), "--data-dir", str(carry_store), "--html",
+                             str(html))
+    assert code == 0 and "perp/dated switches" in out and "perp/dated switches" in html.read_text()
 
 
 # --------------------------------------------------------------------------- bad input
@@ -403,6 +434,9 @@ BAD = [
     (f"{H}.maint_amount", 10.0, r"assets\[0\]\.hedge\.maint_amount: not used with a perpetual"),
     (f"{H}.symbol", "ETHUSDT", r"assets\[0\]\.hedge\.symbol: beside a dated future the perpetual "
                                r"must be a linear contract on BTC"),
+    ("policies.2.switch_window", 1, r"policies\[2\]\.switch_window: must be >= 2"),
+    ("policies.2.switch_margin", -0.5, r"policies\[2\]\.switch_margin: must be >= 0"),
+    ("policies.2.switch_margin", 1.5, r"policies\[2\]\.switch_margin: must be <= 1"),
     ("policies.2.hedge_with", "both", r"policies\[2\]\.hedge_with: must be one of carry, perp or dated"),
 ]
 

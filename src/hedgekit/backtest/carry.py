@@ -4,7 +4,8 @@ An asset whose config names both (``hedge: {venue, symbol, dated: {...}, switch:
 backtested on the dated future's trading days with the perpetual sampled on them. The switch
 rule only reads market data, so the instrument held after every close is fixed before the
 kernel runs; each policy picks it with ``hedge_with``: ``perp`` (always the perpetual),
-``dated`` (always the rolled front contract) or ``carry`` (the rule below).
+``dated`` (always the rolled front contract) or ``carry`` (the rule below, with the asset's
+``window`` / ``margin`` or the policy's ``switch_window`` / ``switch_margin``).
 
 At each close, once ``window`` bars of funding exist (the perpetual before that):
 
@@ -170,6 +171,13 @@ def with_carry(market: Market, legs: dict[str, CarryLeg]) -> Market:
     return replace(_market(market, columns), carry=dict(legs))
 
 
+def _rule(leg: CarryLeg, policy: Policy) -> CarryLeg:
+    """``leg`` with the policy's ``switch_window`` / ``switch_margin`` in place of its own."""
+    window = leg.window if policy.switch_window is None else int(policy.switch_window)
+    margin = leg.margin if policy.switch_margin is None else float(policy.switch_margin)
+    return replace(leg, window=window, margin=margin)
+
+
 class CarryRun:
     """Runs policies on a market with carry hedges: per ``hedge_with`` the composite market
     (built once), the kernel without fees on those assets, then their fees charged."""
@@ -182,22 +190,24 @@ class CarryRun:
         self.assets = [replace(a, fee=0.0, slippage=0.0) if j in self.legs else a
                        for j, a in enumerate(assets)]
         self.cash, self.reserve = cash, reserve
-        self._built: dict[str, tuple] = {}
+        self._built: dict[tuple, tuple] = {}
 
-    def _build(self, hedge_with: str):
-        if hedge_with not in self._built:
+    def _build(self, policy: Policy):
+        key = (policy.hedge_with, policy.switch_window, policy.switch_margin)
+        if key not in self._built:
             bpy = self.market.bars_per_year
-            held = {j: held_for(leg, hedge_with, self.market.spot[:, j], bpy) for j, leg in self.legs.items()}
+            held = {j: held_for(_rule(leg, policy), policy.hedge_with, self.market.spot[:, j], bpy)
+                    for j, leg in self.legs.items()}
             columns = {j: composite(self.legs[j], h) for j, h in held.items()}
             m = _market(self.market, columns)
-            self._built[hedge_with] = (_kernel_args(self.assets, m, self.cash, self.reserve), m, held)
-        return self._built[hedge_with]
+            self._built[key] = (_kernel_args(self.assets, m, self.cash, self.reserve), m, held)
+        return self._built[key]
 
     def run(self, policy: Policy, bars_per_year: float) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """The kernel's outputs with the carry assets' fees charged, and the result's switch fields."""
         from hedgekit.backtest import _layout as k
 
-        args, m, held = self._build(policy.hedge_with)
+        args, m, held = self._build(policy)
         out = run_policy_arrays(args, policy, bars_per_year, names=m.names)
         sc = out["scalars"]
         paid = np.zeros(len(m.index))

@@ -141,6 +141,10 @@ class PolicyConfig(BaseModel):
                                        description="per asset: the method in place of `method`")
     hedge_with: Literal["carry", "perp", "dated"] = Field(
         "carry", description="assets hedged with a perpetual and a dated future: which one")
+    switch_window: Whole | None = Field(None, ge=MIN_BARS["signal_n"], le=MAX_BARS,
+                                        description="hedge_with carry: in place of switch.window")
+    switch_margin: Number | None = Field(None, ge=0, le=1,
+                                         description="hedge_with carry: in place of switch.margin")
 
 
 class BacktestConfig(BaseModel):

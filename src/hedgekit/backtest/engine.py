@@ -136,13 +136,23 @@ class Policy:
     ratios: Mapping[str, float] = field(default_factory=dict)
     methods: Mapping[str, Method | str] = field(default_factory=dict)
     # assets hedged with both a perpetual and a dated future: always one, or switch on carry
+    # with the asset's rule, or with this window / margin in its place
     hedge_with: str = "carry"
+    switch_window: int | None = None
+    switch_margin: float | None = None
 
     def __post_init__(self) -> None:
         p = f"policies.{self.name}"
         if self.hedge_with not in HEDGE_WITH:
             raise InputError(f"{p}.hedge_with", "must be one of " + ", ".join(HEDGE_WITH),
                              self.hedge_with)
+        w = self.switch_window
+        if w is not None and (isinstance(w, bool) or not isinstance(w, (int, np.integer))
+                              or w < MIN_BARS["signal_n"]):
+            raise InputError(f"{p}.switch_window", f"must be an integer >= {MIN_BARS['signal_n']}", w)
+        if self.switch_margin is not None:
+            check_nonnegative(f"{p}.switch_margin", self.switch_margin)
+            _check_at_most(f"{p}.switch_margin", self.switch_margin, 1.0)
         object.__setattr__(self, "ratios", MappingProxyType(dict(self.ratios or {})))
         methods = {}
         for asset, m in (self.methods or {}).items():
