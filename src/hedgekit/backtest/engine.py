@@ -601,7 +601,9 @@ def run_backtest(assets: Sequence[AssetSpec], market: Market, policies: Sequence
 
     ``cash`` (USD) finances linear margin (it may go negative: margin borrowed, no interest);
     ``reserve`` (USD) is only used for margin top-ups. An unhedged baseline is always run for
-    hedge effectiveness. ``progress(done, total)`` is called after each policy.
+    hedge effectiveness. ``progress(done, total)`` is called after each policy. A market with
+    ``carry`` legs (assets hedged with a perpetual and a dated future) runs each policy on the
+    bars of its ``hedge_with`` (:mod:`hedgekit.backtest.carry`).
     """
     from hedgekit.backtest import _layout as k
     from hedgekit.backtest.result import BacktestResult, StrategyResult
