@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -65,6 +66,10 @@ MIN_BARS = MappingProxyType({"calendar": 0, "window": 2, "reestimate": 1, "signa
 # calendar re-estimation schedules (kernel codes, _layout.REEST_*)
 REESTIMATE_CALENDAR = MappingProxyType({"weekly": _k.REEST_WEEKLY, "monthly": _k.REEST_MONTHLY})
 MARGIN_MODES = MappingProxyType({"isolated": _k.MARGIN_ISOLATED, "cross": _k.MARGIN_CROSS})
+
+# Which hedge a policy holds for an asset whose config names both a perpetual and a dated
+# future (hedgekit.backtest.carry); assets with one hedge ignore it.
+HEDGE_WITH = ("carry", "perp", "dated")
 
 _METHOD_CODE = {Method.NONE: 0, Method.STATIC: 1, Method.MINVAR: 2, Method.BETA: 3,
                 Method.TREND: 4, Method.RSI: 5, Method.VOL: 6, Method.EWMA: 7,
@@ -129,9 +134,24 @@ class Policy:
     # per asset (by name): the on-ratio and the method in place of ``ratio`` / ``method``
     ratios: Mapping[str, float] = field(default_factory=dict)
     methods: Mapping[str, Method | str] = field(default_factory=dict)
+    # assets hedged with both a perpetual and a dated future: always one, or switch on carry
+    # with the asset's rule, or with this window / margin in its place
+    hedge_with: str = "carry"
+    switch_window: int | None = None
+    switch_margin: float | None = None
 
     def __post_init__(self) -> None:
         p = f"policies.{self.name}"
+        if self.hedge_with not in HEDGE_WITH:
+            raise InputError(f"{p}.hedge_with", "must be one of " + ", ".join(HEDGE_WITH),
+                             self.hedge_with)
+        w = self.switch_window
+        if w is not None and (isinstance(w, bool) or not isinstance(w, (int, np.integer))
+                              or w < MIN_BARS["signal_n"]):
+            raise InputError(f"{p}.switch_window", f"must be an integer >= {MIN_BARS['signal_n']}", w)
+        if self.switch_margin is not None:
+            check_nonnegative(f"{p}.switch_margin", self.switch_margin)
+            _check_at_most(f"{p}.switch_margin", self.switch_margin, 1.0)
         object.__setattr__(self, "ratios", MappingProxyType(dict(self.ratios or {})))
         methods = {}
         for asset, m in (self.methods or {}).items():
@@ -238,6 +258,9 @@ class Market:
     # (bar index int64, rate, reference price); fund_lin / fund_inv are their per-bar sums
     settlements: tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...] = field(repr=False)
     bar_days: float = 1.0
+    # assets hedged with both a perpetual and a dated future: name -> carry.CarryLeg (both
+    # hedges on these bars); the arrays above then hold the switch-on-carry composite
+    carry: Mapping[str, Any] | None = field(default=None, repr=False)
 
     @property
     def funding_events(self) -> tuple[tuple[tuple[tuple[float, float], ...], ...], ...]:
@@ -303,7 +326,9 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
     ``exchange_calendar=True`` (a CME future): the bars are the hedge's trading days, which may
     skip weekends; every one of them needs a spot price. ``roll_to[name]`` gives, on the last bar
     of an expiring contract, the next contract's close; the estimators' hedge return of the next
-    bar is then taken on the new contract.
+    bar is then taken on the new contract. On such a calendar a funding settlement between two
+    trading days (a perpetual's weekend) belongs to the later bar: the position held from the
+    earlier bar's close receives it.
 
     ``settle_price[name]`` (closes, USD) is required for a quanto hedge: the price of its settle
     coin (BTC for BitMEX ETHUSD), which values its PnL, margin, funding and fees; it needs every bar.
@@ -414,8 +439,15 @@ def align_market(assets: Sequence[AssetSpec], *, spot: Mapping[str, pd.Series | 
             rates = funding[a.name].astype(np.float64).dropna()
             rates.index = _utc_index(f"funding.{a.name}", rates)
             ts = rates.index.asi8
-            bar = np.searchsorted(grid, ts, side="right") - 1
-            inside = np.flatnonzero((bar >= 0) & (ts < grid[-1] + bar_ns))
+            if exchange_calendar:
+                # the bar's close is one step after its open: a settlement between two trading
+                # days (a weekend) is paid by the position held from the earlier close, i.e. it
+                # belongs to the later bar (on a regular grid this is the rule below)
+                bar = np.searchsorted(grid + bar_ns, ts, side="right")
+                inside = np.flatnonzero((ts >= grid[0]) & (bar < T))
+            else:
+                bar = np.searchsorted(grid, ts, side="right") - 1
+                inside = np.flatnonzero((bar >= 0) & (ts < grid[-1] + bar_ns))
             bars, rate = bar[inside], rates.to_numpy()[inside]
             marks = funding_ref.get(a.name)
             if marks is not None:
@@ -621,7 +653,9 @@ def run_backtest(assets: Sequence[AssetSpec], market: Market, policies: Sequence
 
     ``cash`` (USD) finances linear margin (it may go negative: margin borrowed, no interest);
     ``reserve`` (USD) is only used for margin top-ups. An unhedged baseline is always run for
-    hedge effectiveness. ``progress(done, total)`` is called after each policy.
+    hedge effectiveness. ``progress(done, total)`` is called after each policy. A market with
+    ``carry`` legs (assets hedged with a perpetual and a dated future) runs each policy on the
+    bars of its ``hedge_with`` (:mod:`hedgekit.backtest.carry`).
     """
     from hedgekit.backtest import _layout as k
     from hedgekit.backtest.result import BacktestResult, StrategyResult
@@ -638,12 +672,21 @@ def run_backtest(assets: Sequence[AssetSpec], market: Market, policies: Sequence
     initial = initial_value(assets, market, cash, reserve)
     base = run_policy_arrays(args, Policy(name="_unhedged", method=Method.NONE), bpy,
                              detail=False)["equity"]
+    carry = None
+    if market.carry:  # assets hedged with a perpetual and a dated future: per-policy bars
+        from hedgekit.backtest.carry import CarryRun
+
+        carry = CarryRun(assets, market, cash, reserve)
     strategies = []
     for i, policy in enumerate(policies):
-        out = run_policy_arrays(args, policy, bpy, names=market.names)
+        if carry is None:
+            out, extra = run_policy_arrays(args, policy, bpy, names=market.names), None
+        else:
+            out, extra = carry.run(policy, bpy)
         metrics = np.empty(k.N_METRICS)
         kernel_module(len(base)).equity_metrics(out["equity"], base, initial, bpy, metrics)
-        strategies.append(StrategyResult.from_kernel(policy, out, metrics))
+        result = StrategyResult.from_kernel(policy, out, metrics)
+        strategies.append(result if extra is None else replace(result, **extra))
         if progress is not None:
             progress(i + 1, len(policies))
     return BacktestResult(index=market.index, names=market.names,
@@ -661,6 +704,9 @@ def sweep(assets: Sequence[AssetSpec], market: Market, policies: Sequence[Policy
 
     if not policies:
         raise InputError("policies", "needs at least one policy", [], show_value=False)
+    if market.carry:
+        raise InputError("assets", "sweep does not run hedges that switch between a perpetual and "
+                         "a dated future; run them with hedgekit backtest", sorted(market.carry))
     args = _kernel_args(assets, market, cash, reserve)
     bpy = market.bars_per_year
     packed = [p.pack(bpy, market.names) for p in policies]

@@ -37,6 +37,10 @@ class StrategyResult:
     topups: int
     topup_usd: float
     margin_lost_usd: float
+    # hedges that switch between a perpetual and a dated future (hedgekit.backtest.carry): the
+    # switches executed (not counted in ``rolls``) and their fees; None for other books
+    switches: int | None = None
+    switch_cost_usd: float | None = None
     series: dict[str, np.ndarray] = field(repr=False, compare=False)
     contracts: np.ndarray = field(repr=False, compare=False)
     flags: np.ndarray = field(repr=False, compare=False)
@@ -65,7 +69,7 @@ class StrategyResult:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "name": self.name, "method": self.method, "final_equity_usd": self.final_equity_usd,
             "total_return": self.total_return, "volatility": self.volatility,
             "max_drawdown": self.max_drawdown, "cvar_95": self.cvar_95,
@@ -76,6 +80,10 @@ class StrategyResult:
             "topups": self.topups, "topup_usd": self.topup_usd,
             "margin_lost_usd": self.margin_lost_usd,
         }
+        if self.switches is not None:
+            out["switches"] = self.switches
+            out["switch_cost_usd"] = self.switch_cost_usd
+        return out
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

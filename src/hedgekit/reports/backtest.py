@@ -25,6 +25,13 @@ _COLUMNS = (
 )
 
 
+def _columns(rows: list[dict[str, Any]]) -> tuple[tuple[str, str, str], ...]:
+    """The summary rows, plus the switch count when the hedges switch perpetual <-> dated."""
+    if rows and all("switches" in row for row in rows):
+        return (*_COLUMNS, ("perp/dated switches", "switches", "{:d}"))
+    return _COLUMNS
+
+
 def _fmt(fmt: str, value: Any) -> str:
     if isinstance(value, float) and value != value:
         return "-"
@@ -39,18 +46,19 @@ def backtest_table(result: Any, title: str | None = None):
     caption = f"{start} .. {end}, {len(result.index)} bars, {', '.join(result.names)}"
     table = Table(title=title or "backtest", caption=caption)
     rows = [s.to_dict() for s in result.strategies]
+    columns = _columns(rows)
     if len(rows) <= 4:
         table.add_column("metric", no_wrap=True)
         for s in result.strategies:
             table.add_column(s.name, justify="right", max_width=24)
-        for head, key, fmt in _COLUMNS:
+        for head, key, fmt in columns:
             table.add_row(head, *(_fmt(fmt, row[key]) for row in rows))
         return table
     table.add_column("strategy", max_width=24)
-    for head, _, _ in _COLUMNS:
+    for head, _, _ in columns:
         table.add_column(head, justify="right")
     for s, row in zip(result.strategies, rows, strict=True):
-        table.add_row(s.name, *(_fmt(fmt, row[key]) for _, key, fmt in _COLUMNS))
+        table.add_row(s.name, *(_fmt(fmt, row[key]) for _, key, fmt in columns))
     return table
 
 
@@ -122,7 +130,7 @@ def backtest_html(result: Any, title: str = "hedgekit backtest") -> str:
     rows = [s.to_dict() for s in result.strategies]
     body = "".join(f"<tr><td>{html.escape(label)}</td>" + "".join(
         f"<td>{html.escape(_fmt(fmt, row[key]))}</td>" for row in rows) + "</tr>"
-        for label, key, fmt in _COLUMNS)
+        for label, key, fmt in _columns(rows))
     figure = fig.to_json().replace("</", "<\\/")
     script = plotly_js().decode().replace("</script", "<\\/script")
     return f"""<!doctype html>
