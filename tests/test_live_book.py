@@ -48,9 +48,11 @@ def test_sync_positions_and_plan_against_a_local_venue(book, run_cli):
     # the ETHUSDT bracket 1 of the leverageBracket body (MMR 0.65%, cum 0; 715 USDT < 10,000 cap)
     assert eth["liquidation_price"] == pytest.approx((120 + 0 + 0.5 * 1200) / (0.5 * 0.0065 + 0.5), rel=1e-9)
     assert eth["liquidation_price_venue"] == 1420.15
+    # the figure says how it was made: Binance's convention, no fee to close (hedge.fee_to_close off)
+    assert (eth["liquidation_convention"], eth["liquidation_fee_to_close"]) == ("mm-at-liquidation", 0.0)
     # the docs body's figure is 0.74% away from the formula: reported, never silently replaced
     assert any("ETHUSDT short: hedgekit's liquidation price 1,430.70 differs from the venue's "
-               "1,420.15" in w for w in doc["warnings"])
+               "1,420.15 by +0.74% (mm-at-liquidation, fee to close 0)" in w for w in doc["warnings"])
     assert [(b["currency"], b["total"]) for b in doc["balances"]] == [("USDT", 23.72469206)]
 
     code, out, err = run_cli("plan", str(book), "--json")

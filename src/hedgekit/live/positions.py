@@ -38,7 +38,10 @@ def positions_report(book: Portfolio, live: LiveBook, market: MarketSnapshot) ->
     for state in live.accounts:
         balances += state.balances
         for p in state.positions:
-            inst = market.venue(p.venue).instruments.get(p.symbol)
+            venue = market.venue(p.venue)
+            inst = venue.instruments.get(p.symbol)
+            fee = venue.fee_to_close(book.hedge.fee_to_close)
+            rule = f"{venue.convention.value}, fee to close {fee:g}"  # how hedgekit's figure is made
             own = None
             if inst is not None:
                 try:
@@ -52,8 +55,10 @@ def positions_report(book: Portfolio, live: LiveBook, market: MarketSnapshot) ->
                 warnings.append(
                     f"{p.account} {p.symbol} {p.side.value}: hedgekit's liquidation price "
                     f"{own:,.2f} differs from the venue's {venue_liq:,.2f} by "
-                    f"{own / venue_liq - 1:+.2%}; check the margin mode, tier and mark")
-            rows.append({**_position_row(p), "liquidation_price": own, "source": "venue"})
+                    f"{own / venue_liq - 1:+.2%} ({rule}); check the margin mode, tier and mark")
+            rows.append({**_position_row(p), "liquidation_price": own,
+                         "liquidation_convention": venue.convention.value,
+                         "liquidation_fee_to_close": fee, "source": "venue"})
         for s in state.skipped:
             warnings.append(f"{s.account}: {s.kind} {s.symbol} skipped: {s.reason}")
     for i, e in enumerate(book.positions or ()):
@@ -71,7 +76,8 @@ def positions_report(book: Portfolio, live: LiveBook, market: MarketSnapshot) ->
             "unrealized_pnl": (inst.pnl(Side.SHORT if e.contracts < 0 else Side.LONG, contracts,
                                         e.entry_price, mark) if mark and e.entry_price else None),
             "pnl_currency": inst.settle, "margin_mode": None, "leverage": None,
-            "liquidation_price_venue": None, "liquidation_price": None, "funding_rate": None,
+            "liquidation_price_venue": None, "liquidation_price": None,
+            "liquidation_convention": None, "liquidation_fee_to_close": None, "funding_rate": None,
             "next_funding_time": None, "source": f"book positions[{i}]"})
     as_of = max((s.as_of for s in live.accounts), default=None)
     return {"as_of": None if as_of is None else as_of.isoformat(), "positions": rows,
