@@ -79,9 +79,17 @@ def test_rows_older_than_the_cutoff_go_and_nothing_else_does(tmp_path):
 
 def test_the_delete_uses_the_book_ts_index(tmp_path):
     conn = connect(tmp_path)
-    plan = conn.execute("EXPLAIN QUERY PLAN DELETE FROM state_history WHERE book = ? AND ts < ?",
-                        ("A", CUTOFF_90)).fetchall()
-    assert "USING INDEX state_history_book_ts" in plan[0][-1]  # a range, not a table scan
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    for limit in (None, 10):  # the whole range, and a batch of the oldest
+        prune_history(conn, "A", CUTOFF_90, limit)
+    conn.set_trace_callback(None)
+    deletes = [s for s in statements if s.startswith("DELETE")]
+    assert len(deletes) == 2
+    for sql in deletes:  # the statements as run, values inlined by the trace
+        plan = " | ".join(r[-1] for r in conn.execute("EXPLAIN QUERY PLAN " + sql))
+        assert "INDEX state_history_book_ts (book=? AND ts<?)" in plan, plan  # a range, no scan
+        assert "SCAN state_history" not in plan
     conn.close()
 
 
@@ -145,6 +153,34 @@ def test_the_monitor_prunes_in_its_cycle_then_once_an_hour(tmp_path):
     an_hour = mon.cycle(T0 + timedelta(hours=1))
     assert an_hour is not None and an_hour.pruned == 1
     assert "d40" not in _history(mon._conn, mon.key)
+    mon.close()
+
+
+def test_a_backlog_goes_oldest_first_one_batch_per_cycle(tmp_path, monkeypatch):
+    monkeypatch.setattr("hedgekit.monitor.runner.PRUNE_BATCH", 2)
+    data = tmp_path / "data"
+    mon = Monitor(_book(tmp_path, 30), data_dir=data, environ={})
+    _seed(data, mon.key, 50, 45, 40, 35, 31, 20)
+    pruned = []
+    for minute in range(4):  # a full batch (2) means more is due: the next cycle prunes again
+        result = mon.cycle(T0 + timedelta(minutes=minute))
+        assert result is not None
+        pruned.append(result.pruned)
+        if minute == 0:
+            assert _history(mon._conn, mon.key)[:4] == ["d40", "d35", "d31", "d20"]  # oldest went
+    assert pruned == [2, 2, 1, 0]  # 5 rows older than 30 days; the 4th cycle is within the hour
+    assert _history(mon._conn, mon.key)[0] == "d20"
+    mon.close()
+
+
+def test_prune_now_deletes_the_whole_backlog_batch_by_batch(tmp_path, monkeypatch):
+    monkeypatch.setattr("hedgekit.monitor.runner.PRUNE_BATCH", 2)
+    data = tmp_path / "data"
+    mon = Monitor(_book(tmp_path, 30), data_dir=data, environ={})
+    _seed(data, mon.key, 50, 45, 40, 35, 20)
+    # 4 rows > 30 days old: two full batches, then an empty one ends the loop
+    assert mon.prune(T0) == (4, (T0 - timedelta(days=30)).isoformat())
+    assert _history(mon._conn, mon.key) == ["d20"]
     mon.close()
 
 

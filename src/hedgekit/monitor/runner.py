@@ -11,7 +11,9 @@ around it (interval, back-off, lock, signals).
   alert. The failure counts live in the recorded state, so ``--once`` under cron counts too.
 * Retention: every hour of cycle time (and on a process's first cycle, so ``--once`` under
   cron too), the cycle's transaction also deletes the book's ``state_history`` rows older than
-  ``alerts.history_days`` before the cycle's time; alerts and orders are never deleted.
+  ``alerts.history_days`` before the cycle's time, at most ``PRUNE_BATCH`` of the oldest (a
+  backlog goes batch by batch over the next cycles, so no cycle holds the journal's write lock
+  for long); alerts and orders are never deleted.
 * One monitor per book: a lock file per book in the data directory (``flock``; released by the
   kernel if the process dies); a second monitor of the same book exits with one line.
 """
@@ -49,6 +51,7 @@ __all__ = ["BookLock", "CycleResult", "Monitor", "backoff_seconds", "needs_rebal
 
 MAX_BACKOFF = 900.0
 PRUNE_EVERY = timedelta(hours=1)  # of cycle time; a prune with nothing to delete is one index probe
+PRUNE_BATCH = 10_000  # rows one transaction deletes at most (~0.1 s; see benchmarks/bench_monitor.py)
 
 
 class _Stopped(Exception):
@@ -223,8 +226,9 @@ class Monitor:
             sent.append((e, delivery))
         state["alerts"] = len(sent)
         before = self._prune_before(now)
-        pruned = record_cycle(self._conn, self.key, state, sent, prune_before=before)
-        if before is not None:
+        pruned = record_cycle(self._conn, self.key, state, sent, prune_before=before,
+                              prune_limit=PRUNE_BATCH)
+        if before is not None and pruned < PRUNE_BATCH:  # a full batch: more are due next cycle
             self._pruned_at = now
         sync_ok = all(a.get("ok", True) for a in accounts.values())
         return CycleResult(state, sent, sync_ok, pruned)
@@ -245,9 +249,17 @@ class Monitor:
 
     def prune(self, now: datetime | None = None) -> tuple[int, str | None]:
         """Delete the book's state rows older than ``alerts.history_days`` now, outside a
-        cycle: (rows deleted, the cutoff), (0, None) when retention is off."""
+        cycle, oldest first in transactions of ``PRUNE_BATCH`` rows: (rows deleted, the
+        cutoff), (0, None) when retention is off."""
         before = self.history_cutoff(now or datetime.now(UTC))
-        return (0, None) if before is None else (prune_history(self._conn, self.key, before), before)
+        if before is None:
+            return 0, None
+        total = 0
+        while True:
+            deleted = prune_history(self._conn, self.key, before, PRUNE_BATCH)
+            total += deleted
+            if deleted < PRUNE_BATCH:
+                return total, before
 
     def _sync(self, now: datetime, before: Mapping[str, Any]) -> dict[str, Any]:
         """Sync the accounts due at ``now``; their status (failures, next attempt) after it."""

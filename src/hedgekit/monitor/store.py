@@ -83,30 +83,37 @@ def _json(value: Any) -> str:
     return json.dumps(_finite(value), default=str, allow_nan=False, separators=(",", ":"))
 
 
-def _delete_history(conn: sqlite3.Connection, book: str, before: str) -> int:
+def _delete_history(conn: sqlite3.Connection, book: str, before: str, limit: int | None) -> int:
     """Delete ``book``'s state rows whose ``ts`` is before ``before`` (an ISO time in the rows'
-    own format, so text order is time order); no commit. A range of the (book, ts) index."""
-    return conn.execute("DELETE FROM state_history WHERE book = ? AND ts < ?",
-                        (book, before)).rowcount
+    own format, so text order is time order), the oldest ``limit`` of them when given; no
+    commit. A range of the (book, ts) index, oldest first, so what is left is always the
+    history from some time on."""
+    if limit is None:
+        return conn.execute("DELETE FROM state_history WHERE book = ? AND ts < ?",
+                            (book, before)).rowcount
+    return conn.execute(
+        "DELETE FROM state_history WHERE rowid IN (SELECT rowid FROM state_history "
+        "WHERE book = ? AND ts < ? ORDER BY ts LIMIT ?)", (book, before, limit)).rowcount
 
 
-def prune_history(conn: sqlite3.Connection, book: str, before: str) -> int:
-    """Delete ``book``'s ``state_history`` rows older than ``before`` (ISO UTC) in one
-    transaction; the number deleted. Alerts and every other table are left alone."""
+def prune_history(conn: sqlite3.Connection, book: str, before: str, limit: int | None = None) -> int:
+    """Delete ``book``'s ``state_history`` rows older than ``before`` (ISO UTC; at most the
+    oldest ``limit``) in one transaction; the number deleted. Alerts and every other table are
+    left alone."""
     with conn:
-        return _delete_history(conn, book, before)
+        return _delete_history(conn, book, before, limit)
 
 
 def record_cycle(conn: sqlite3.Connection, book: str, state: Mapping[str, Any],
                  events: Iterable[tuple[Event, Mapping[str, Any]]], *,
-                 prune_before: str | None = None) -> int:
+                 prune_before: str | None = None, prune_limit: int | None = None) -> int:
     """Append ``state`` and its alert ``events`` (each with what delivery said) in one
     transaction; with ``prune_before`` (ISO UTC), that transaction first deletes ``book``'s
-    state rows older than it, so a failure keeps both the old rows and no new one. Returns the
-    number of rows deleted."""
+    state rows older than it (at most the oldest ``prune_limit``), so a failure keeps both the
+    old rows and no new one. Returns the number of rows deleted."""
     extra = {k: v for k, v in state.items() if k not in COLUMNS and k != "ts"}
     with conn:  # one transaction: commit on success, roll back on any exception
-        pruned = 0 if prune_before is None else _delete_history(conn, book, prune_before)
+        pruned = 0 if prune_before is None else _delete_history(conn, book, prune_before, prune_limit)
         conn.execute(
             "INSERT INTO state_history (book, ts, " + ", ".join(COLUMNS) + ", data_json) "
             "VALUES (?, ?, " + ", ".join("?" for _ in COLUMNS) + ", ?)",
