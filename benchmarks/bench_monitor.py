@@ -8,8 +8,10 @@ one JSON object.
 3. one alert through apprise's json:// service to an HTTP sink on 127.0.0.1: median of 50.
 4. retention on a 500,000-row history (one row a minute for ~347 days, each with the example's
    own ~2 KB data_json): a cycle with ``alerts.history_days`` off, with 90 days pruning once an
-   hour (the monitor's behaviour) and pruning every cycle; the first cycle of each (with 90
-   days it deletes the 370,400 rows older than 90 days) apart from the median of the 200 after.
+   hour (the monitor's behaviour) and pruning every cycle. With 90 days the 370,400 rows older
+   than that are a backlog the first cycles delete PRUNE_BATCH at a time: their count and the
+   slowest of them, apart from the median of the 200 cycles after; and the same backlog
+   deleted in one transaction, for comparison.
 
 Run: python benchmarks/bench_monitor.py
 """
@@ -33,8 +35,10 @@ EXAMPLE = REPO / "examples" / "live-book.yaml"
 
 from notify_sink import Sink  # noqa: E402
 
+from hedgekit.execution.journal import journal_path  # noqa: E402
 from hedgekit.monitor.notify import Notifier  # noqa: E402
-from hedgekit.monitor.runner import Monitor  # noqa: E402
+from hedgekit.monitor.runner import PRUNE_BATCH, Monitor  # noqa: E402
+from hedgekit.monitor.store import book_key, connect, prune_history  # noqa: E402
 from hedgekit.portfolio import load_portfolio  # noqa: E402
 
 
@@ -57,7 +61,7 @@ def cycle_costs(cycles: int = 300) -> dict[str, float]:
         mon = Monitor(EXAMPLE, data_dir=tmp, environ={})
         start = datetime.now(UTC)
         mon.cycle(start)  # warm-up (imports, first plan)
-        journal = Path(tmp) / "journal.sqlite"
+        journal = journal_path(tmp)
         mon._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size_before = journal.stat().st_size
         times = []
@@ -105,13 +109,21 @@ def history_costs(rows: int = 500_000, cycles: int = 200) -> dict[str, float]:
             settings = book.alerts.model_copy(update={"history_days": days})
             mon = Monitor(EXAMPLE, data_dir=data, environ={},
                           book=book.model_copy(update={"alerts": settings}))
-            t = time.perf_counter()
-            first = mon.cycle(start)
-            out[f"history_{name}_first_cycle_ms"] = 1e3 * (time.perf_counter() - t)
-            assert first is not None
-            out[f"history_{name}_first_cycle_rows_deleted"] = first.pruned
+            minute = 0
+            backlog = []  # the first cycle and, with a backlog, those deleting a full batch
+            while True:
+                t = time.perf_counter()
+                result = mon.cycle(start + timedelta(minutes=minute))
+                backlog.append(time.perf_counter() - t)
+                minute += 1
+                assert result is not None
+                if result.pruned < PRUNE_BATCH:
+                    break
+            out[f"history_{name}_backlog_cycles"] = len(backlog)
+            out[f"history_{name}_backlog_cycle_ms_max"] = 1e3 * max(backlog)
+            out[f"history_{name}_backlog_cycle_ms_median"] = 1e3 * statistics.median(backlog)
             times = []
-            for i in range(1, cycles + 1):
+            for i in range(minute, minute + cycles):
                 if every_cycle:
                     mon._pruned_at = None  # as if the hour had passed each time
                 t = time.perf_counter()
@@ -122,6 +134,15 @@ def history_costs(rows: int = 500_000, cycles: int = 200) -> dict[str, float]:
                 "SELECT count(*) FROM state_history").fetchone()[0]
             mon.close()
             shutil.rmtree(data)
+        # the same backlog deleted in one transaction (what the batches avoid)
+        data = Path(tmp) / "one"
+        shutil.copytree(seed, data)
+        conn = connect(data)
+        t = time.perf_counter()
+        deleted = prune_history(conn, book_key(EXAMPLE), (start - timedelta(days=90)).isoformat())
+        out["history_90d_unbatched_delete_ms"] = 1e3 * (time.perf_counter() - t)
+        out["history_90d_unbatched_rows_deleted"] = deleted
+        conn.close()
     return out
 
 
