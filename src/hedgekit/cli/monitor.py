@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from hedgekit.monitor.runner import Monitor
 
 BookArg = Annotated[Path, typer.Argument(
     help="Book file (holdings, hedge policy, accounts or positions, alerts); see "
@@ -18,6 +21,9 @@ RebalanceOpt = Annotated[bool, typer.Option(
     "--auto-rebalance", help="After a cycle whose drift is beyond execution.band, run "
     "'hedgekit rebalance --execute --yes' with all its guards.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print each cycle as one JSON line.")]
+PruneOpt = Annotated[bool, typer.Option(
+    "--prune", help="Delete this book's state history older than alerts.history_days now, "
+    "print how many rows, and exit (no cycle; alerts and orders are kept).")]
 DataDirOpt = Annotated[Path | None, typer.Option(
     "--data-dir", help="Data directory (default: HEDGEKIT_DATA_DIR, else the user data dir).",
     show_default=False)]
@@ -25,7 +31,7 @@ DataDirOpt = Annotated[Path | None, typer.Option(
 
 def monitor_command(book: BookArg, every: EveryOpt = "60s", once: OnceOpt = False,
                     auto_rebalance: RebalanceOpt = False, json: JsonOpt = False,
-                    data_dir: DataDirOpt = None) -> int:
+                    data_dir: DataDirOpt = None, prune: PruneOpt = False) -> int:
     """Watch a book: sync, check the alert rules, record its state and alert, every interval."""
     from hedgekit._validation import duration_seconds
     from hedgekit.monitor.runner import Monitor
@@ -35,9 +41,26 @@ def monitor_command(book: BookArg, every: EveryOpt = "60s", once: OnceOpt = Fals
     if auto_rebalance:
         monitor.rebalance = partial(_rebalance, as_json=json)
     try:
+        if prune:
+            return _prune(monitor, book, as_json=json)
         return monitor.run(once=once, as_json=json)
     finally:
         monitor.close()
+
+
+def _prune(monitor: Monitor, book: Path, *, as_json: bool) -> int:
+    """``--prune``: retention now, one line (or one JSON object) saying what went."""
+    deleted, before = monitor.prune()
+    if as_json:
+        import json
+
+        print(json.dumps({"pruned": deleted, "before": before}), flush=True)
+    elif before is None:
+        print(f"monitor: {book.stem}: alerts.history_days is off, the whole history is kept", flush=True)
+    else:
+        print(f"monitor: {book.stem}: deleted {deleted} state_history rows older than {before[:19]}Z",
+              flush=True)
+    return 0
 
 
 def _rebalance(book: Path, data_dir: Path | None, *, as_json: bool) -> None:

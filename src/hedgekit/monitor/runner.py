@@ -9,6 +9,11 @@ around it (interval, back-off, lock, signals).
   or ``every``, whichever is longer) while the other accounts keep syncing; its last good
   snapshot is used meanwhile, and ``alerts.sync_failures`` failed attempts in a row raise an
   alert. The failure counts live in the recorded state, so ``--once`` under cron counts too.
+* Retention: every hour of cycle time (and on a process's first cycle, so ``--once`` under
+  cron too), the cycle's transaction also deletes the book's ``state_history`` rows older than
+  ``alerts.history_days`` before the cycle's time, at most ``PRUNE_BATCH`` of the oldest (a
+  backlog goes batch by batch over the next cycles, so no cycle holds the journal's write lock
+  for long); alerts and orders are never deleted.
 * One monitor per book: a lock file per book in the data directory (``flock``; released by the
   kernel if the process dies); a second monitor of the same book exits with one line.
 """
@@ -32,12 +37,21 @@ from hedgekit.errors import HedgekitError, InputError
 from hedgekit.monitor.notify import Notifier, notify_urls
 from hedgekit.monitor.rules import Event, evaluate, step
 from hedgekit.monitor.state import measure
-from hedgekit.monitor.store import book_key, connect, last_state, load_memory, record_cycle
+from hedgekit.monitor.store import (
+    book_key,
+    connect,
+    last_state,
+    load_memory,
+    prune_history,
+    record_cycle,
+)
 from hedgekit.portfolio import Portfolio, load_portfolio
 
 __all__ = ["BookLock", "CycleResult", "Monitor", "backoff_seconds", "needs_rebalance"]
 
 MAX_BACKOFF = 900.0
+PRUNE_EVERY = timedelta(hours=1)  # of cycle time; a prune with nothing to delete is one index probe
+PRUNE_BATCH = 10_000  # rows one transaction deletes at most (~0.1 s; see benchmarks/bench_monitor.py)
 
 
 class _Stopped(Exception):
@@ -117,10 +131,11 @@ class CycleResult:
     """What one recorded cycle measured and sent."""
 
     def __init__(self, state: dict[str, Any], events: list[tuple[Event, dict[str, Any]]],
-                 sync_ok: bool) -> None:
+                 sync_ok: bool, pruned: int = 0) -> None:
         self.state = state
         self.events = events
         self.sync_ok = sync_ok
+        self.pruned = pruned  # state_history rows retention deleted in this cycle's transaction
 
     def to_dict(self) -> dict[str, Any]:
         return {"state": self.state, "alerts": [{**e.to_dict(), **d} for e, d in self.events],
@@ -158,6 +173,7 @@ class Monitor:
         self.stop_reason: str | None = None
         self.rebalance: Callable[..., Any] | None = None
         self._conn = connect(data_dir)
+        self._pruned_at: datetime | None = None
 
     def close(self) -> None:
         self._conn.close()
@@ -209,9 +225,41 @@ class Monitor:
                         else {"delivered": False, "targets": []})
             sent.append((e, delivery))
         state["alerts"] = len(sent)
-        record_cycle(self._conn, self.key, state, sent)
+        before = self._prune_before(now)
+        pruned = record_cycle(self._conn, self.key, state, sent, prune_before=before,
+                              prune_limit=PRUNE_BATCH)
+        if before is not None and pruned < PRUNE_BATCH:  # a full batch: more are due next cycle
+            self._pruned_at = now
         sync_ok = all(a.get("ok", True) for a in accounts.values())
-        return CycleResult(state, sent, sync_ok)
+        return CycleResult(state, sent, sync_ok, pruned)
+
+    # ------------------------------------------------------------------ retention
+    def history_cutoff(self, now: datetime) -> str | None:
+        """The ``ts`` before which the book's state rows are deleted at ``now`` (ISO), or None
+        when ``alerts.history_days`` is null or 0 (keep everything)."""
+        days = self.book.alerts.history_days
+        return (now - timedelta(days=days)).isoformat() if days else None
+
+    def _prune_before(self, now: datetime) -> str | None:
+        """The cutoff when this cycle prunes (the process's first, then once per hour of cycle
+        time), else None."""
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return None
+        return self.history_cutoff(now)
+
+    def prune(self, now: datetime | None = None) -> tuple[int, str | None]:
+        """Delete the book's state rows older than ``alerts.history_days`` now, outside a
+        cycle, oldest first in transactions of ``PRUNE_BATCH`` rows: (rows deleted, the
+        cutoff), (0, None) when retention is off."""
+        before = self.history_cutoff(now or datetime.now(UTC))
+        if before is None:
+            return 0, None
+        total = 0
+        while True:
+            deleted = prune_history(self._conn, self.key, before, PRUNE_BATCH)
+            total += deleted
+            if deleted < PRUNE_BATCH:
+                return total, before
 
     def _sync(self, now: datetime, before: Mapping[str, Any]) -> dict[str, Any]:
         """Sync the accounts due at ``now``; their status (failures, next attempt) after it."""

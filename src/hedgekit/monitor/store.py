@@ -5,7 +5,9 @@ cycle) and ``alerts`` (one row per message).
 The same file holds the order journal, whose tables belong to the executor: this module only
 ever creates its own two tables and indexes (``IF NOT EXISTS``) and never drops or alters any.
 A cycle's state row and its alert rows are written in one transaction, so a cycle is either
-fully recorded or not at all.
+fully recorded or not at all. Retention (``alerts.history_days``) deletes a book's old
+``state_history`` rows inside that same transaction; ``alerts`` and the executor's tables are
+never deleted from (they are the audit trail).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from hedgekit.monitor.rules import Event, Memory
 from hedgekit.monitor.state import COLUMNS
 
 __all__ = ["JOURNAL_FILE", "book_key", "connect", "ensure_tables", "last_state", "load_memory",
-           "record_cycle"]
+           "prune_history", "record_cycle"]
 
 JOURNAL_FILE = EXECUTION_JOURNAL_FILE  # one journal: orders, halts, state history, alerts
 
@@ -81,12 +83,37 @@ def _json(value: Any) -> str:
     return json.dumps(_finite(value), default=str, allow_nan=False, separators=(",", ":"))
 
 
+def _delete_history(conn: sqlite3.Connection, book: str, before: str, limit: int | None) -> int:
+    """Delete ``book``'s state rows whose ``ts`` is before ``before`` (an ISO time in the rows'
+    own format, so text order is time order), the oldest ``limit`` of them when given; no
+    commit. A range of the (book, ts) index, oldest first, so what is left is always the
+    history from some time on."""
+    if limit is None:
+        return conn.execute("DELETE FROM state_history WHERE book = ? AND ts < ?",
+                            (book, before)).rowcount
+    return conn.execute(
+        "DELETE FROM state_history WHERE rowid IN (SELECT rowid FROM state_history "
+        "WHERE book = ? AND ts < ? ORDER BY ts LIMIT ?)", (book, before, limit)).rowcount
+
+
+def prune_history(conn: sqlite3.Connection, book: str, before: str, limit: int | None = None) -> int:
+    """Delete ``book``'s ``state_history`` rows older than ``before`` (ISO UTC; at most the
+    oldest ``limit``) in one transaction; the number deleted. Alerts and every other table are
+    left alone."""
+    with conn:
+        return _delete_history(conn, book, before, limit)
+
+
 def record_cycle(conn: sqlite3.Connection, book: str, state: Mapping[str, Any],
-                 events: Iterable[tuple[Event, Mapping[str, Any]]]) -> None:
+                 events: Iterable[tuple[Event, Mapping[str, Any]]], *,
+                 prune_before: str | None = None, prune_limit: int | None = None) -> int:
     """Append ``state`` and its alert ``events`` (each with what delivery said) in one
-    transaction."""
+    transaction; with ``prune_before`` (ISO UTC), that transaction first deletes ``book``'s
+    state rows older than it (at most the oldest ``prune_limit``), so a failure keeps both the
+    old rows and no new one. Returns the number of rows deleted."""
     extra = {k: v for k, v in state.items() if k not in COLUMNS and k != "ts"}
     with conn:  # one transaction: commit on success, roll back on any exception
+        pruned = 0 if prune_before is None else _delete_history(conn, book, prune_before, prune_limit)
         conn.execute(
             "INSERT INTO state_history (book, ts, " + ", ".join(COLUMNS) + ", data_json) "
             "VALUES (?, ?, " + ", ".join("?" for _ in COLUMNS) + ", ?)",
@@ -99,6 +126,7 @@ def record_cycle(conn: sqlite3.Connection, book: str, state: Mapping[str, Any],
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (book, state["ts"], event.rule, event.severity, event.message, event.state,
                  _json(data)))
+    return pruned
 
 
 def last_state(conn: sqlite3.Connection, book: str) -> dict[str, Any] | None:

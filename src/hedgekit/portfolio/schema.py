@@ -383,6 +383,9 @@ class AlertSettings(_Model):
         stale_after: alert when a price or an account snapshot is older than this (90s, 5m, 1h).
         cooldown: the same alert is not sent again within this.
         sync_failures: alert when an account failed to sync this many times in a row.
+        history_days: the monitor deletes this book's ``state_history`` rows older than this
+            many days (whole days, default 90); ``null`` or 0 keeps every row. Alerts and the
+            order journal are never deleted.
     """
 
     notify: list[str] = Field(default_factory=list)
@@ -394,6 +397,7 @@ class AlertSettings(_Model):
     stale_after: float | None = None
     cooldown: float = 3600.0
     sync_failures: Annotated[Whole, Field(ge=1, le=1000)] = 3
+    history_days: Annotated[Whole, Field(ge=0, le=36500)] | None = 90
 
     @field_validator("stale_after", "cooldown", mode="before")
     @classmethod
