@@ -17,7 +17,7 @@ from hedgekit.errors import InputError
 from hedgekit.venues import get_venue
 from hedgekit.web import create_app
 from hedgekit.web.app import WRONG_TOKEN_DELAY_SECONDS
-from hedgekit.web.journal import book_key, book_keys, read_alerts, read_halt, read_orders, read_state_history
+from hedgekit.web.journal import book_key, read_alerts, read_halt, read_orders, read_state_history
 from hedgekit.web.security import check_bind
 from tests.web_support import LIVE_BOOK, write_journal
 
@@ -125,8 +125,8 @@ def test_a_journal_without_the_tables_is_no_history_either(data):
         con.execute("CREATE TABLE something_else (x)")
     assert read_state_history(data / "execution" / "journal.sqlite3", book_key(LIVE_BOOK)) == []
     assert read_alerts(data / "execution" / "journal.sqlite3", book_key(LIVE_BOOK)) == []
-    assert read_orders((data / "execution" / "journal.sqlite3",), book_keys(LIVE_BOOK)) == []
-    assert read_halt((data / "execution" / "journal.sqlite3",), book_keys(LIVE_BOOK)) is None
+    assert read_orders(data / "execution" / "journal.sqlite3", book_key(LIVE_BOOK)) == []
+    assert read_halt(data / "execution" / "journal.sqlite3", book_key(LIVE_BOOK)) is None
 
 
 def test_history_alerts_and_orders_of_this_book_only(data):
@@ -150,12 +150,25 @@ def test_history_alerts_and_orders_of_this_book_only(data):
     assert "another book" not in activity and "never-shown-key" not in activity
 
 
+def test_a_busy_other_book_does_not_crowd_this_books_history_out(data):
+    """Several books share one journal: the newest rows of the journal may all be another book's;
+    the dashboard still shows this book's own newest rows (filtered in SQL, not after a LIMIT)."""
+    db = data / "execution" / "journal.sqlite3"
+    write_journal(db, book_key(LIVE_BOOK), history=30)
+    with closing(sqlite3.connect(db)) as con, con:
+        con.executemany("INSERT INTO state_history (book, ts, nav_usd) VALUES ('/other.yaml', ?, 1)",
+                        [(f"2027-01-01T00:{m // 60:02d}:{m % 60:02d}+00:00",) for m in range(3000)])
+    rows = read_state_history(db, book_key(LIVE_BOOK), limit=2000)
+    assert len(rows) == 30 and all(r["nav_usd"] != 1 for r in rows)
+    assert len(client(data).get("/api/history").json()["rows"]) == 30
+
+
 def test_orders_and_halt_from_the_executors_own_journal(data):
     # the executor may keep its journal apart (<data dir>/execution/journal.sqlite3) and name the
     # book its own way; a halt there is shown on the main page
     (data / "execution").mkdir()
     other_key = "live-book-" + "0" * 6  # a book of the same file name elsewhere
-    keys = sorted(book_keys(LIVE_BOOK))
+    keys = [book_key(LIVE_BOOK)]
     with closing(sqlite3.connect(data / "execution" / "journal.sqlite3")) as con, con:
         con.execute("CREATE TABLE orders (client_order_id TEXT, book TEXT, symbol TEXT, status TEXT)")
         con.executemany("INSERT INTO orders VALUES (?,?,?,?)",

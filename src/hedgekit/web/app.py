@@ -26,9 +26,7 @@ from hedgekit.web import charts
 from hedgekit.web.actions import ACTIONS, Action, ActionUnavailable, default_actions
 from hedgekit.web.journal import (
     book_key,
-    book_keys,
     journal_path,
-    order_journals,
     read_alerts,
     read_halt,
     read_orders,
@@ -119,14 +117,13 @@ def create_app(book_path: str | Path, data_dir: str | Path | None = None, allow_
     data = resolve_data_dir(data_dir)
     reports = Path(reports_dir) if reports_dir is not None else data / "reports"
     db, book_id = journal_path(data), book_key(book_path)
-    order_dbs, order_keys = order_journals(data), book_keys(book_path)
     guard = Guard(token)
     handlers = dict(actions) if actions is not None else default_actions()
     env = _env()
 
     def status() -> dict[str, Any]:
         return {**book_status(book_path, data_dir, datetime.now(UTC)),
-                "halted": read_halt(order_dbs, order_keys)}
+                "halted": read_halt(db, book_id)}
 
     cache = _StatusCache(status, status_ttl)
 
@@ -174,7 +171,7 @@ def create_app(book_path: str | Path, data_dir: str | Path | None = None, allow_
 
     @app.get("/activity", response_class=HTMLResponse)
     def activity_page(request: Request) -> HTMLResponse:
-        orders = read_orders(order_dbs, order_keys)
+        orders = read_orders(db, book_id)
         columns = [k for k in dict.fromkeys(k for row in orders for k in row) if k != "book"]
         return page(request, "activity.html", "activity", alerts=read_alerts(db, book_id),
                     orders=orders, order_columns=columns)
@@ -210,7 +207,7 @@ def create_app(book_path: str | Path, data_dir: str | Path | None = None, allow_
 
     @app.get("/api/orders")
     def api_orders() -> dict[str, Any]:
-        return {"book": book_path.name, "orders": read_orders(order_dbs, order_keys)}
+        return {"book": book_path.name, "orders": read_orders(db, book_id)}
 
     @app.get("/static/plotly.min.js")
     def plotly_js() -> Response:

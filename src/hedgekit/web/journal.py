@@ -15,8 +15,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-__all__ = ["JOURNAL_FILE", "book_key", "book_keys", "journal_path", "order_journals", "read_alerts",
-           "read_halt", "read_orders", "read_state_history"]
+__all__ = ["JOURNAL_FILE", "book_key", "journal_path", "read_alerts", "read_halt", "read_orders",
+           "read_state_history"]
 
 JOURNAL_FILE = Path("execution") / "journal.sqlite3"  # hedgekit.execution.journal.journal_path
 HISTORY_COLUMNS = ("ts", "nav_usd", "nav_coin", "hedge_ratio", "drift", "margin_ratio",
@@ -30,21 +30,11 @@ def journal_path(data_dir: Path) -> Path:
     return Path(data_dir) / JOURNAL_FILE
 
 
-def order_journals(data_dir: Path) -> tuple[Path, ...]:
-    """Where orders and halts are (kept as a tuple for the readers)."""
-    return (journal_path(data_dir),)
-
-
 def book_key(book_path: str | Path) -> str:
     """How the journal names a book (the executor's id: file stem and a digest of its path)."""
     from hedgekit.execution.ids import book_key as executor_key
 
     return executor_key(book_path)
-
-
-def book_keys(book_path: str | Path) -> frozenset[str]:
-    """The names this book has in the journal."""
-    return frozenset({book_key(book_path)})
 
 
 def _query(db: Path, table: str, sql: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
@@ -61,47 +51,40 @@ def _query(db: Path, table: str, sql: str, args: tuple[Any, ...]) -> list[dict[s
         return [dict(row) for row in con.execute(sql.format(table=table), args)]
 
 
-def _matches_book(rows: list[dict[str, Any]], keys: str | frozenset[str]) -> list[dict[str, Any]]:
-    """Rows of this book: all rows when the table has no ``book`` column."""
-    keys = frozenset([keys]) if isinstance(keys, str) else keys
-    return [r for r in rows if "book" not in r or r["book"] in keys]
-
-
 def read_state_history(db: Path, book: str, limit: int = 5000) -> list[dict[str, Any]]:
-    """The monitor's state history of ``book``, oldest first (``ts`` ISO UTC)."""
-    rows = _query(db, "state_history", "SELECT * FROM {table} ORDER BY ts DESC LIMIT ?", (limit,))
-    return [{k: r.get(k) for k in HISTORY_COLUMNS} for r in reversed(_matches_book(rows, book))]
+    """The newest ``limit`` rows of the monitor's state history of ``book``, oldest first (``ts``
+    ISO UTC). Filtered in SQL on the (book, ts) index: other books in the journal take none of
+    the rows."""
+    rows = _query(db, "state_history", "SELECT * FROM {table} WHERE book = ? ORDER BY ts DESC LIMIT ?",
+                  (book, limit))
+    return [{k: r.get(k) for k in HISTORY_COLUMNS} for r in reversed(rows)]
 
 
 def read_alerts(db: Path, book: str, limit: int = 200) -> list[dict[str, Any]]:
     """The alerts fired and recovered for ``book``, newest first."""
-    rows = _query(db, "alerts", "SELECT * FROM {table} ORDER BY ts DESC LIMIT ?", (limit,))
-    return [{k: r.get(k) for k in ALERT_COLUMNS} for r in _matches_book(rows, book)]
+    rows = _query(db, "alerts", "SELECT * FROM {table} WHERE book = ? ORDER BY ts DESC LIMIT ?",
+                  (book, limit))
+    return [{k: r.get(k) for k in ALERT_COLUMNS} for r in rows]
 
 
 _HIDDEN = ("secret", "key", "token", "password", "signature")
 
 
-def read_orders(dbs: tuple[Path, ...], keys: frozenset[str], limit: int = 200) -> list[dict[str, Any]]:
-    """The executor's orders of the book named by ``keys``, newest first, from every journal in
-    ``dbs``, with whatever columns its table has (a JSON column is decoded; a column whose
-    name says secret, key, token, password or signature is never returned)."""
-    out = []
-    for db in dbs:
-        rows = _query(db, "orders", "SELECT * FROM {table} ORDER BY rowid DESC LIMIT ?", (limit,))
-        for r in _matches_book(rows, keys):
-            out.append({k: _decoded(v) for k, v in r.items()
-                        if not any(word in k.lower() for word in _HIDDEN) or k.lower() == "client_order_id"})
-    return out[:limit]
+def read_orders(db: Path, book: str, limit: int = 200) -> list[dict[str, Any]]:
+    """The executor's orders of ``book``, newest first, with whatever columns its table has (a
+    JSON column is decoded; a column whose name says secret, key, token, password or signature is
+    never returned, except the client order id)."""
+    rows = _query(db, "orders", "SELECT * FROM {table} WHERE book = ? ORDER BY rowid DESC LIMIT ?",
+                  (book, limit))
+    return [{k: _decoded(v) for k, v in r.items()
+             if not any(word in k.lower() for word in _HIDDEN) or k.lower() == "client_order_id"}
+            for r in rows]
 
 
-def read_halt(dbs: tuple[Path, ...], keys: frozenset[str]) -> dict[str, Any] | None:
+def read_halt(db: Path, book: str) -> dict[str, Any] | None:
     """The book's kill switch as the executor recorded it (``halted_at``, ``reason``), or None."""
-    for db in dbs:
-        for r in _matches_book(_query(db, "halts", "SELECT * FROM {table}", ()), keys):
-            if "book" in r:
-                return {"halted_at": r.get("halted_at"), "reason": r.get("reason")}
-    return None
+    rows = _query(db, "halts", "SELECT * FROM {table} WHERE book = ?", (book,))
+    return {"halted_at": rows[0].get("halted_at"), "reason": rows[0].get("reason")} if rows else None
 
 
 def _decoded(value: Any) -> Any:
