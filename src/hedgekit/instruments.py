@@ -84,6 +84,9 @@ class Instrument:
         tick_size: price increment (0 = unknown).
         lot_size: order size increment in contracts.
         min_notional: smallest order notional in the quote currency (0 = none).
+        max_order_contracts: largest quantity one order may carry, in contracts (``None`` =
+            the venue gives none): Binance's LOT_SIZE / MARKET_LOT_SIZE ``maxQty``, Bybit's
+            ``maxOrderQty``, OKX's ``maxLmtSz``, as ccxt's ``limits.amount.max``.
         expiry: settlement time of a dated future; ``None`` for a perpetual.
         funding_interval_hours: hours between funding settlements of a perpetual
             (``None`` for dated futures; 0 for continuous accrual as on Deribit).
@@ -98,6 +101,7 @@ class Instrument:
     tick_size: float = 0.0
     lot_size: float = 1.0
     min_notional: float = 0.0
+    max_order_contracts: float | None = None
     expiry: datetime | None = None
     funding_interval_hours: float | None = 8.0
 
@@ -112,6 +116,8 @@ class Instrument:
         check_positive("lot_size", self.lot_size)
         check_nonnegative("tick_size", self.tick_size)
         check_nonnegative("min_notional", self.min_notional)
+        if self.max_order_contracts is not None:
+            check_positive("max_order_contracts", self.max_order_contracts)
         if not self.settle:
             if kind is ContractType.QUANTO:
                 raise InputError("settle", "a quanto contract needs its settle currency", self.settle)

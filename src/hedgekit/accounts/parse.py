@@ -129,7 +129,8 @@ def market_to_instrument(market: Mapping[str, Any], *, precision_mode: int = TIC
     ``contract_size`` is ccxt's ``contractSize`` (coin per contract for linear, USD face for
     inverse; 1 where ccxt gives none, as for Hyperliquid whose sizes are in coin); the lot is
     the amount precision (in contracts), the tick the price precision, the minimum notional
-    ``limits.cost.min``. ``funding_interval_hours`` is the venue's (ccxt markets do not carry it).
+    ``limits.cost.min``, the largest order the venue's cap (see :func:`_max_order`).
+    ``funding_interval_hours`` is the venue's (ccxt markets do not carry it).
     ``amount_in_size_units``: ccxt's amounts are in the size unit (see
     :data:`AMOUNT_IN_SIZE_UNITS`), so the lot in contracts is the amount step / contract size.
     A swap never expires (ccxt gives Deribit's perpetual a year-3000 expiry).
@@ -154,9 +155,31 @@ def market_to_instrument(market: Mapping[str, Any], *, precision_mode: int = TIC
         tick_size=_step(precision.get("price"), precision_mode) or 0.0,
         lot_size=lot / size if amount_in_size_units else lot,
         min_notional=_positive(cost.get("min")) or 0.0,
+        max_order_contracts=_max_order(market, size if amount_in_size_units else 1.0),
         expiry=expiry,
         funding_interval_hours=None if expiry is not None else funding_interval_hours,
     )
+
+
+def _max_order(market: Mapping[str, Any], per_contract: float) -> float | None:
+    """The largest quantity one order may carry, in contracts (``per_contract`` amount units a
+    contract), or None when the venue gives none: the smallest of ccxt's ``limits.amount.max``
+    (Binance LOT_SIZE ``maxQty``, Bybit ``maxOrderQty``, OKX ``maxLmtSz``), ``limits.market.max``
+    (Binance MARKET_LOT_SIZE ``maxQty``) and the market-order caps ccxt leaves in ``info``: Bybit
+    ``lotSizeFilter.maxMktOrderQty`` (https://bybit-exchange.github.io/docs/v5/market/instrument)
+    and OKX ``maxMktSz`` (contracts for a swap or future,
+    https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments). The smallest fits a
+    limit and a market order alike."""
+    limits = market.get("limits") or {}
+    info = market.get("info") or {}
+    lot_filter = info.get("lotSizeFilter") if isinstance(info, Mapping) else None
+    values = [(limits.get("amount") or {}).get("max"), (limits.get("market") or {}).get("max")]
+    if isinstance(info, Mapping):
+        values.append(info.get("maxMktSz"))
+    if isinstance(lot_filter, Mapping):
+        values.append(lot_filter.get("maxMktOrderQty"))
+    caps = [x for v in values if (x := _positive(v)) is not None]
+    return min(caps) / per_contract if caps else None
 
 
 def parse_instruments(markets: _Markets, *, precision_mode: int = TICK_SIZE,

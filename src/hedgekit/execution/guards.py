@@ -3,7 +3,9 @@
 :func:`guard_orders` applies, in order: the kill switch (a halted book sends nothing), stale
 prices, the account that trades the venue, the band (``|held - target| / |target| > band``),
 the lot and minimum notional of the contract, the split of a reduction from an opening
-(reductions are sent reduce-only), child orders of at most ``max_order_usd``, the per-account
+(reductions are sent reduce-only), child orders of at most ``max_order_usd`` and of at most the
+venue's maximum order size (``Instrument.max_order_contracts``; a contract whose maximum is
+below one lot is skipped as ``max-order-size``), the per-account
 ``max_daily_usd`` over 24 hours and the slippage bound (limit price = mark -/+
 ``max_slippage``). Every order it does not send is returned in ``skipped`` with the guard's
 name and the numbers that blocked it.
@@ -21,7 +23,8 @@ from hedgekit.instruments import Instrument
 from hedgekit.planner.result import HedgePlan
 from hedgekit.portfolio.schema import ExecutionSettings
 
-__all__ = ["GuardedOrders", "Order", "Skipped", "guard_orders", "limit_price", "plan_id", "split_lots"]
+__all__ = ["GuardedOrders", "Order", "Skipped", "child_lots", "guard_orders", "limit_price",
+           "max_order_lots", "plan_id", "split_lots"]
 
 _EPS = 1e-9
 
@@ -108,6 +111,24 @@ def split_lots(lots: int, parts: int) -> list[int]:
     return [q + 1] * r + [q] * (parts - r)
 
 
+def child_lots(lots: int, parts: int, max_lots: int | None = None) -> list[int]:
+    """``lots`` as near-equal whole numbers, the larger first (sum = ``lots``): ``parts`` of
+    them, or more when one would exceed ``max_lots`` (the venue's maximum order, in lots; None
+    or 0 = no maximum). ``ceil(lots / max_lots)`` parts of near-equal size are each at most
+    ``ceil(lots / ceil(lots / max_lots)) <= max_lots``."""
+    if max_lots:
+        parts = max(parts, -(-lots // max_lots))
+    return split_lots(lots, parts)
+
+
+def max_order_lots(inst: Instrument) -> int | None:
+    """The most whole lots one order of ``inst`` may carry under the venue's maximum order
+    size: None when the venue gives no maximum, 0 when its maximum is below one lot."""
+    if inst.max_order_contracts is None:
+        return None
+    return math.floor(inst.max_order_contracts / inst.lot_size * (1 + _EPS))
+
+
 def guard_orders(plan: HedgePlan, settings: ExecutionSettings, *, book_id: str,
                  halted: str | None = None, daily_used: Mapping[str, float] | None = None,
                  marks: Mapping[str, float] | None = None,
@@ -163,6 +184,11 @@ def guard_orders(plan: HedgePlan, settings: ExecutionSettings, *, book_id: str,
             skip(f"lot-size: {trade.contracts:g} contracts is not a multiple of the lot "
                  f"{inst.lot_size:g}")
             continue
+        max_lots = max_order_lots(inst)
+        if max_lots == 0:
+            skip(f"max-order-size: {trade.venue} takes at most {inst.max_order_contracts:g} "
+                 f"{trade.symbol} per order, less than one lot {inst.lot_size:g}")
+            continue
         settle_usd = _price(plan, inst.settle) or 1.0
         parts = _parts(current, signed, inst, settings.reduce_only == "auto")
         child = 0
@@ -172,8 +198,12 @@ def guard_orders(plan: HedgePlan, settings: ExecutionSettings, *, book_id: str,
                 skip(f"min-notional: {contracts:g} {trade.symbol} is {notional:,.2f} USD < the "
                      f"venue's minimum {inst.min_notional:g}")
                 continue
-            n_children = math.ceil(notional / settings.max_order_usd - _EPS)
-            for n in split_lots(round(contracts / inst.lot_size), n_children):
+            by_usd = math.ceil(notional / settings.max_order_usd - _EPS)
+            children = child_lots(round(contracts / inst.lot_size), by_usd, max_lots)
+            n_children = len(children)
+            venue_max = (f"; {trade.venue} max {inst.max_order_contracts:g} per order"
+                         if n_children > by_usd else "")
+            for n in children:
                 size = inst.round_contracts(n * inst.lot_size, "nearest")
                 child_usd = inst.notional_usd(size, mark, settle_usd)
                 if inst.min_notional and child_usd < inst.min_notional - _EPS:
@@ -187,7 +217,8 @@ def guard_orders(plan: HedgePlan, settings: ExecutionSettings, *, book_id: str,
                     continue
                 used[trade.account] = sent + child_usd
                 what = "reduce" if reduce_only else ("close" if target == 0 else "hedge")
-                part = f" (child {child + 1}, {n_children} for {notional:,.0f} USD)" if n_children > 1 else ""
+                part = (f" (child {child + 1}, {n_children} for {notional:,.0f} USD{venue_max})"
+                        if n_children > 1 else "")
                 orders.append(Order(
                     account=trade.account, venue=trade.venue, symbol=trade.symbol,
                     side=trade.side, contracts=size, reduce_only=reduce_only,

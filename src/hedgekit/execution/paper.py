@@ -1,7 +1,8 @@
 """The paper venue: an account that trades against the market snapshot instead of an exchange.
 
 ``{name: paper, venue: paper, base: binance-usdm, cash: {USDT: 100000}}`` simulates the
-``base`` venue: its contracts, lot sizes, minimum notionals and taker fee. An order fills at
+``base`` venue: its contracts, lot sizes, minimum notionals, maximum order sizes (when the
+contract has one: a synced market's) and taker fee. An order fills at
 the snapshot's mark moved ``PAPER_SLIPPAGE`` against it (a limit order only when that price is
 within its limit; otherwise it rests until it can fill, is cancelled or times out). A
 reduce-only order that would increase or flip the position is rejected, and so is an order
@@ -63,6 +64,7 @@ _REJECT = {
     "reduce-only": "ReduceOnly Order is rejected.",       # -2022
     "insufficient-margin": "Margin is insufficient.",     # -2019
     "duplicate-client-id": "Duplicate clientOrderId.",    # -4116 (reworded)
+    "max-quantity": "Quantity greater than max quantity.",  # -4005, reason lot-size
 }
 
 
@@ -160,6 +162,9 @@ class PaperVenue:
         lots = req.contracts / inst.lot_size
         if req.contracts <= 0 or abs(lots - round(lots)) > 1e-9 * max(1.0, lots):
             return f"quantity {req.contracts:g} is not a multiple of the lot {inst.lot_size:g}"
+        cap = inst.max_order_contracts
+        if cap is not None and req.contracts > cap * (1 + 1e-9):
+            return f"{_REJECT['max-quantity']} (lot-size)"  # worded as a live rejection is journaled
         if inst.min_notional and inst.notional_usd(req.contracts, mark, 1.0) < inst.min_notional - 1e-9:
             return f"order notional below the minimum {inst.min_notional:g}"
         if req.order_type == "limit" and not req.limit_price:

@@ -146,7 +146,8 @@ def load_market(venue: str, data_dir: str | Path | None = None) -> MarketState |
 
 
 _INSTRUMENT_FIELDS = ("symbol", "contract_type", "contract_size", "base", "quote", "settle",
-                      "tick_size", "lot_size", "min_notional", "expiry", "funding_interval_hours")
+                      "tick_size", "lot_size", "min_notional", "max_order_contracts", "expiry",
+                      "funding_interval_hours")
 
 
 def _instrument_doc(inst: Instrument) -> dict[str, Any]:
