@@ -17,7 +17,8 @@ __all__ = ["register"]
 
 
 def _synthetic_market():
-    """Two assets (a linear and an inverse perpetual) over 400 daily bars, funding every 8h."""
+    """Three assets (a linear, an inverse and a quanto perpetual settled in BTC) over 400 daily
+    bars, funding every 8h."""
     import numpy as np
     import pandas as pd
 
@@ -26,7 +27,8 @@ def _synthetic_market():
 
     index = pd.date_range("2024-01-01", periods=400, freq="D", tz="UTC")
     t = np.arange(400.0)
-    closes = {"BTC": 40_000.0 * (1.0 + 0.3 * np.sin(t / 37.0)), "ETH": 2_000.0 * (1.0 + 0.4 * np.sin(t / 23.0))}
+    closes = {"BTC": 40_000.0 * (1.0 + 0.3 * np.sin(t / 37.0)), "ETH": 2_000.0 * (1.0 + 0.4 * np.sin(t / 23.0)),
+              "SOL": 100.0 * (1.0 + 0.5 * np.sin(t / 17.0))}
     stamps = pd.date_range("2024-01-01", periods=1200, freq="8h", tz="UTC")
     rates = pd.Series(np.where(np.arange(1200) % 7 == 0, -0.0002, 0.0001), index=stamps)
     assets = [
@@ -35,11 +37,15 @@ def _synthetic_market():
             lot_size=0.001)),
         AssetSpec(name="ETH", coins=30.0, staking_apr=0.03, instrument=Instrument(
             symbol="ETHUSD_PERP", contract_type="inverse", contract_size=10.0, base="ETH")),
+        AssetSpec(name="SOL", coins=400.0, instrument=Instrument(
+            symbol="SOLUSD", contract_type="quanto", contract_size=0.0001, base="SOL", quote="USD",
+            settle="BTC")),
     ]
     spot = {k: pd.Series(v, index=index) for k, v in closes.items()}
     hedge = {k: pd.DataFrame({"open": v, "high": v * 1.02, "close": v * 1.0005}, index=index)
              for k, v in closes.items()}
-    return assets, align_market(assets, spot=spot, hedge=hedge, funding={"BTC": rates, "ETH": rates})
+    return assets, align_market(assets, spot=spot, hedge=hedge, funding=dict.fromkeys(closes, rates),
+                                settle_price={"SOL": spot["BTC"]})
 
 
 def selftest(
@@ -55,7 +61,8 @@ def selftest(
     assets, market = _synthetic_market()
     args = _kernel_args(assets, market, 10_000.0, 50_000.0)
     policies = [Policy(name="band", ratio=0.8, band=0.05, leverage=3.0, topup=0.2),
-                Policy(name="minvar", method=Method.MINVAR, window=60, reestimate=20, band=0.1)]
+                Policy(name="minvar", method=Method.MINVAR, window=60, reestimate=20, band=0.1),
+                Policy(name="cross", ratio=1.0, calendar=30, leverage=6.0, margin="cross")]
     t0 = time.perf_counter()
     jit = [run_policy_arrays(args, p, 365.0, kernels=kernels) for p in policies]
     metrics = np.empty(kernels.N_METRICS)
@@ -83,7 +90,8 @@ def selftest(
                 print(f"error: ahead-of-time and JIT kernels disagree on {policy.name} ({key}); "
                       "build removed, backtests use the JIT")
                 raise typer.Exit(1)
-    print("check: ahead-of-time and JIT kernels agree bit for bit on a synthetic 2-asset book")
+    print("check: ahead-of-time and JIT kernels agree bit for bit on a synthetic linear, inverse and "
+          "quanto book, isolated and cross")
 
 
 def register(app: typer.Typer) -> None:
