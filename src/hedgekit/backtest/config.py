@@ -21,7 +21,14 @@ from hedgekit._validation import (
     from_validation_error,
     read_yaml,
 )
-from hedgekit.backtest.engine import MAX_LEVERAGE, MAX_RATIO, MIN_BARS, REESTIMATE_CALENDAR, Method
+from hedgekit.backtest.engine import (
+    MAX_LEVERAGE,
+    MAX_RATIO,
+    MIN_BARS,
+    REESTIMATE_CALENDAR,
+    Method,
+    check_policy_fields,
+)
 from hedgekit.errors import DataError, InputError
 
 __all__ = ["AssetConfig", "BacktestConfig", "HedgeConfig", "PolicyConfig", "load_config",
@@ -172,12 +179,8 @@ def parse_config(data: Any) -> BacktestConfig:
         if names.index(name) != i:
             raise InputError(f"policies[{i}].name", "must be unique", name)
     for i, p in enumerate(cfg.policies):
-        if p.margin == "cross" and p.topup > 0:
-            raise InputError(f"policies[{i}].topup", "top-ups are for isolated margin; in cross margin "
-                             "the reserve is already collateral of the USD pool", p.topup)
-        if p.threshold_off is not None and p.threshold_off > p.threshold:
-            raise InputError(f"policies[{i}].threshold_off", f"must be <= threshold ({p.threshold:g})",
-                             p.threshold_off)
+        check_policy_fields(f"policies[{i}]", threshold=p.threshold, threshold_off=p.threshold_off,
+                            margin=p.margin, topup=p.topup)
     assets = [a.asset for a in cfg.assets]
     for i, name in enumerate(assets):
         if assets.index(name) != i:

@@ -106,6 +106,17 @@ class AssetSpec:
         check_nonnegative(f"assets.{self.name}.slippage", self.slippage)
 
 
+def check_policy_fields(where: str, *, threshold: float, threshold_off: float | None, margin: str,
+                        topup: float) -> None:
+    """The policy fields that bound one another: one home for :class:`Policy` and the YAML
+    config (which names a policy ``policies[i]``, the dataclass ``policies.<name>``)."""
+    if threshold_off is not None and threshold_off > threshold:
+        raise InputError(f"{where}.threshold_off", f"must be <= threshold ({threshold:g})", threshold_off)
+    if margin == "cross" and topup > 0:
+        raise InputError(f"{where}.topup", "top-ups are for isolated margin; in cross margin the "
+                         "reserve is already collateral of the USD pool", topup)
+
+
 def _check_at_most(field: str, value: float, high: float) -> None:
     if check_finite(field, value) > high:
         raise InputError(field, f"must be <= {high:g}", value)
@@ -180,15 +191,12 @@ class Policy:
         check_positive(f"{p}.max_ratio", self.max_ratio)
         check_positive(f"{p}.halflife", self.halflife)
         check_finite(f"{p}.threshold", self.threshold)
-        if self.threshold_off is not None and check_finite(f"{p}.threshold_off",
-                                                           self.threshold_off) > self.threshold:
-            raise InputError(f"{p}.threshold_off", f"must be <= threshold ({self.threshold:g})",
-                             self.threshold_off)
+        if self.threshold_off is not None:
+            check_finite(f"{p}.threshold_off", self.threshold_off)
         if self.margin not in MARGIN_MODES:
             raise InputError(f"{p}.margin", "must be isolated or cross", self.margin)
-        if self.margin == "cross" and self.topup > 0:
-            raise InputError(f"{p}.topup", "top-ups are for isolated margin; in cross margin the "
-                             "reserve is already collateral of the USD pool", self.topup)
+        check_policy_fields(p, threshold=self.threshold, threshold_off=self.threshold_off,
+                            margin=self.margin, topup=self.topup)
         for name, low in MIN_BARS.items():
             value = getattr(self, name)
             if name == "reestimate" and isinstance(value, str):

@@ -316,7 +316,11 @@ def _maint(kind, nc, price, tiers, a, ntiers):
 
 @njit(cache=True, error_model="numpy")
 def _breached(kind, nc, entry, wallet, price, tiers, a, ntiers):
-    """:func:`_short_breached` for a short of size ``nc = n * C`` on asset ``a``'s tiers (A, K, 4)."""
+    """:func:`_short_breached` for a short of size ``nc = n * C`` on asset ``a``'s tiers (A, K, 4).
+
+    The tier search of :func:`_maint` is written out here on purpose: calling ``_maint`` from this
+    hot-loop test measured about 10% fewer steps per second (best CPU time of 40 runs, 1M x 10).
+    """
     if kind == INVERSE:
         notional = nc / price
         pnl = -nc * (1.0 / entry - 1.0 / price)
